@@ -27,3 +27,15 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
               callback=_print_version, help="Show the tool's and the data package's version.")
 def main() -> None:
     """Azerbaijan–Kazakhstan relations open data: validate, build, query, diff."""
+
+
+# Commands are grouped by stage; each block only parses options and calls its module.
+# --- validate (azkz.validate) ---
+
+# --- build, query, tables, describe (azkz.build, azkz.query) ---
+
+# --- diff (azkz.diff) ---
+
+# --- docs, citation (azkz.docs, azkz.citation) ---
+
+# --- site (azkz.site) ---

@@ -1,0 +1,83 @@
+"""Typed tables: the CSVs read by DuckDB with an explicit dialect and cast per schema.
+
+Both validation and the release build go through these SQL fragments, so "what a
+cell means" is decided in exactly one place, with Frictionless semantics rather
+than DuckDB's looser ones (DuckDB would read `yes` as a boolean, `1e3` as a date
+component, and so on).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from azkz.schema import Field, Package, Table
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def raw_csv_sql(path: Path, table: Table) -> str:
+    """`read_csv` of every column as text with the package's dialect: never the sniffer."""
+    columns = ", ".join(f"{quote_literal(f.name)}: 'VARCHAR'" for f in table.fields)
+    return (
+        f"read_csv({quote_literal(str(path))}, auto_detect=false, header=true, delim=',', "
+        f"quote='\"', escape='\"', columns={{{columns}}}, strict_mode=true, "
+        f"all_varchar=true, null_padding=false, allow_quoted_nulls=false)"
+    )
+
+
+# Frictionless lexical forms; anything else is a type-error (cast gives NULL).
+_NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+_INTEGER = r"^[+-]?\d+$"
+_DATE = r"^\d{4}-\d{2}-\d{2}$"
+_YEAR = r"^\d{4}$"
+
+
+def cast_sql(field: Field, column: str | None = None) -> str:
+    """Expression turning the text column into the field's type; NULL where it cannot.
+
+    Empty text is the missing value (`missingValues: [""]`) and becomes NULL too;
+    callers tell the two apart by looking at the raw text.
+    """
+    col = column or quote_ident(field.name)
+    if field.type == "string":
+        return f"NULLIF({col}, '')"
+    if field.type == "number":
+        return f"CASE WHEN regexp_matches({col}, '{_NUMBER}') THEN TRY_CAST({col} AS DOUBLE) END"
+    if field.type == "integer":
+        return f"CASE WHEN regexp_matches({col}, '{_INTEGER}') THEN TRY_CAST({col} AS BIGINT) END"
+    if field.type == "date":
+        return (
+            f"CASE WHEN regexp_matches({col}, '{_DATE}') "
+            f"THEN TRY_CAST(try_strptime({col}, '%Y-%m-%d') AS DATE) END"
+        )
+    if field.type == "year":
+        return f"CASE WHEN regexp_matches({col}, '{_YEAR}') THEN TRY_CAST({col} AS INTEGER) END"
+    if field.type == "boolean":
+        trues = ", ".join(quote_literal(v) for v in field.true_values)
+        falses = ", ".join(quote_literal(v) for v in field.false_values)
+        return f"CASE WHEN {col} IN ({trues}) THEN true WHEN {col} IN ({falses}) THEN false END"
+    raise ValueError(f"unsupported type {field.type}")
+
+
+def typed_select_sql(table: Table, source: str) -> str:
+    """SELECT that yields the typed table from a relation of raw text columns."""
+    columns = ", ".join(
+        f"CAST({cast_sql(f)} AS {f.duckdb_type}) AS {quote_ident(f.name)}" for f in table.fields
+    )
+    return f"SELECT {columns} FROM {source}"
+
+
+def load_tables(package: Package, con) -> None:
+    """Create one typed DuckDB table per resource (assumes the package is valid)."""
+    for table in package.tables:
+        raw = raw_csv_sql(package.file(table), table)
+        con.execute(
+            f"CREATE OR REPLACE TABLE {quote_ident(table.name)} AS "
+            f"{typed_select_sql(table, raw)}"
+        )

@@ -1,0 +1,25 @@
+"""Shared fixtures: tests never touch the real package; they work on copies."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def copy_package(dest: Path) -> Path:
+    """Copy the package's descriptor, schemas and data into `dest` and return it."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(ROOT / "datapackage.json", dest / "datapackage.json")
+    shutil.copytree(ROOT / "schemas", dest / "schemas")
+    shutil.copytree(ROOT / "data", dest / "data")
+    return dest
+
+
+@pytest.fixture
+def package_copy(tmp_path: Path) -> Path:
+    """A writable copy of the real package, to mutate in a test."""
+    return copy_package(tmp_path / "pkg")
