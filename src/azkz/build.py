@@ -1,0 +1,594 @@
+"""Versioned, immutable, checksummed releases: `azkz build` writes `dist/<version>/`.
+
+A build validates the package, loads its typed tables into DuckDB (through
+`azkz.typed`, the one place that decides what a cell means) and writes, inside a
+staging directory in `dist/`:
+
+    data/<table>.csv          normalised: UTF-8, LF, RFC 4180, sorted by primary key
+    data/<table>.parquet      typed, zstd, the Table Schema in the key-value metadata
+    <name>.duckdb             typed tables, primary/foreign keys, COMMENT ON everything
+    datapackage.json          this release's descriptor: bytes + sha256 per resource
+    SHA256SUMS                `sha256sum -c` compatible, every file but itself and the zip
+    <name>-<version>.zip      the whole version directory, fixed timestamps and order
+
+then renames the staging directory to `dist/<version>/` (atomic) and rewrites
+`dist/index.json`. A version that exists is never overwritten: the same content is a
+no-op and different content is refused with a message to bump `version`.
+
+Extension point: a release file is added by appending one step function to
+`RELEASE_STEPS`. Each step receives a `ReleaseContext` (staging directory, package,
+DuckDB connection holding the typed tables, previous release directory or None, the
+`created` timestamp, the progress log) and writes its file(s) inside `ctx.stage_dir`.
+The steps run in order before the checksums, the zip and the index are computed, so a
+new file is automatically checksummed, zipped and indexed.
+
+Everything is deterministic except the `.duckdb` file, whose header and checksums
+differ between two builds of the same data; `release_fingerprint` compares its tables
+instead, and compares the other files byte by byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from azkz.schema import Package, Table, read_package
+from azkz.typed import load_tables, quote_ident, quote_literal
+
+INDEX = "index.json"
+CHECKSUMS = "SHA256SUMS"
+DATA_DIR = "data"
+ZIP_PERMISSIONS = 0o644
+CHUNK = 1 << 20
+
+
+class BuildError(Exception):
+    """The release cannot be built; the message says why and what to do."""
+
+
+class InvalidPackage(BuildError):
+    """The package does not validate; `report` is the validator's report."""
+
+    def __init__(self, report: Any):
+        self.report = report
+        super().__init__("the package is not valid; fix the errors above and build again")
+
+
+class BuildLog:
+    """Progress sink: plain lines by default; `azkz.cli` passes a rich one on a TTY."""
+
+    def __init__(self, echo: Callable[[str], None] = lambda _line: None):
+        self.echo = echo
+
+    def step(self, text: str) -> None:
+        self.echo(text)
+
+    def wrote(self, path: Path, stage_dir: Path) -> None:
+        self.echo(f"  {path.relative_to(stage_dir).as_posix()}  {path.stat().st_size:,} bytes")
+
+
+@dataclass
+class ReleaseContext:
+    stage_dir: Path
+    package: Package
+    con: Any  # duckdb connection with one typed table per resource
+    previous_release_dir: Path | None
+    created: str
+    log: BuildLog
+
+    @property
+    def data_dir(self) -> Path:
+        return self.stage_dir / DATA_DIR
+
+    @property
+    def duckdb_name(self) -> str:
+        return f"{self.package.name}.duckdb"
+
+
+@dataclass
+class BuildResult:
+    version: str
+    path: Path
+    created: bool  # False when an identical release already existed (no-op)
+    files: dict[str, int] = field(default_factory=dict)  # relative path -> bytes
+
+
+# --- schema-driven SQL -------------------------------------------------------------
+
+
+def tables_in_dependency_order(package: Package) -> list[Table]:
+    """Referenced tables first, so foreign keys can be declared and filled in order."""
+    ordered: list[Table] = []
+    visiting: set[str] = set()
+
+    def visit(table: Table) -> None:
+        if table in ordered:
+            return
+        if table.name in visiting:
+            raise BuildError(f"foreign keys form a cycle through table {table.name!r}")
+        visiting.add(table.name)
+        for fk in table.foreign_keys:
+            target = fk["reference"].get("resource") or table.name
+            if target != table.name:
+                visit(package.table(target))
+        visiting.discard(table.name)
+        ordered.append(table)
+
+    for table in package.tables:
+        visit(table)
+    return ordered
+
+
+def _column_list(names: str | list[str]) -> str:
+    names = [names] if isinstance(names, str) else names
+    return ", ".join(quote_ident(n) for n in names)
+
+
+def table_ddl(table: Table, catalog: str) -> str:
+    """CREATE TABLE with types, NOT NULL, primary and foreign keys from the Table Schema."""
+    lines = [
+        f"{quote_ident(f.name)} {f.duckdb_type}{' NOT NULL' if f.required else ''}"
+        for f in table.fields
+    ]
+    if table.primary_key:
+        lines.append(f"PRIMARY KEY ({_column_list(table.primary_key)})")
+    for fk in table.foreign_keys:
+        ref = fk["reference"]
+        lines.append(
+            f"FOREIGN KEY ({_column_list(fk['fields'])}) REFERENCES "
+            f"{quote_ident(ref.get('resource') or table.name)} ({_column_list(ref['fields'])})"
+        )
+    body = ",\n  ".join(lines)
+    return f"CREATE TABLE {catalog}.{quote_ident(table.name)} (\n  {body}\n)"
+
+
+def comment_statements(table: Table, catalog: str | None = None) -> list[str]:
+    """COMMENT ON the table and every column, from the schema's descriptions."""
+    qualified = f"{catalog}.{quote_ident(table.name)}" if catalog else quote_ident(table.name)
+    statements = [f"COMMENT ON TABLE {qualified} IS {quote_literal(table.description)}"]
+    statements += [
+        f"COMMENT ON COLUMN {qualified}.{quote_ident(f.name)} IS {quote_literal(f.description)}"
+        for f in table.fields
+    ]
+    return statements
+
+
+def sorted_select(table: Table, columns: str = "*") -> str:
+    order = _column_list(table.primary_key) if table.primary_key else "ALL"
+    return f"SELECT {columns} FROM {quote_ident(table.name)} ORDER BY {order}"
+
+
+def _csv_column(table: Table, name: str) -> str:
+    """Canonical text of a typed column: integral numbers without a trailing `.0`."""
+    col = quote_ident(name)
+    if table.field(name).type == "number":
+        return (
+            f"CASE WHEN {col} = trunc({col}) AND abs({col}) < 1e15 "
+            f"THEN CAST(CAST({col} AS BIGINT) AS VARCHAR) ELSE CAST({col} AS VARCHAR) END AS {col}"
+        )
+    return col
+
+
+# --- release steps -----------------------------------------------------------------
+
+
+def write_csv_files(ctx: ReleaseContext) -> None:
+    """data/<table>.csv: RFC 4180 with LF, quoted only where needed, sorted by key."""
+    ctx.data_dir.mkdir(exist_ok=True)
+    for table in ctx.package.tables:
+        path = ctx.data_dir / f"{table.name}.csv"
+        columns = ", ".join(_csv_column(table, n) for n in table.field_names)
+        ctx.con.execute(
+            f"COPY ({sorted_select(table, columns)}) TO {quote_literal(str(path))} "
+            "(FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NULL '')"
+        )
+        ctx.log.wrote(path, ctx.stage_dir)
+
+
+def parquet_metadata(table: Table) -> dict[str, str]:
+    """Parquet key-value metadata: the Table Schema (descriptions, units, keys) as JSON."""
+    return {
+        "frictionless:schema": json.dumps(table.schema, ensure_ascii=False, sort_keys=True),
+        "description": table.description,
+    }
+
+
+def write_parquet_files(ctx: ReleaseContext) -> None:
+    """data/<table>.parquet: typed columns, zstd, sorted by key (byte-identical reruns)."""
+    ctx.data_dir.mkdir(exist_ok=True)
+    for table in ctx.package.tables:
+        path = ctx.data_dir / f"{table.name}.parquet"
+        kv = ", ".join(
+            f"{quote_literal(k)}: {quote_literal(v)}" for k, v in parquet_metadata(table).items()
+        )
+        ctx.con.execute(
+            f"COPY ({sorted_select(table)}) TO {quote_literal(str(path))} "
+            f"(FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{kv}}})"
+        )
+        ctx.log.wrote(path, ctx.stage_dir)
+
+
+def write_duckdb_file(ctx: ReleaseContext) -> None:
+    """<name>.duckdb: DDL generated from the schemas, filled in foreign-key order."""
+    path = ctx.stage_dir / ctx.duckdb_name
+    ctx.con.execute(f"ATTACH {quote_literal(str(path))} AS release")
+    try:
+        for table in tables_in_dependency_order(ctx.package):
+            ctx.con.execute(table_ddl(table, "release"))
+            ctx.con.execute(f"INSERT INTO release.{quote_ident(table.name)} {sorted_select(table)}")
+            for statement in comment_statements(table, "release"):
+                ctx.con.execute(statement)
+    finally:
+        ctx.con.execute("DETACH release")
+    ctx.log.wrote(path, ctx.stage_dir)
+
+
+def _file_facts(path: Path) -> dict[str, Any]:
+    return {"bytes": path.stat().st_size, "hash": f"sha256:{sha256_file(path)}"}
+
+
+def release_descriptor(ctx: ReleaseContext) -> dict[str, Any]:
+    """The source descriptor with inline schemas, file facts, version and `created`.
+
+    Schemas are inlined so the release directory is self-contained; each table is
+    listed twice, as its CSV and as `<table>-parquet`.
+    """
+    source = ctx.package.descriptor
+    descriptor = {k: v for k, v in source.items() if k != "resources"}
+    descriptor["version"] = ctx.package.version
+    descriptor["created"] = ctx.created
+    resources = []
+    for table in ctx.package.tables:
+        csv_path = f"{DATA_DIR}/{table.name}.csv"
+        parquet_path = f"{DATA_DIR}/{table.name}.parquet"
+        csv_resource = {k: v for k, v in table.resource.items() if k != "schema"}
+        csv_resource.update(path=csv_path, schema=table.schema)
+        csv_resource.update(_file_facts(ctx.stage_dir / csv_path))
+        resources.append(csv_resource)
+        resources.append(
+            {
+                "name": f"{table.name}-parquet",
+                "title": f"{table.title} (Parquet)",
+                "description": f"The `{table.name}` table, typed, as Apache Parquet "
+                f"(zstd); its Table Schema is in the file's key-value metadata.",
+                "path": parquet_path,
+                "type": "file",
+                "scheme": "file",
+                "format": "parquet",
+                "mediatype": "application/vnd.apache.parquet",
+                **_file_facts(ctx.stage_dir / parquet_path),
+            }
+        )
+    descriptor["resources"] = resources
+    return descriptor
+
+
+def write_datapackage(ctx: ReleaseContext) -> None:
+    path = ctx.stage_dir / "datapackage.json"
+    text = json.dumps(release_descriptor(ctx), ensure_ascii=False, indent=2) + "\n"
+    path.write_text(text, encoding="utf-8", newline="\n")
+    ctx.log.wrote(path, ctx.stage_dir)
+
+
+# Add a release file here: one function taking a ReleaseContext, writing in stage_dir.
+RELEASE_STEPS: list[Callable[[ReleaseContext], None]] = [
+    write_csv_files,
+    write_parquet_files,
+    write_duckdb_file,
+    write_datapackage,
+]
+
+
+def write_release_files(ctx: ReleaseContext) -> None:
+    for step in RELEASE_STEPS:
+        ctx.log.step(f"{step.__name__.replace('_', ' ')}")
+        step(ctx)
+
+
+# --- checksums, zip, index ---------------------------------------------------------
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def release_files(directory: Path) -> list[Path]:
+    """Every file of a release directory, in a stable (sorted POSIX path) order."""
+    return sorted(
+        (p for p in directory.rglob("*") if p.is_file()),
+        key=lambda p: p.relative_to(directory).as_posix(),
+    )
+
+
+def write_checksums(stage_dir: Path) -> Path:
+    path = stage_dir / CHECKSUMS
+    lines = [
+        f"{sha256_file(p)}  {p.relative_to(stage_dir).as_posix()}\n"
+        for p in release_files(stage_dir)
+    ]
+    path.write_text("".join(lines), encoding="utf-8", newline="\n")
+    return path
+
+
+def zip_name(package: Package) -> str:
+    return f"{package.name}-{package.version}.zip"
+
+
+def write_zip(stage_dir: Path, package: Package, created: str) -> Path:
+    """A zip of the directory: sorted entries, fixed time and permissions, one top folder."""
+    path = stage_dir / zip_name(package)
+    members = release_files(stage_dir)
+    timestamp = _zip_time(created)
+    folder = f"{package.name}-{package.version}"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+        for member in members:
+            name = f"{folder}/{member.relative_to(stage_dir).as_posix()}"
+            info = zipfile.ZipInfo(name, timestamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = (0o100000 | ZIP_PERMISSIONS) << 16
+            info.create_system = 3  # Unix, so the permissions are honoured
+            with member.open("rb") as src, zf.open(info, "w", force_zip64=True) as dst:
+                shutil.copyfileobj(src, dst, CHUNK)
+    return path
+
+
+def _zip_time(created: str) -> tuple[int, int, int, int, int, int]:
+    year, month, day = (int(x) for x in created[:10].split("-"))
+    return (max(year, 1980), month, day, 0, 0, 0)
+
+
+def semver_key(version: str) -> tuple:
+    """Sort key for SemVer strings; anything unparsable sorts first, by text."""
+    core = version.split("+")[0].split("-")[0]
+    try:
+        return (1, tuple(int(x) for x in core.split(".")), "-" not in version, version)
+    except ValueError:
+        return (0, (), False, version)
+
+
+def file_entries(version_dir: Path) -> dict[str, dict[str, Any]]:
+    return {
+        p.relative_to(version_dir).as_posix(): {"bytes": p.stat().st_size, "sha256": sha256_file(p)}
+        for p in release_files(version_dir)
+    }
+
+
+def write_index(out: Path) -> Path:
+    """dist/index.json: every version, the latest, and per file its size and sha256.
+
+    Versions are immutable, so entries already in the old index are reused instead of
+    re-hashing every file of every release on each build.
+    """
+    path = out / INDEX
+    old: dict[str, Any] = {}
+    if path.exists():
+        try:
+            old = {v["version"]: v for v in json.loads(path.read_text("utf-8"))["versions"]}
+        except (ValueError, KeyError, TypeError):
+            old = {}
+    versions = []
+    for version_dir in sorted(release_dirs(out), key=lambda d: semver_key(d.name)):
+        descriptor = json.loads((version_dir / "datapackage.json").read_text("utf-8"))
+        entry = old.get(version_dir.name)
+        if entry is None or set(entry.get("files", {})) != {
+            p.relative_to(version_dir).as_posix() for p in release_files(version_dir)
+        }:
+            entry = {
+                "version": version_dir.name,
+                "created": descriptor.get("created"),
+                "path": f"{version_dir.name}/",
+                "files": file_entries(version_dir),
+            }
+        versions.append(entry)
+    index = {"latest": versions[-1]["version"] if versions else None, "versions": versions}
+    tmp = path.with_name(f".{INDEX}.tmp")
+    tmp.write_text(json.dumps(index, indent=2) + "\n", encoding="utf-8", newline="\n")
+    os.replace(tmp, path)
+    return path
+
+
+def release_dirs(out: Path) -> list[Path]:
+    """Finished release directories (staging directories start with a dot)."""
+    if not out.is_dir():
+        return []
+    return [
+        d for d in out.iterdir()
+        if d.is_dir() and not d.name.startswith(".") and (d / "datapackage.json").exists()
+    ]
+
+
+def previous_release(out: Path, version: str) -> Path | None:
+    """The highest release below `version`, for steps that describe what changed."""
+    older = [d for d in release_dirs(out) if semver_key(d.name) < semver_key(version)]
+    return max(older, key=lambda d: semver_key(d.name)) if older else None
+
+
+# --- comparing releases ------------------------------------------------------------
+
+
+def duckdb_fingerprint(path: Path) -> str:
+    """Digest of a .duckdb file's tables (DDL, comments, rows), not of its bytes."""
+    import duckdb
+
+    digest = hashlib.sha256()
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = con.execute(
+            "SELECT table_name, sql, comment FROM duckdb_tables() ORDER BY table_name"
+        ).fetchall()
+        for name, sql, comment in tables:
+            columns = con.execute(
+                "SELECT column_name, data_type, is_nullable, comment FROM duckdb_columns() "
+                "WHERE table_name = ? ORDER BY column_index",
+                [name],
+            ).fetchall()
+            rows = con.execute(
+                f"SELECT count(*), bit_xor(hash(t)) FROM {quote_ident(name)} AS t"
+            ).fetchall()
+            digest.update(repr((name, sql, comment, columns, rows)).encode())
+    finally:
+        con.close()
+    return digest.hexdigest()
+
+
+def _zip_fingerprint(path: Path) -> str:
+    digest = hashlib.sha256()
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            if info.filename.endswith(".duckdb"):
+                digest.update(info.filename.encode())
+                continue
+            facts = (info.filename, info.date_time, info.external_attr, info.CRC, info.file_size)
+            digest.update(repr(facts).encode())
+    return digest.hexdigest()
+
+
+def _checksums_fingerprint(path: Path) -> str:
+    lines = path.read_text("utf-8").splitlines()
+    kept = [line for line in lines if not line.endswith(".duckdb")]
+    return hashlib.sha256("\n".join(kept).encode()).hexdigest()
+
+
+def release_fingerprint(version_dir: Path) -> dict[str, str]:
+    """Per file, what must be equal for two releases to hold the same content.
+
+    Byte digests for every file, except the three places where the `.duckdb` file's
+    non-reproducible bytes show: the file itself (its tables are compared), its line
+    in SHA256SUMS and its entry in the zip.
+    """
+    fingerprint = {}
+    for path in release_files(version_dir):
+        name = path.relative_to(version_dir).as_posix()
+        if name.endswith(".duckdb"):
+            fingerprint[name] = duckdb_fingerprint(path)
+        elif name == CHECKSUMS:
+            fingerprint[name] = _checksums_fingerprint(path)
+        elif name.endswith(".zip"):
+            fingerprint[name] = _zip_fingerprint(path)
+        else:
+            fingerprint[name] = sha256_file(path)
+    return fingerprint
+
+
+def differing_files(a: Path, b: Path) -> list[str]:
+    fa, fb = release_fingerprint(a), release_fingerprint(b)
+    return sorted(name for name in fa.keys() | fb.keys() if fa.get(name) != fb.get(name))
+
+
+# --- the build ---------------------------------------------------------------------
+
+
+def validate_or_raise(root: Path) -> Any:
+    from azkz.validate import validate_package
+
+    report = validate_package(root)
+    if not report.valid:
+        raise InvalidPackage(report)
+    return report
+
+
+def created_from_data(con, package: Package) -> str:
+    """`created` = the latest date a source was accessed: fixed by the data, not the clock."""
+    try:
+        package.table("sources").field("accessed")
+    except (KeyError, StopIteration):
+        raise BuildError(
+            "cannot derive the release's `created` date: the package needs a `sources` table "
+            "with an `accessed` date field"
+        ) from None
+    latest = con.execute('SELECT max("accessed") FROM "sources"').fetchall()[0][0]
+    if latest is None:
+        raise BuildError("cannot derive the release's `created` date: no `accessed` dates")
+    return f"{latest.isoformat()}T00:00:00Z"
+
+
+def build_release(
+    root: str | Path = ".", out: str | Path = "dist", log: BuildLog | None = None
+) -> BuildResult:
+    """Validate `root`, write `out/<version>/` atomically, refresh `out/index.json`."""
+    import duckdb
+
+    root, out = Path(root), Path(out)
+    log = log or BuildLog()
+    log.step("validating the package")
+    validate_or_raise(root)
+    package = read_package(root)
+    version = package.version
+    target = out / version
+    out.mkdir(parents=True, exist_ok=True)
+    stage_dir = Path(tempfile.mkdtemp(prefix=f".building-{version}-", dir=out))
+    try:
+        con = duckdb.connect()
+        try:
+            log.step(f"loading {len(package.tables)} typed tables")
+            load_tables(package, con)
+            _check_contracts(package, con, log)
+            ctx = ReleaseContext(
+                stage_dir=stage_dir,
+                package=package,
+                con=con,
+                previous_release_dir=previous_release(out, version),
+                created=created_from_data(con, package),
+                log=log,
+            )
+            write_release_files(ctx)
+        finally:
+            con.close()
+        log.step("checksums and zip")
+        log.wrote(write_checksums(stage_dir), stage_dir)
+        log.wrote(write_zip(stage_dir, package, ctx.created), stage_dir)
+        files = {p.relative_to(stage_dir).as_posix(): p.stat().st_size
+                 for p in release_files(stage_dir)}
+        created = _publish(stage_dir, target, version)
+    finally:
+        if stage_dir.exists():
+            shutil.rmtree(stage_dir)
+    log.step("updating index.json")
+    write_index(out)
+    return BuildResult(version=version, path=target, created=created, files=files)
+
+
+def _publish(stage_dir: Path, target: Path, version: str) -> bool:
+    """Rename the staged release into place; an existing version must be identical."""
+    if target.exists():
+        changed = differing_files(target, stage_dir)
+        if changed:
+            raise BuildError(
+                f"version {version} already exists in {target} with different content "
+                f"({', '.join(changed)}); releases are immutable: bump `version` in "
+                f"datapackage.json and build again"
+            )
+        return False
+    os.rename(stage_dir, target)
+    return True
+
+
+def _check_contracts(package: Package, con, log: BuildLog) -> None:
+    """Check the typed frames against the pandera contracts generated from the schemas."""
+    from azkz.contracts import check_frame
+
+    log.step("checking pandera contracts")
+    for table in package.tables:
+        check_frame(table, con.sql(f"SELECT * FROM {quote_ident(table.name)}").pl())
+
+
+def summary_lines(result: BuildResult) -> Iterable[str]:
+    total = sum(result.files.values())
+    state = "built" if result.created else "unchanged (identical release exists)"
+    yield f"version {result.version}: {state}"
+    yield f"path    {result.path}"
+    yield f"files   {len(result.files)}, {total:,} bytes"
+    for name, size in result.files.items():
+        yield f"  {name:<50} {size:>14,}"
