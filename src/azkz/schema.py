@@ -206,6 +206,8 @@ def read_package(root: str | Path = ".") -> Package:
     for i, res in enumerate(resources):
         if not isinstance(res, dict) or not isinstance(res.get("name"), str):
             raise descriptor_error(DESCRIPTOR, f"{DESCRIPTOR}: resource #{i + 1} has no name")
+        if res.get("schema") is None and res.get("type") not in (None, "table"):
+            continue  # a non-tabular file, such as a release's Parquet copy of a table
         what = f"resource {res['name']!r}"
         path = safe_relative_path(root, res.get("path"), what)
         schema_ref = res.get("schema")
