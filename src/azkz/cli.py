@@ -37,5 +37,73 @@ def main() -> None:
 # --- diff (azkz.diff) ---
 
 # --- docs, citation (azkz.docs, azkz.citation) ---
+def _generated_files(package_dir: str, make) -> dict:
+    """{path: text} from `make(package)`; bad input becomes a message and exit 1 or 2."""
+    import duckdb
+
+    from azkz.schema import DescriptorError, read_package
+
+    try:
+        return make(read_package(package_dir))
+    except DescriptorError as exc:
+        raise click.ClickException(f"cannot read the package: {exc}") from None
+    except duckdb.Error as exc:
+        click.echo(f"error: the data cannot be read ({exc.__class__.__name__}); "
+                   "run `azkz validate` for the file, line and field", err=True)
+        raise SystemExit(1) from None
+
+
+def _write_or_check(files: dict, check: bool) -> None:
+    """Write the generated files, or with `check` exit 1 naming those that are stale."""
+    from pathlib import Path
+
+    stale = [p for p, text in files.items()
+             if not Path(p).is_file() or Path(p).read_text(encoding="utf-8") != text]
+    if check:
+        for path in stale:
+            click.echo(f"stale: {path} (regenerate it and commit the result)", err=True)
+        if stale:
+            raise SystemExit(1)
+        click.echo(f"up to date: {', '.join(str(p) for p in files)}")
+        return
+    for path, text in files.items():
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text, encoding="utf-8", newline="\n")
+        click.echo(f"wrote {path}")
+
+
+_PACKAGE_OPTION = click.option("--package", "package_dir", default=".", show_default=True,
+                               type=click.Path(file_okay=False),
+                               help="Directory holding datapackage.json.")
+_CHECK_OPTION = click.option("--check", is_flag=True,
+                             help="Write nothing; exit 1 if the committed file is stale.")
+
+
+@main.command()
+@_PACKAGE_OPTION
+@_CHECK_OPTION
+def docs(package_dir: str, check: bool) -> None:
+    """Generate docs/data-dictionary.md from the schemas and the data."""
+    from azkz.docs import DICTIONARY_PATH, data_dictionary
+
+    files = _generated_files(
+        package_dir, lambda pkg: {pkg.root / DICTIONARY_PATH: data_dictionary(pkg)}
+    )
+    _write_or_check(files, check)
+
+
+@main.command()
+@_PACKAGE_OPTION
+@_CHECK_OPTION
+def citation(package_dir: str, check: bool) -> None:
+    """Generate CITATION.cff and dataset.jsonld from datapackage.json and the data."""
+    from azkz.citation import repository_metadata
+
+    files = _generated_files(
+        package_dir,
+        lambda pkg: {pkg.root / name: text for name, text in repository_metadata(pkg).items()},
+    )
+    _write_or_check(files, check)
+
 
 # --- site (azkz.site) ---
