@@ -1,0 +1,625 @@
+"""`azkz validate`: every error in the package, with its physical line, in one run.
+
+Layers, in order (each with Frictionless error codes, plus named domain rules):
+
+1. descriptor — `datapackage.json` and `schemas/*.json` readable and coherent
+   (`package-error`, `schema-error`, `source-error` for unsafe paths); fatal, exit 2.
+2. file — missing/empty file, NUL bytes, UTF-8, line endings, header exactly as the
+   schema (`scheme-error`, `source-error`, `encoding-error`, `missing-label`,
+   `extra-label`, `incorrect-label`, `duplicate-label`, `blank-label`).
+3. rows — DuckDB's strict parse with stored rejects (`extra-cell`, `missing-cell`,
+   `source-error` for an unterminated quote), `blank-row` from the byte scan.
+4. fields — generated SQL per Table Schema field (`type-error`, `constraint-error`).
+5. table — `primary-key`, `unique-error`.
+6. package — `foreign-key`.
+7. domain — `period-order`, `date-order`, `iso3-code`, `negative-value`, `date-precision`.
+
+Why this shape: DuckDB's parser is the fast structural gate but it counts records, skips
+blank lines silently and accepts NUL bytes, so a vectorised byte scan (numpy) of each
+file finds record boundaries outside quotes independently; it gives every record's
+physical line (header = 1, embedded newlines counted) and a record count that DuckDB's
+result must match.  All cell rules then run as one generated SQL pass per table; the
+pandera contract in `azkz.contracts` expresses the same rules for typed frames but is
+too slow to import and run for this command (see benchmarks/validate.md).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import time
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from azkz.report import Report, error
+from azkz.schema import DescriptorError, Field, Package, Table, read_package
+from azkz.typed import cast_sql, quote_ident, quote_literal, raw_csv_sql
+
+BOM = b"\xef\xbb\xbf"
+DECODE_CHUNK = 1 << 24
+# DuckDB reject types -> (Frictionless code, message)
+REJECT_CODES = {
+    "TOO MANY COLUMNS": ("extra-cell", "row has more cells than the header ({detail})"),
+    "MISSING COLUMNS": ("missing-cell", "row has fewer cells than the header ({detail})"),
+    "UNQUOTED VALUE": ("source-error", "a quoted cell is not closed properly: unterminated "
+                                       "quote or text after the closing quote"),
+    "INVALID ENCODING": ("encoding-error", "not valid UTF-8"),
+}
+TYPE_FORMS = {
+    "number": "a number such as 12 or 3.5",
+    "integer": "an integer",
+    "date": "a real date as YYYY-MM-DD",
+    "year": "a year as YYYY",
+    "boolean": "one of {true_false}",
+}
+ISO3_MARKER = "ISO 3166-1 alpha-3"
+
+
+# ----------------------------------------------------------------------------- entry point
+def validate_package(root: str | Path = ".") -> Report:
+    """Validate the package at `root`; never raises for bad input, never writes."""
+    started = time.perf_counter()
+    report = Report(stats={"tables": 0, "rows": 0})
+    try:
+        package = read_package(root)
+    except DescriptorError as exc:
+        report.errors.extend(exc.errors)
+        report.fatal = True
+        return report
+    report.errors.extend(descriptor_errors(package))
+    if report.errors:
+        report.fatal = True
+        return report
+
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    lines: dict[str, Any] = {}  # table name -> physical line of each parsed row
+    for table in package.tables:
+        errors, row_lines = validate_table(package, table, con)
+        report.errors.extend(errors)
+        if row_lines is not None:
+            lines[table.name] = row_lines
+    for table in package.tables:
+        if table.name in lines:
+            report.errors.extend(foreign_key_errors(package, table, lines, con))
+    con.close()
+    rows = {name: len(row_lines) for name, row_lines in lines.items()}
+    report.stats.update(
+        tables=len(package.tables),
+        rows=sum(rows.values()),
+        rows_per_table=rows,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    return report
+
+
+# ----------------------------------------------------------------------------- descriptor
+def descriptor_errors(package: Package) -> list[dict[str, Any]]:
+    """Schema coherence that `read_package` does not check: keys, references, regexes."""
+    errors = []
+
+    def bad(path: str, message: str) -> None:
+        errors.append(error(None, path, None, None, "schema-error", message))
+
+    names = [t.name for t in package.tables]
+    for dup in {n for n in names if names.count(n) > 1}:
+        bad("datapackage.json", f"resource name {dup!r} is used twice")
+    for table in package.tables:
+        where = table.schema_path
+        fields = table.field_names
+        for dup in {n for n in fields if fields.count(n) > 1}:
+            bad(where, f"{table.name}: field {dup!r} is defined twice")
+        for name in table.primary_key:
+            if name not in fields:
+                bad(where, f"{table.name}: primaryKey field {name!r} is not in the schema")
+        for f in table.fields:
+            errors.extend(_constraint_errors(table, f))
+        for fk in table.foreign_keys:
+            errors.extend(_foreign_key_descriptor_errors(package, table, fk))
+    return errors
+
+
+def _constraint_errors(table: Table, f: Field) -> list[dict[str, Any]]:
+    errors = []
+    where = table.schema_path
+    if not isinstance(f.constraints, dict):
+        return [error(None, where, None, f.name, "schema-error",
+                      f"{table.name}.{f.name}: 'constraints' must be an object")]
+    pattern = f.constraints.get("pattern")
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except (re.error, TypeError) as exc:
+            errors.append(error(None, where, None, f.name, "schema-error",
+                                f"{table.name}.{f.name}: pattern {pattern!r} is not a valid "
+                                f"regular expression ({exc})"))
+    enum = f.constraints.get("enum")
+    if enum is not None and (not isinstance(enum, list) or not enum):
+        errors.append(error(None, where, None, f.name, "schema-error",
+                            f"{table.name}.{f.name}: enum must be a non-empty list"))
+    for key in ("minimum", "maximum", "minLength", "maxLength"):
+        value = f.constraints.get(key)
+        if value is None:
+            continue
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        if key.endswith("Length") or f.type in ("number", "integer", "year"):
+            if not numeric:
+                errors.append(error(None, where, None, f.name, "schema-error",
+                                    f"{table.name}.{f.name}: {key} must be a number"))
+        elif f.type != "date" or not isinstance(value, str):
+            errors.append(error(None, where, None, f.name, "schema-error",
+                                f"{table.name}.{f.name}: {key} is not supported for "
+                                f"type {f.type!r}"))
+    return errors
+
+
+def _foreign_key_descriptor_errors(package: Package, table: Table,
+                                   fk: Any) -> list[dict[str, Any]]:
+    where = table.schema_path
+    if not isinstance(fk, dict) or not isinstance(fk.get("reference"), dict):
+        return [error(None, where, None, None, "schema-error",
+                      f"{table.name}: foreign key {fk!r} needs 'fields' and 'reference'")]
+    fields = _as_list(fk.get("fields"))
+    ref = fk["reference"]
+    ref_fields = _as_list(ref.get("fields"))
+    target = ref.get("resource") or table.name
+    errors = []
+    if not fields or len(fields) != len(ref_fields):
+        errors.append(error(None, where, None, None, "schema-error",
+                            f"{table.name}: foreign key fields {fields} and reference fields "
+                            f"{ref_fields} must be non-empty and of equal length"))
+    for name in fields:
+        if name not in table.field_names:
+            errors.append(error(None, where, None, name, "schema-error",
+                                f"{table.name}: foreign key field {name!r} is not in the schema"))
+    try:
+        parent = package.table(target)
+    except KeyError:
+        return errors + [error(None, where, None, None, "schema-error",
+                               f"{table.name}: foreign key refers to unknown resource "
+                               f"{target!r}")]
+    for name in ref_fields:
+        if name not in parent.field_names:
+            errors.append(error(None, where, None, name, "schema-error",
+                                f"{table.name}: foreign key refers to {target}.{name}, which "
+                                f"is not a field of {target!r}"))
+    return errors
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return list(value) if isinstance(value, list) else []
+
+
+# ----------------------------------------------------------------------------- file scan
+@dataclass
+class Scan:
+    """What the byte scan learned about one CSV file."""
+
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    labels: list[str] | None = None
+    record_starts: Any = None  # numpy int64: byte offset of every non-blank data record
+    record_lines: Any = None  # numpy int64: its physical line (header = 1)
+    usable: bool = False  # True when DuckDB may parse the file
+
+
+# Codes after which the table's rows are not checked (and other tables skip FKs to it).
+STOPPING_CODES = frozenset({
+    "scheme-error", "encoding-error", "missing-label", "extra-label", "incorrect-label",
+    "duplicate-label", "blank-label", "source-error",
+})
+
+
+def line_at(data: bytes, position: int) -> int:
+    """Physical line (1-based) of a byte position."""
+    return data.count(b"\n", 0, position) + 1
+
+
+def scan_file(table: Table, path: Path) -> Scan:
+    """Guards DuckDB cannot do: presence, emptiness, NUL, UTF-8, endings, header, records."""
+    scan = Scan()
+
+    def fail(line: int | None, code: str, message: str, name: str | None = None) -> Scan:
+        scan.errors.append(error(table.name, table.path, line, name, code, message))
+        return scan
+
+    if not path.is_file():
+        return fail(None, "scheme-error", f"file {table.path} does not exist")
+    data = path.read_bytes()
+    body = len(BOM) if data.startswith(BOM) else 0
+    if len(data) == body:
+        return fail(None, "source-error", f"file {table.path} is empty; expected a header row")
+    nul = data.find(b"\0")
+    if nul >= 0:
+        return fail(line_at(data, nul), "source-error",
+                    "NUL byte (\\x00) in the file; a CSV file holds text only")
+    bad_byte = _first_invalid_utf8(data)
+    if bad_byte is not None:
+        return fail(line_at(data, bad_byte), "encoding-error",
+                    f"byte 0x{data[bad_byte]:02x} is not valid UTF-8; save the file as UTF-8")
+    _find_records(data, body, scan, fail)
+    return scan
+
+
+def _first_invalid_utf8(data: bytes) -> int | None:
+    """Offset of the first byte that is not UTF-8, decoding in chunks to bound memory."""
+    start = 0
+    while start < len(data):
+        end = min(start + DECODE_CHUNK, len(data))
+        while end < len(data) and 0x80 <= data[end] < 0xC0:  # do not split a character
+            end -= 1
+        try:
+            str(data[start:end], "utf-8")
+        except UnicodeDecodeError as exc:
+            return start + exc.start
+        start = end
+    return None
+
+
+def _find_records(data: bytes, body: int, scan: Scan, fail) -> None:
+    """Record boundaries = newlines outside quotes (even number of quotes before them)."""
+    import numpy as np
+
+    raw = np.frombuffer(data, dtype=np.uint8)
+    quotes = np.flatnonzero(raw == ord('"'))
+    newlines = np.flatnonzero(raw == ord("\n"))
+    terminators = newlines[(np.searchsorted(quotes, newlines) & 1) == 0]
+    ends = terminators if data.endswith(b"\n") else np.append(terminators, len(data))
+    starts = np.concatenate(([body], ends[:-1] + 1))
+    lines = np.searchsorted(newlines, starts) + 1
+
+    crlf = np.zeros(len(ends), dtype=bool)
+    real = ends[ends < len(data)]
+    crlf[: len(real)] = raw[real - 1] == ord("\r")
+    if len(real) and crlf[: len(real)].any() and not crlf[: len(real)].all():
+        first_odd = int(np.flatnonzero(crlf[: len(real)] != crlf[0])[0])
+        kind = "CRLF" if crlf[first_odd] else "LF"
+        fail(int(lines[first_odd]), "source-error",
+             f"mixed line endings: this line ends with {kind}, line 1 does not; "
+             f"use one kind throughout (LF preferred)")
+        return
+    if data.count(b"\r") != data.count(b"\r\n"):
+        lone = re.search(rb"\r(?!\n)", data).start()
+        fail(line_at(data, lone), "source-error",
+             "carriage return (\\r) without a newline; use LF line endings")
+        return
+
+    lengths = ends - starts - crlf
+    header = data[starts[0]: starts[0] + lengths[0]].decode("utf-8")
+    scan.labels = next(csv.reader([header]), [])
+    blank = np.flatnonzero(lengths[1:] == 0) + 1
+    for i in blank:
+        fail(int(lines[i]), "blank-row", "row is empty; remove the blank line")
+    keep = np.ones(len(starts), dtype=bool)
+    keep[0] = False
+    keep[blank] = False
+    scan.record_starts = starts[keep]
+    scan.record_lines = lines[keep]
+    scan.usable = True
+
+
+def header_errors(table: Table, labels: list[str]) -> list[dict[str, Any]]:
+    """The header must be the schema's field names, in order (Frictionless label codes)."""
+    errors = []
+
+    def bad(code: str, message: str, name: str | None) -> None:
+        errors.append(error(table.name, table.path, 1, name, code, message))
+
+    expected = table.field_names
+    for i, label in enumerate(labels):
+        if label == "":
+            bad("blank-label", f"column {i + 1} has an empty header", None)
+        elif labels.index(label) != i:
+            bad("duplicate-label", f"column {i + 1} repeats the header {label!r}", label)
+        elif i >= len(expected):
+            bad("extra-label", f"column {i + 1} {label!r} is not in the schema", label)
+        elif label != expected[i]:
+            bad("incorrect-label",
+                f"column {i + 1} is {label!r} but the schema expects {expected[i]!r} there "
+                f"(expected header: {','.join(expected)})", expected[i])
+    for i in range(len(labels), len(expected)):
+        bad("missing-label", f"column {i + 1} {expected[i]!r} is missing from the header",
+            expected[i])
+    return errors
+
+
+# ----------------------------------------------------------------------------- rows
+def validate_table(package: Package, table: Table, con) -> tuple[list[dict[str, Any]], Any]:
+    """File, row, field, table and domain layers for one table; loads `raw_<name>`.
+
+    Returns the errors and, when the rows could be parsed, the physical line of each
+    parsed row (None otherwise: the table is then left out of foreign-key checks).
+    """
+    path = package.file(table)
+    scan = scan_file(table, path)
+    errors = list(scan.errors)
+    if not scan.usable:
+        return errors, None
+    errors += header_errors(table, scan.labels)
+    if any(e["code"] in STOPPING_CODES for e in errors):
+        return errors, None
+    rejects, good_lines = parse_rows(table, path, scan, con)
+    errors += rejects
+    if good_lines is None:
+        return errors, None
+    errors += row_errors(table, con, good_lines)
+    errors += key_errors(table, con, good_lines)
+    errors.sort(key=lambda e: (e["line"] or 0))
+    return errors, good_lines
+
+
+def raw_name(table: Table) -> str:
+    return quote_ident(f"raw_{table.name}")
+
+
+def parse_rows(table: Table, path: Path, scan: Scan, con) -> tuple[list[dict[str, Any]], Any]:
+    """Load the text table with stored rejects; map every parsed row to its line."""
+    import duckdb
+    import numpy as np
+
+    rejects = quote_ident(f"rejects_{table.name}")
+    source = raw_csv_sql(path, table)[:-1] + (
+        f", store_rejects=true, rejects_table={quote_literal(f'rejects_{table.name}')}, "
+        f"rejects_scan={quote_literal(f'scans_{table.name}')})"
+    )
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {raw_name(table)} AS SELECT * FROM {source}")
+    except duckdb.Error as exc:
+        first = str(exc).splitlines()[0]
+        return [error(table.name, table.path, None, None, "source-error",
+                      f"the CSV parser gave up: {first}")], None
+    parsed = con.execute(f"SELECT count(*) FROM {raw_name(table)}").fetchall()[0][0]
+    found = con.execute(
+        f"SELECT line_byte_position, column_name, error_type, error_message FROM {rejects} "
+        f"ORDER BY line_byte_position"
+    ).fetchall()
+    errors = []
+    rejected = set()
+    starts = scan.record_starts
+    for byte_pos, column, kind, message in found:
+        index = int(np.searchsorted(starts, byte_pos, side="right")) - 1
+        index = max(index, 0)
+        rejected.add(index)
+        code, text = REJECT_CODES.get(kind, ("source-error", "{detail}"))
+        column = None if code == "extra-cell" else column
+        errors.append(error(table.name, table.path, int(scan.record_lines[index]), column, code,
+                            text.format(detail=message.rstrip("."))))
+    errors = _dedupe(errors)
+    if parsed + len(rejected) != len(starts):
+        errors.append(error(
+            table.name, table.path, None, None, "source-error",
+            f"the file has {len(starts)} records but the CSV parser read {parsed} "
+            f"(+{len(rejected)} rejected); look for a stray or unbalanced quote '\"'"))
+        return errors, None
+    good = np.ones(len(starts), dtype=bool)
+    good[list(rejected)] = False
+    return errors, scan.record_lines[good]
+
+
+def _dedupe(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen, out = set(), []
+    for e in errors:
+        key = (e["line"], e["code"])
+        if key not in seen:
+            seen.add(key)
+            out.append(e)
+    return out
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """One rule evaluated on every row: SQL condition true = error in `field`."""
+
+    code: str
+    field: str
+    condition: str
+    message: str  # str.format template over the row's raw values by field name
+
+
+def typed(f: Field) -> str:
+    return quote_ident(f"_typed_{f.name}")
+
+
+def row_checks(table: Table) -> list[RowCheck]:
+    """Field constraints and domain rules of a table, generated from its schema."""
+    checks = []
+    for f in table.fields:
+        checks += field_checks(f)
+    checks += domain_checks(table)
+    return checks
+
+
+def _literal_of(f: Field, value: Any) -> str:
+    return f"CAST({quote_literal(value)} AS {f.duckdb_type})"
+
+
+def field_checks(f: Field) -> list[RowCheck]:
+    raw, t = quote_ident(f.name), typed(f)
+    name = f.name
+    value = "{" + name + "!r}"
+    checks = []
+    if f.required:
+        checks.append(RowCheck("constraint-error", name, f"({raw} IS NULL OR {raw} = '')",
+                               f"{name} is required but the cell is empty"))
+    if f.type != "string":
+        form = TYPE_FORMS[f.type].format(true_false=", ".join(f.true_values + f.false_values))
+        checks.append(RowCheck("type-error", name, f"({raw} <> '' AND {t} IS NULL)",
+                               f"{value} is not of type {f.type}: expected {form}"))
+    c = f.constraints
+    if c.get("enum"):
+        allowed = ", ".join(_literal_of(f, v) for v in c["enum"])
+        shown = ", ".join(str(v) for v in c["enum"])
+        checks.append(RowCheck("constraint-error", name, f"({t} NOT IN ({allowed}))",
+                               f"{value} is not one of the allowed values: {shown}"))
+    if c.get("pattern") is not None and f.type == "string":
+        checks.append(RowCheck("constraint-error", name,
+                               f"NOT regexp_full_match({t}, {quote_literal(c['pattern'])})",
+                               f"{value} does not match the pattern {c['pattern']}"))
+    for key, op, words in (("minimum", "<", "less than the minimum"),
+                           ("maximum", ">", "more than the maximum")):
+        if c.get(key) is not None:
+            checks.append(RowCheck("constraint-error", name,
+                                   f"({t} {op} {_literal_of(f, c[key])})",
+                                   f"{value} is {words} {c[key]}"))
+    for key, op, words in (("minLength", "<", "shorter than"), ("maxLength", ">", "longer than")):
+        if c.get(key) is not None:
+            checks.append(RowCheck("constraint-error", name,
+                                   f"(length({raw}) {op} {int(c[key])} AND {raw} <> '')",
+                                   f"{value} is {words} {c[key]} characters"))
+    return checks
+
+
+@cache
+def iso3_codes() -> tuple[str, ...]:
+    """ISO 3166-1 alpha-3 codes shipped with the package (from Debian iso-codes)."""
+    text = resources.files("azkz").joinpath("iso3166.txt").read_text(encoding="utf-8")
+    return tuple(line for line in text.split() if not line.startswith("#") and line.isalpha())
+
+
+def precision_pairs(table: Table) -> list[tuple[Field, Field]]:
+    """(`*_precision` field, date field it qualifies), derived from the names.
+
+    `date_precision` qualifies every date field of its table; `X_precision` qualifies X.
+    """
+    pairs = []
+    dates = [f for f in table.fields if f.type == "date"]
+    for f in table.fields:
+        if not f.name.endswith("_precision"):
+            continue
+        target = f.name.removesuffix("_precision")
+        pairs += [(f, d) for d in dates if target == "date" or d.name == target]
+    return pairs
+
+
+def domain_checks(table: Table) -> list[RowCheck]:
+    """Rules a Table Schema cannot express; each has its own code."""
+    checks = []
+    names = {f.name: f for f in table.fields}
+    for f in table.fields:
+        prefix = f.name.removesuffix("_start")
+        end = names.get(f"{prefix}_end")
+        if f.name.endswith("_start") and f.type == "date" and end is not None \
+                and end.type == "date":
+            checks.append(RowCheck(
+                f"{prefix}-order", end.name, f"({typed(end)} < {typed(f)})",
+                f"{end.name} {{{end.name}}} is before {f.name} {{{f.name}}}"))
+        if f.type == "string" and ISO3_MARKER in f.description:
+            codes = ", ".join(quote_literal(code) for code in iso3_codes())
+            checks.append(RowCheck(
+                "iso3-code", f.name,
+                f"(regexp_full_match({typed(f)}, '[A-Z]{{3}}') AND {typed(f)} NOT IN ({codes}))",
+                f"{{{f.name}!r}} is not an ISO 3166-1 alpha-3 country code"))
+        minimum = f.constraints.get("minimum")
+        if f.type in ("number", "integer") and (f.name == "value" or f.name.endswith("_value")) \
+                and not (isinstance(minimum, int | float) and minimum >= 0):
+            checks.append(RowCheck("negative-value", f.name, f"({typed(f)} < 0)",
+                                   f"{{{f.name}}} is negative; amounts and counts cannot be"))
+    for precision, date in precision_pairs(table):
+        p, d = typed(precision), typed(date)
+        checks.append(RowCheck(
+            "date-precision", date.name,
+            f"(({p} = 'month' AND day({d}) <> 1) OR "
+            f"({p} = 'year' AND (month({d}) <> 1 OR day({d}) <> 1)))",
+            f"{date.name} {{{date.name}}} has {precision.name} "
+            f"{{{precision.name}}}, so it must be the 1st of the month (month) or "
+            f"1 January (year)"))
+    return checks
+
+
+def typed_source(table: Table) -> str:
+    """Raw text columns, their typed values and the row number, from the loaded table."""
+    columns = ", ".join(
+        [quote_ident(f.name) for f in table.fields]
+        + [f"{cast_sql(f)} AS {typed(f)}" for f in table.fields]
+    )
+    return f"(SELECT rowid AS _row, {columns} FROM {raw_name(table)})"
+
+
+def row_errors(table: Table, con, lines) -> list[dict[str, Any]]:
+    """Every field and domain rule in one pass; only failing rows come back to Python."""
+    checks = row_checks(table)
+    if not checks:
+        return []
+    flags = ", ".join(f"coalesce({c.condition}, false) AS _c{i}" for i, c in enumerate(checks))
+    any_flag = " OR ".join(f"_c{i}" for i in range(len(checks)))
+    raw_columns = ", ".join(quote_ident(f.name) for f in table.fields)
+    result = con.execute(
+        f"SELECT _row, {raw_columns}, * EXCLUDE (_row, {raw_columns}) FROM ("
+        f"SELECT _row, {raw_columns}, {flags} FROM {typed_source(table)}) WHERE {any_flag} "
+        f"ORDER BY _row"
+    ).fetchall()
+    n = len(table.fields)
+    errors = []
+    for row in result:
+        values = {f.name: ("" if v is None else v) for f, v in zip(table.fields, row[1:n + 1],
+                                                                   strict=True)}
+        line = int(lines[row[0]])
+        for check, failed in zip(checks, row[n + 1:], strict=True):
+            if failed:
+                errors.append(error(table.name, table.path, line, check.field, check.code,
+                                    check.message.format(**values)))
+    return errors
+
+
+def key_errors(table: Table, con, lines) -> list[dict[str, Any]]:
+    """Primary key and unique fields: every row after the first with the same key."""
+    keys = []
+    if table.primary_key:
+        keys.append(("primary-key", table.primary_key))
+    for f in table.fields:
+        if f.constraints.get("unique") and [f.name] != table.primary_key:
+            keys.append(("unique-error", [f.name]))
+    errors = []
+    for code, names in keys:
+        fields = [table.field(n) for n in names]
+        cols = ", ".join(typed(f) for f in fields)
+        not_null = " AND ".join(f"{typed(f)} IS NOT NULL" for f in fields)
+        duplicates = con.execute(
+            f"WITH t AS (SELECT * FROM {typed_source(table)} WHERE {not_null}), "
+            f"d AS (SELECT {cols} FROM t GROUP BY ALL HAVING count(*) > 1) "
+            f"SELECT _row, first_row, {cols} FROM (SELECT _row, {cols}, "
+            f"min(_row) OVER (PARTITION BY {cols}) AS first_row FROM t SEMI JOIN d "
+            f"USING ({cols})) WHERE _row <> first_row ORDER BY _row"
+        ).fetchall()
+        label = "primary key" if code == "primary-key" else "unique field"
+        for row, first, *values in duplicates:
+            shown = ", ".join(f"{n}={v}" for n, v in zip(names, values, strict=True))
+            errors.append(error(table.name, table.path, int(lines[row]),
+                                names[0] if len(names) == 1 else None, code,
+                                f"{label} ({shown}) repeats line {int(lines[first])}"))
+    return errors
+
+
+# ----------------------------------------------------------------------------- package
+def foreign_key_errors(package: Package, table: Table, lines: dict[str, Any],
+                       con) -> list[dict[str, Any]]:
+    """Rows whose reference is not in the parent table (empty references are allowed)."""
+    errors = []
+    for fk in table.foreign_keys:
+        names = _as_list(fk["fields"])
+        ref = fk["reference"]
+        parent = package.table(ref.get("resource") or table.name)
+        if parent.name not in lines:
+            continue  # the parent's own errors are reported; its keys are unknown
+        ref_names = _as_list(ref["fields"])
+        child_cols = [typed(table.field(n)) for n in names]
+        parent_cols = [typed(parent.field(n)) for n in ref_names]
+        on = " AND ".join(f"c.{c} = p.{p}" for c, p in zip(child_cols, parent_cols, strict=True))
+        not_null = " AND ".join(f"c.{c} IS NOT NULL" for c in child_cols)
+        missing = con.execute(
+            f"SELECT c._row, {', '.join('c.' + c for c in child_cols)} "
+            f"FROM {typed_source(table)} c ANTI JOIN {typed_source(parent)} p ON {on} "
+            f"WHERE {not_null} ORDER BY c._row"
+        ).fetchall()
+        target = f"{parent.name}.{','.join(ref_names)}"
+        for row, *values in missing:
+            shown = ", ".join(str(v) for v in values)
+            errors.append(error(table.name, table.path, int(lines[table.name][row]),
+                                names[0] if len(names) == 1 else None, "foreign-key",
+                                f"{','.join(names)} {shown!r} is not in {target}"))
+    return errors
