@@ -31,6 +31,32 @@ def main() -> None:
 
 # Commands are grouped by stage; each block only parses options and calls its module.
 # --- validate (azkz.validate) ---
+@main.command()
+@click.argument("path", default=".", type=click.Path(file_okay=True, dir_okay=True))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
+              show_default=True, help="text for people, json for machines, github for CI.")
+@click.option("--debug", is_flag=True, help="Show a traceback for unexpected failures.")
+def validate(path: str, fmt: str, debug: bool) -> None:
+    """Check the data package at PATH: every error, with file, line and field.
+
+    Exit status: 0 valid, 1 invalid data, 2 unusable package or usage error.
+    """
+    import sys
+
+    from azkz.report import render
+    from azkz.validate import validate_package
+
+    try:
+        report = validate_package(path)
+        render(report, fmt, sys.stdout)
+    except Exception as exc:
+        if debug:
+            raise
+        click.echo(f"azkz validate: unexpected failure: {type(exc).__name__}: {exc} "
+                   f"(run with --debug for a traceback)", err=True)
+        sys.exit(2)
+    sys.exit(report.exit_code)
+
 
 # --- build, query, tables, describe (azkz.build, azkz.query) ---
 
