@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from azkz.citation import write_citation_files
 from azkz.schema import Package, Table, read_package
 from azkz.typed import load_tables, quote_ident, quote_literal
 
@@ -73,6 +74,29 @@ class BuildLog:
 
     def wrote(self, path: Path, stage_dir: Path) -> None:
         self.echo(f"  {path.relative_to(stage_dir).as_posix()}  {path.stat().st_size:,} bytes")
+
+
+class RichBuildLog(BuildLog):
+    """On a terminal: a spinner naming the current step, coloured lines for files."""
+
+    def __init__(self, console):
+        self.console = console
+        self.status = console.status("starting")
+
+    def __enter__(self) -> RichBuildLog:
+        self.status.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.status.stop()
+
+    def step(self, text: str) -> None:
+        self.status.update(text)
+        self.console.print(f"[bold cyan]•[/] {text}")
+
+    def wrote(self, path: Path, stage_dir: Path) -> None:
+        name = path.relative_to(stage_dir).as_posix()
+        self.console.print(f"    [green]{name}[/]  [dim]{path.stat().st_size:,} bytes[/]")
 
 
 @dataclass
@@ -284,6 +308,8 @@ RELEASE_STEPS: list[Callable[[ReleaseContext], None]] = [
     write_parquet_files,
     write_duckdb_file,
     write_datapackage,
+    # Keep last: dataset.jsonld lists (with sha256) every file the steps above wrote.
+    write_citation_files,
 ]
 
 
@@ -577,6 +603,10 @@ def _publish(stage_dir: Path, target: Path, version: str) -> bool:
 
 def _check_contracts(package: Package, con, log: BuildLog) -> None:
     """Check the typed frames against the pandera contracts generated from the schemas."""
+    import importlib.util
+
+    if importlib.util.find_spec("azkz.contracts") is None:
+        return
     from azkz.contracts import check_frame
 
     log.step("checking pandera contracts")

@@ -32,6 +32,8 @@ JSONLD_NAME = "dataset.jsonld"
 SUBJECT_COUNTRIES = {"AZE": "Azerbaijan", "KAZ": "Kazakhstan"}
 # Publication metadata, not observations: its dates are not the data's temporal coverage.
 SOURCES_TABLE = "sources"
+# Files whose bytes differ between two builds of the same data (see azkz.build).
+NOT_REPRODUCIBLE_SUFFIXES = (".duckdb",)
 ENCODING_FORMATS = {
     ".csv": "text/csv",
     ".parquet": "application/vnd.apache.parquet",
@@ -122,14 +124,24 @@ def temporal_coverage(package: Package, con) -> str | None:
 
 
 def data_download(path: Path, name: str, url: str) -> dict[str, Any]:
-    return {
+    """A schema.org `DataDownload`; `sha256` only for byte-reproducible files.
+
+    A `.duckdb` file differs in a few header bytes between two builds of the same data,
+    so its hash here would make dataset.jsonld (and so the release) differ too, and a
+    rebuild of an existing version would be refused. Its hash is in SHA256SUMS instead.
+    """
+    entry = {
         "@type": "DataDownload",
         "name": name,
         "contentUrl": url,
         "encodingFormat": encoding_format(path),
         "contentSize": f"{path.stat().st_size} B",
-        "sha256": sha256_of(path),
     }
+    if path.suffix in NOT_REPRODUCIBLE_SUFFIXES:
+        entry["description"] = "Not byte-reproducible between builds; its sha256 is in SHA256SUMS."
+    else:
+        entry["sha256"] = sha256_of(path)
+    return entry
 
 
 def dataset_jsonld(
