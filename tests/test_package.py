@@ -1,0 +1,179 @@
+"""The package as a whole: descriptor, schemas, CSV files, keys (fast, offline)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import frictionless
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DESCRIPTOR = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
+RESOURCES = {r["name"]: r for r in DESCRIPTOR["resources"]}
+TABLES = list(RESOURCES)
+
+
+def schema_of(name: str) -> dict:
+    return json.loads((ROOT / RESOURCES[name]["schema"]).read_text(encoding="utf-8"))
+
+
+def rows_of(name: str) -> list[dict]:
+    with open(ROOT / RESOURCES[name]["path"], encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_descriptor_loads():
+    pkg = frictionless.Package(str(ROOT / "datapackage.json"))
+    assert pkg.name == "azerbaijan-kazakhstan-relations"
+    assert {r.name for r in pkg.resources} == {
+        "sources", "indicator_definitions", "indicators", "agreements", "projects", "visits"}
+
+
+@pytest.mark.parametrize("name", TABLES)
+def test_schema_loads(name):
+    schema = frictionless.Schema.from_descriptor(str(ROOT / RESOURCES[name]["schema"]))
+    assert schema.field_names, name
+    assert schema.primary_key, name
+    for field in schema.fields:
+        assert field.description, f"{name}.{field.name} has no description"
+
+
+def test_package_validates():
+    report = frictionless.validate(str(ROOT / "datapackage.json"))
+    errors = [(t.name, e.type, e.message) for t in report.tasks for e in t.errors]
+    assert report.valid, errors[:20]
+
+
+@pytest.mark.parametrize("name", TABLES)
+def test_csv_bytes_utf8_lf_header(name):
+    raw = (ROOT / RESOURCES[name]["path"]).read_bytes()
+    text = raw.decode("utf-8")  # raises on bad encoding
+    assert not raw.startswith(b"\xef\xbb\xbf"), "BOM"
+    assert b"\r" not in raw, "CR found: files must use LF line endings"
+    assert raw.endswith(b"\n")
+    header = next(csv.reader([text.split("\n", 1)[0]]))
+    assert header == [f["name"] for f in schema_of(name)["fields"]]
+
+
+@pytest.mark.parametrize("name", TABLES)
+def test_rows_sorted_and_primary_key_unique(name):
+    key = schema_of(name)["primaryKey"]
+    keys = [tuple(r[k] for k in key) for r in rows_of(name)]
+    assert len(keys) == len(set(keys)), "duplicate primary key"
+    assert keys == sorted(keys), "rows not sorted by primary key"
+
+
+def test_every_source_id_resolves_and_every_source_is_used():
+    sources = {r["source_id"] for r in rows_of("sources")}
+    used = set()
+    for name in ("indicators", "agreements", "projects", "visits"):
+        for i, r in enumerate(rows_of(name), start=2):
+            assert r["source_id"] in sources, f"{name} line {i}: unknown source_id {r['source_id']}"
+            used.add(r["source_id"])
+    assert sources == used, f"sources not used by any row: {sorted(sources - used)}"
+
+
+def test_sources_have_url_and_accessed():
+    for r in rows_of("sources"):
+        assert r["url"].startswith(("http://", "https://")), r["source_id"]
+        assert r["accessed"], r["source_id"]
+
+
+def test_indicator_codelist_closed_both_ways():
+    defined = {r["indicator"] for r in rows_of("indicator_definitions")}
+    used = {r["indicator"] for r in rows_of("indicators")}
+    assert used <= defined, f"undefined codes: {sorted(used - defined)}"
+    assert defined <= used, f"codes never used: {sorted(defined - used)}"
+    assert not any(c.startswith("other") for c in defined)
+
+
+def test_non_directional_indicators_use_alphabetical_pair():
+    directional = {r["indicator"]: r["directional"] for r in rows_of("indicator_definitions")}
+    for r in rows_of("indicators"):
+        if directional[r["indicator"]] == "false":
+            assert r["from_country"] < r["to_country"], r
+        assert r["from_country"] != r["to_country"], r
+
+
+def test_agreement_ids_resolve():
+    agreements = {r["agreement_id"] for r in rows_of("agreements")}
+    for r in rows_of("projects"):
+        if r["agreement_id"]:
+            assert r["agreement_id"] in agreements, r["project_id"]
+
+
+def test_domain_rules_dates_and_precision():
+    for r in rows_of("indicators"):
+        assert r["period_end"] >= r["period_start"], r
+        assert float(r["value"]) >= 0
+    for r in rows_of("visits"):
+        assert r["date_end"] >= r["date_start"], r["visit_id"]
+        if r["date_precision"] == "month":
+            assert r["date_start"].endswith("-01") and r["date_end"] == r["date_start"], r["visit_id"]
+        if r["date_precision"] == "year":
+            assert r["date_start"].endswith("-01-01") and r["date_end"] == r["date_start"], r["visit_id"]
+    for r in rows_of("agreements"):
+        if r["date_precision"] == "month":
+            assert r["signed_date"].endswith("-01"), r["agreement_id"]
+        if r["date_precision"] == "year":
+            assert r["signed_date"].endswith("-01-01"), r["agreement_id"]
+    for r in rows_of("projects"):
+        for col in ("start_date", "planned_completion"):
+            assert bool(r[col]) == bool(r[col + "_precision"]), (r["project_id"], col)
+
+
+def test_every_row_has_evidence():
+    for name in ("indicators", "agreements", "projects", "visits"):
+        for r in rows_of(name):
+            assert r["evidence"].strip(), (name, r)
+
+
+def _fields_named(fname: str, skip: tuple[str, ...] = ()) -> list[tuple[str, dict]]:
+    return [(t, f) for t in TABLES if t not in skip
+            for f in schema_of(t)["fields"] if f["name"] == fname]
+
+
+@pytest.mark.parametrize("fname", ["source_id", "evidence"])
+def test_shared_fields_identical_across_schemas(fname):
+    # `sources.source_id` is the key itself (unique, own description); every
+    # reference to it must be the very same field definition.
+    defs = _fields_named(fname, skip=("sources",))
+    assert len(defs) >= 4
+    first_table, first = defs[0]
+    for table, field in defs[1:]:
+        assert field == first, f"{fname}: {table} differs from {first_table}"
+
+
+def test_date_precision_same_type_and_constraints():
+    # NOTE: descriptions differ (they name the table's own date columns); type,
+    # enum and required must be identical.
+    defs = _fields_named("date_precision")
+    assert len(defs) >= 2
+    for table, field in defs:
+        assert field["type"] == "string", table
+        assert field["constraints"] == {"required": True, "enum": ["day", "month", "year"]}, table
+
+
+def test_every_shared_name_has_one_type():
+    names: dict[str, set] = {}
+    for t in TABLES:
+        for f in schema_of(t)["fields"]:
+            names.setdefault(f["name"], set()).add((f["type"], f.get("constraints", {}).get("pattern")))
+    assert {n: v for n, v in names.items() if len(v) > 1} == {}
+
+
+def test_iso3_fields_identical_constraints():
+    iso = []
+    for name in TABLES:
+        for field in schema_of(name)["fields"]:
+            if field["name"] in ("reporter", "from_country", "to_country", "visitor_country", "host_country"):
+                iso.append(field["constraints"]["pattern"])
+    assert iso and set(iso) == {"^[A-Z]{3}$"}
+
+
+def test_native_spellings_preserved():
+    text = "".join((ROOT / RESOURCES[n]["path"]).read_text(encoding="utf-8") for n in TABLES)
+    for ch in "ТоварооборотКурмангазыü":
+        assert ch in text
