@@ -165,8 +165,8 @@ def _export_git_ref(ref: str, repo: Path, dest: Path) -> Path:
         prefix = _git(repo, "rev-parse", "--show-prefix").strip()
     except DiffError:
         raise DiffError(
-            f"{ref!r} is not a release directory, a {DESCRIPTOR} or a path, and {repo} "
-            "is not inside a git repository to look it up as a ref"
+            f"{ref!r} is not an existing path, and {repo} is not inside a git repository "
+            "to look it up as a git ref"
         ) from None
     try:
         commit = _git(repo, "rev-parse", "--verify", "--end-of-options", f"{ref}^{{commit}}")
@@ -796,10 +796,9 @@ def changes_document(old: Package | None, new: Package) -> dict[str, Any]:
     }
 
 
-def changelog_section(document: dict[str, Any], new: Package) -> str:
+def changelog_section(document: dict[str, Any], version: str, date: str = "") -> str:
     """Keep a Changelog section generated from a `changes_document`."""
-    date = str(new.descriptor.get("created", ""))[:10]
-    head = f"## [{new.version}]" + (f" - {date}" if date else "")
+    head = f"## [{version}]" + (f" - {date}" if date else "")
     if document["initial_release"]:
         lines = [head, "", "### Added", "",
                  "- First release (no previous version to compare with)."]
