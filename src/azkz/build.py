@@ -469,42 +469,58 @@ def duckdb_fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _zip_fingerprint(path: Path) -> str:
+DUCKDB_DIGEST_PLACEHOLDER = b"<sha256 of the .duckdb file>"
+
+
+def _metadata_bytes(data: bytes, duckdb_digests: list[str]) -> bytes:
+    """A metadata file's bytes with the .duckdb file's (unreproducible) sha256 masked.
+
+    SHA256SUMS, and any release file a later step adds that lists file hashes (such
+    as dataset.jsonld), mention that digest; everything else in them must be equal.
+    """
+    for digest in duckdb_digests:
+        data = data.replace(digest.encode(), DUCKDB_DIGEST_PLACEHOLDER)
+    return data
+
+
+def _zip_fingerprint(path: Path, duckdb_digests: list[str]) -> str:
     digest = hashlib.sha256()
     with zipfile.ZipFile(path) as zf:
         for info in zf.infolist():
-            if info.filename.endswith(".duckdb"):
-                digest.update(info.filename.encode())
-                continue
-            facts = (info.filename, info.date_time, info.external_attr, info.CRC, info.file_size)
+            facts: tuple = (info.filename, info.date_time, info.external_attr)
+            inner = info.filename.split("/", 1)[-1]
+            if inner.endswith(".duckdb"):
+                pass  # its tables are compared through the file itself
+            elif inner.startswith(f"{DATA_DIR}/"):
+                facts += (info.CRC, info.file_size)
+            else:
+                facts += (_metadata_bytes(zf.read(info), duckdb_digests),)
             digest.update(repr(facts).encode())
     return digest.hexdigest()
-
-
-def _checksums_fingerprint(path: Path) -> str:
-    lines = path.read_text("utf-8").splitlines()
-    kept = [line for line in lines if not line.endswith(".duckdb")]
-    return hashlib.sha256("\n".join(kept).encode()).hexdigest()
 
 
 def release_fingerprint(version_dir: Path) -> dict[str, str]:
     """Per file, what must be equal for two releases to hold the same content.
 
-    Byte digests for every file, except the three places where the `.duckdb` file's
-    non-reproducible bytes show: the file itself (its tables are compared), its line
-    in SHA256SUMS and its entry in the zip.
+    Byte digests for every file, except where the `.duckdb` file's non-reproducible
+    bytes show: the file itself (its tables are compared instead), its sha256 in
+    metadata files (masked) and its entry in the zip.
     """
+    files = release_files(version_dir)
+    databases = [p for p in files if p.suffix == ".duckdb"]
+    duckdb_digests = [sha256_file(p) for p in databases]
     fingerprint = {}
-    for path in release_files(version_dir):
+    for path in files:
         name = path.relative_to(version_dir).as_posix()
-        if name.endswith(".duckdb"):
+        if path in databases:
             fingerprint[name] = duckdb_fingerprint(path)
-        elif name == CHECKSUMS:
-            fingerprint[name] = _checksums_fingerprint(path)
-        elif name.endswith(".zip"):
-            fingerprint[name] = _zip_fingerprint(path)
-        else:
+        elif path.suffix == ".zip":
+            fingerprint[name] = _zip_fingerprint(path, duckdb_digests)
+        elif name.startswith(f"{DATA_DIR}/"):
             fingerprint[name] = sha256_file(path)
+        else:
+            data = _metadata_bytes(path.read_bytes(), duckdb_digests)
+            fingerprint[name] = hashlib.sha256(data).hexdigest()
     return fingerprint
 
 

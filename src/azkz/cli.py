@@ -59,6 +59,155 @@ def validate(path: str, fmt: str, debug: bool) -> None:
 
 
 # --- build, query, tables, describe (azkz.build, azkz.query) ---
+_BUILD_PACKAGE_OPTION = click.option(
+    "--package", "package_dir", default=".", show_default=True, type=click.Path(file_okay=False),
+    help="Directory holding datapackage.json.")
+
+
+@main.command()
+@click.option("--out", default="dist", show_default=True, type=click.Path(file_okay=False),
+              help="Directory receiving <version>/ and index.json.")
+@_BUILD_PACKAGE_OPTION
+def build(out: str, package_dir: str) -> None:
+    """Validate the package and write the release dist/<version>/.
+
+    Exit codes: 0 built (or identical release already there), 1 invalid package or
+    version already released with different content, 2 unreadable package.
+    """
+    import sys
+
+    import duckdb
+    from rich.console import Console
+
+    from azkz import build as building
+    from azkz.report import render
+    from azkz.schema import DescriptorError
+
+    console = Console(stderr=True)
+    if console.is_terminal:
+        log = building.RichBuildLog(console)
+    else:
+        log = building.BuildLog(lambda line: click.echo(line, err=True))
+    try:
+        if isinstance(log, building.RichBuildLog):
+            with log:
+                result = building.build_release(package_dir, out, log)
+        else:
+            result = building.build_release(package_dir, out, log)
+    except building.InvalidPackage as exc:
+        render(exc.report, "text", stream=sys.stderr)
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(exc.report.exit_code or 1) from None
+    except DescriptorError as exc:
+        click.echo(f"error: cannot read the package: {exc}", err=True)
+        raise SystemExit(2) from None
+    except (building.BuildError, duckdb.Error) as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
+    for line in building.summary_lines(result):
+        click.echo(line)
+
+
+def _source_options(command):
+    """--release / --db / --dist / --package: where the tables come from."""
+    options = [
+        click.option("--release", metavar="VERSION",
+                     help="Query dist/VERSION/<name>.duckdb instead of the working tree."),
+        click.option("--db", type=click.Path(dir_okay=False),
+                     help="Query this .duckdb file instead of the working tree."),
+        click.option("--dist", default="dist", show_default=True,
+                     type=click.Path(file_okay=False), help="Where releases are (--release)."),
+        _BUILD_PACKAGE_OPTION,
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _open_source(release: str | None, db: str | None, dist: str, package_dir: str):
+    """Open the requested tables read-only; bad input exits 1 (invalid data) or 2."""
+    import sys
+
+    from azkz import query
+    from azkz.build import InvalidPackage
+    from azkz.report import render
+    from azkz.schema import DescriptorError
+
+    if release and db:
+        raise click.UsageError("give --release or --db, not both")
+    try:
+        if release:
+            return query.open_release(release, dist)
+        if db:
+            return query.open_database(db)
+        return query.open_working_tree(package_dir)
+    except InvalidPackage as exc:
+        render(exc.report, "text", stream=sys.stderr)
+        click.echo("error: the package is not valid; fix it, or query a release with "
+                   "--release VERSION", err=True)
+        raise SystemExit(exc.report.exit_code or 1) from None
+    except (query.QueryError, DescriptorError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
+
+
+def _emit(make_result, fmt: str) -> None:
+    import sys
+
+    from azkz import query
+
+    try:
+        query.render(make_result(), fmt, sys.stdout)
+    except query.QueryError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
+
+
+_QUERY_FORMAT = click.option("--format", "fmt", default="table", show_default=True,
+                             type=click.Choice(["table", "csv", "json", "markdown"]),
+                             help="Output format.")
+
+
+@main.command()
+@click.argument("sql")
+@_source_options
+@_QUERY_FORMAT
+def query(sql: str, release: str | None, db: str | None, dist: str, package_dir: str,
+          fmt: str) -> None:
+    """Run read-only SQL on the typed tables (working tree, or a release).
+
+    Only SELECT-like statements run, and no statement can read or write files.
+    Exit codes: 0 ok, 1 invalid package, 2 refused or failed query, unreadable source.
+    """
+    from azkz.query import run
+
+    source = _open_source(release, db, dist, package_dir)
+    _emit(lambda: run(source.con, sql), fmt)
+
+
+@main.command()
+@_source_options
+@_QUERY_FORMAT
+def tables(release: str | None, db: str | None, dist: str, package_dir: str, fmt: str) -> None:
+    """List the tables with their row counts and descriptions."""
+    from azkz.query import table_list
+
+    source = _open_source(release, db, dist, package_dir)
+    _emit(lambda: table_list(source), fmt)
+
+
+@main.command()
+@click.argument("table")
+@_source_options
+@_QUERY_FORMAT
+def describe(table: str, release: str | None, db: str | None, dist: str, package_dir: str,
+             fmt: str) -> None:
+    """List TABLE's columns: type, unit, whether required, description."""
+    from azkz.query import describe as describe_table
+
+    source = _open_source(release, db, dist, package_dir)
+    _emit(lambda: describe_table(source, table), fmt)
+
 
 # --- diff (azkz.diff) ---
 @main.command()

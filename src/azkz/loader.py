@@ -1,0 +1,80 @@
+"""`azkz.load`: one table as typed data in pandas, polars, DuckDB or Arrow.
+
+From a release (`release="0.1.0"`) it reads `dist/<version>/data/<table>.parquet`,
+whose types were fixed at build time; from the working tree (`release=None`) it
+validates the package and reads the CSV through `azkz.typed`, so both give the
+same types: dates as dates, numbers as floats, booleans as booleans, missing as null.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+ENGINES = ("pandas", "polars", "duckdb", "arrow")
+
+
+def load(
+    table: str,
+    release: str | None = None,
+    engine: str = "pandas",
+    root: str | Path = ".",
+    dist: str | Path | None = None,
+) -> Any:
+    """Return `table` as a pandas/polars DataFrame, a DuckDB relation or an Arrow table.
+
+    `root` is the package directory; `dist` (default `<root>/dist`) holds the releases.
+    Raises `ValueError` for an unknown engine, table or release, and
+    `azkz.build.InvalidPackage` when the working tree does not validate.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    root = Path(root)
+    if release is None:
+        relation = _working_tree_relation(root, table)
+    else:
+        relation = _release_relation(Path(dist) if dist else root / "dist", release, table)
+    if engine == "duckdb":
+        return relation
+    if engine == "arrow":
+        return relation.fetch_arrow_table()
+    if engine == "polars":
+        return relation.pl()
+    return relation.df()
+
+
+def _working_tree_relation(root: Path, name: str):
+    import duckdb
+
+    from azkz.build import validate_or_raise
+    from azkz.schema import read_package
+    from azkz.typed import raw_csv_sql, typed_select_sql
+
+    package = read_package(root)
+    try:
+        table = package.table(name)
+    except KeyError:
+        raise ValueError(_unknown_table(name, [t.name for t in package.tables])) from None
+    validate_or_raise(root)
+    con = duckdb.connect()
+    return con.sql(typed_select_sql(table, raw_csv_sql(package.file(table), table)))
+
+
+def _release_relation(dist: Path, release: str, name: str):
+    import duckdb
+
+    version_dir = dist / release
+    if not version_dir.is_dir():
+        from azkz.build import release_dirs, semver_key
+
+        built = sorted((d.name for d in release_dirs(dist)), key=semver_key)
+        raise ValueError(f"no release {release!r} in {dist} (built: {', '.join(built) or 'none'})")
+    path = version_dir / "data" / f"{name}.parquet"
+    if not path.is_file():
+        tables = sorted(p.stem for p in (version_dir / "data").glob("*.parquet"))
+        raise ValueError(_unknown_table(name, tables) + f" in release {release}")
+    return duckdb.connect().read_parquet(str(path))
+
+
+def _unknown_table(name: str, known: list[str]) -> str:
+    return f"no table {name!r}; tables: {', '.join(known)}"
