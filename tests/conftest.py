@@ -23,3 +23,13 @@ def copy_package(dest: Path) -> Path:
 def package_copy(tmp_path: Path) -> Path:
     """A writable copy of the real package, to mutate in a test."""
     return copy_package(tmp_path / "pkg")
+
+
+@pytest.fixture(scope="session")
+def built_release(tmp_path_factory) -> Path:
+    """A copy of the real package with one release built into `<root>/dist`; read only."""
+    from azkz.build import build_release
+
+    root = copy_package(tmp_path_factory.mktemp("release") / "pkg")
+    build_release(root, root / "dist")
+    return root
