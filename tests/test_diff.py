@@ -481,8 +481,10 @@ def test_changes_document_and_changelog_section(tmp_path):
     assert (doc["previous_version"], doc["bump"]) == ("1.0.0", "minor")
     assert doc["tables"]["obs"]["entries"] == [
         {"op": "MOD", "key": {"id": 1}, "changes": {"value": [1.5, 99.0]}}]
-    section = changelog_section(doc, new_pkg.version, "2025-10-20")
-    assert section.startswith("## [1.1.0] - 2025-10-20")
+    section = changelog_section(doc, new_pkg.version, "2025-10-20", "### Added\n\n- Notes.")
+    assert section.startswith("## [1.1.0] - 2025-10-20\n\n### Added\n\n- Notes.\n\n"
+                              "### Data changes (generated)\n\nCompared with 1.0.0 "
+                              "(required version bump: minor).")
     assert "- obs: field 'note' added." in section
     assert "- `obs`: 0 rows added, 0 removed, 1 changed." in section
 

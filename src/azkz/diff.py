@@ -796,15 +796,16 @@ def changes_document(old: Package | None, new: Package) -> dict[str, Any]:
     }
 
 
-def changelog_section(document: dict[str, Any], version: str, date: str = "") -> str:
-    """Keep a Changelog section generated from a `changes_document`."""
+def changelog_section(document: dict[str, Any], version: str, date: str = "",
+                      curated: str = "") -> str:
+    """Keep a Changelog section for `version`: the curated notes, then the generated diff."""
     head = f"## [{version}]" + (f" - {date}" if date else "")
+    lines = [head, *(["", curated] if curated else []), "", "### Data changes (generated)", ""]
     if document["initial_release"]:
-        lines = [head, "", "### Added", "",
-                 "- First release (no previous version to compare with)."]
+        lines.append("First release: there is no earlier version to compare with.")
         return "\n".join(lines) + "\n"
-    lines = [head, "", f"Compared with {document['previous_version']} "
-             f"(required version bump: {document['bump']})."]
+    lines.append(f"Compared with {document['previous_version']} "
+                 f"(required version bump: {document['bump']}).")
     added = [f"- Table `{n}` ({c} rows)." for n, c in document["added_tables"].items()]
     added += [f"- {c['table']}: {c['detail']}." for c in document["schema_changes"]
               if c["kind"] == "field added"]
@@ -816,8 +817,8 @@ def changelog_section(document: dict[str, Any], version: str, date: str = "") ->
                 f"{t['changed']} changed." for name, t in document["tables"].items()]
     for title, items in (("Added", added), ("Changed", changed), ("Removed", removed)):
         if items:
-            lines += ["", f"### {title}", "", *items]
-    if len(lines) == 3:
+            lines += ["", f"#### {title}", "", *items]
+    if not (added or changed or removed):
         lines += ["", "No data or schema changes."]
     return "\n".join(lines) + "\n"
 
@@ -827,3 +828,28 @@ def curated_entry(changelog: str, version: str) -> str:
     match = re.search(rf"^## \[{re.escape(version)}\][^\n]*\n(.*?)(?=^## |^\[|\Z)",
                       changelog, flags=re.M | re.S)
     return match.group(1).strip() if match else ""
+
+
+CHANGES_NAME = "changes.json"
+CHANGELOG_NAME = "CHANGELOG.md"
+
+
+def write_changes(ctx) -> None:
+    """Release step (`azkz.build.RELEASE_STEPS`): changes.json and CHANGELOG.md.
+
+    Runs after datapackage.json is staged, so the new side is read exactly like the
+    previous release directory (both release descriptors, both normalised CSVs).
+    """
+    previous = read_package(ctx.previous_release_dir) if ctx.previous_release_dir else None
+    document = changes_document(previous, read_package(ctx.stage_dir))
+    changes = ctx.stage_dir / CHANGES_NAME
+    changes.write_text(json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
+                       encoding="utf-8", newline="\n")
+    ctx.log.wrote(changes, ctx.stage_dir)
+    repository_changelog = ctx.package.root / CHANGELOG_NAME
+    curated = (curated_entry(repository_changelog.read_text(encoding="utf-8"), document["version"])
+               if repository_changelog.is_file() else "")
+    section = changelog_section(document, document["version"], ctx.created[:10], curated)
+    changelog = ctx.stage_dir / CHANGELOG_NAME
+    changelog.write_text(f"# Changelog\n\n{section}", encoding="utf-8", newline="\n")
+    ctx.log.wrote(changelog, ctx.stage_dir)
