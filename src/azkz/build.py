@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from azkz.citation import write_citation_files
+from azkz.diff import write_changes
 from azkz.schema import Package, Table, read_package
 from azkz.typed import load_tables, quote_ident, quote_literal
 
@@ -308,6 +309,7 @@ RELEASE_STEPS: list[Callable[[ReleaseContext], None]] = [
     write_parquet_files,
     write_duckdb_file,
     write_datapackage,
+    write_changes,  # changes.json + CHANGELOG.md against the previous release
     # Keep last: dataset.jsonld lists (with sha256) every file the steps above wrote.
     write_citation_files,
 ]
