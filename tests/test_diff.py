@@ -323,9 +323,9 @@ def change_value(s):
 
 @pytest.mark.parametrize("change, version, ok, words", [
     (change_value, "1.0.0", False, "not bumped, but the changes need a patch bump"),
-    (change_value, "1.0.1", True, "ok"),
+    (change_value, "1.0.1", True, "enough for these changes (they need patch)"),
     (add_field, "1.0.1", False, "needs a minor bump"),
-    (add_field, "1.1.0", True, "ok"),
+    (add_field, "1.1.0", True, "minor bump, enough for these changes (they need minor)"),
     (lambda s: None, "1.0.0", True, "no data or schema changes"),
     (change_value, "0.9.0", False, "backwards"),
 ])
@@ -518,3 +518,39 @@ def test_real_package_value_change(package_copy):
     assert "changed fields: note (1)" in render_text(diff)
     rows = next(t.new_rows for t in diff.tables if t.name == "indicators")
     assert f"| indicators | {rows} | {rows} | 0 | 0 | 1 |" in render_markdown(diff)
+
+
+def test_build_writes_changes_against_the_previous_release(built_release, package_copy):
+    import shutil
+
+    from azkz.build import build_release
+    from azkz.diff import suggest_version
+
+    dist = shutil.copytree(built_release / "dist", package_copy / "dist")
+    first = read_package(built_release).version
+    assert json.loads((dist / first / "changes.json").read_text())["initial_release"] is True
+
+    descriptor = json.loads((package_copy / "datapackage.json").read_text())
+    descriptor["version"] = second = suggest_version(first, "patch")
+    (package_copy / "datapackage.json").write_text(json.dumps(descriptor))
+    path = package_copy / "data" / "indicators.csv"
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    removed = rows.pop(2)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+
+    build_release(package_copy, dist)
+    changes = json.loads((dist / second / "changes.json").read_text())
+    assert (changes["previous_version"], changes["bump"]) == (first, "patch")
+    entries = changes["tables"]["indicators"]["entries"]
+    evidence = removed[rows[0].index("evidence")]
+    assert [(e["op"], e["row"]["evidence"]) for e in entries] == [("DEL", evidence)]
+    assert "- `indicators`: 0 rows added, 1 removed, 0 changed." in (
+        dist / second / "CHANGELOG.md").read_text()
+    assert "changes.json" in (dist / second / "SHA256SUMS").read_text()
+
+    check = run("--check-version", str(dist / first), str(dist / second))
+    assert (check.exit_code, check.output) == (
+        0, f"ok: version {first} → {second} is a patch bump, "
+           "enough for these changes (they need patch)\n")

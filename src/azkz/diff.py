@@ -638,7 +638,8 @@ def check_version(diff: Diff) -> tuple[bool, str]:
     if BUMPS.index(done) >= BUMPS.index(needed):
         if needed == "none":
             return True, f"no data or schema changes; version {versions} is fine"
-        return True, f"version {versions} is a {done} bump; the changes need {needed}: ok"
+        return True, (f"version {versions} is a {done} bump, "
+                      f"enough for these changes (they need {needed})")
     reasons = [c for c in diff.schema_changes if c.bump == needed] if needed != "patch" else []
     why = "; ".join(f"{c.table}{'.' + c.field if c.field else ''}: {c.detail}" for c in reasons[:5])
     advice = f"bump version in {DESCRIPTOR} to {suggest_version(diff.old.version, needed)}"
