@@ -130,30 +130,31 @@ def test_every_row_has_evidence():
             assert r["evidence"].strip(), (name, r)
 
 
-def _fields_named(fname: str, skip: tuple[str, ...] = ()) -> list[tuple[str, dict]]:
-    return [(t, f) for t in TABLES if t not in skip
-            for f in schema_of(t)["fields"] if f["name"] == fname]
+# Fields that mean the same thing wherever they appear (DESIGN.md: "one source of truth").
+# `status`, `kind`, `description`… share a name but not a meaning, so they are not listed.
+SHARED_FIELDS = ("source_id", "evidence", "date_precision", "name_en", "name_ru", "summary_en")
+ISO3_FIELDS = ("reporter", "from_country", "to_country", "visitor_country", "host_country")
 
 
-@pytest.mark.parametrize("fname", ["source_id", "evidence"])
+@pytest.mark.parametrize("fname", SHARED_FIELDS)
 def test_shared_fields_identical_across_schemas(fname):
-    # `sources.source_id` is the key itself (unique, own description); every
-    # reference to it must be the very same field definition.
-    defs = _fields_named(fname, skip=("sources",))
-    assert len(defs) >= 4
+    """Every table's definition of a shared field is the same, byte for byte.
+
+    A table's own key (e.g. `sources.source_id`) is exempt: it carries `unique` and
+    describes the identifier itself; every reference to it must match the others.
+    """
+    defs = [(t, f) for t in TABLES for f in schema_of(t)["fields"]
+            if f["name"] == fname and fname not in schema_of(t).get("primaryKey", [])]
+    assert len(defs) >= 2
     first_table, first = defs[0]
     for table, field in defs[1:]:
         assert field == first, f"{fname}: {table} differs from {first_table}"
 
 
-def test_date_precision_same_type_and_constraints():
-    # NOTE: descriptions differ (they name the table's own date columns); type,
-    # enum and required must be identical.
-    defs = _fields_named("date_precision")
-    assert len(defs) >= 2
-    for table, field in defs:
-        assert field["type"] == "string", table
-        assert field["constraints"] == {"required": True, "enum": ["day", "month", "year"]}, table
+def test_country_fields_share_the_iso3_definition():
+    defs = [f for t in TABLES for f in schema_of(t)["fields"] if f["name"] in ISO3_FIELDS]
+    assert len(defs) == len(ISO3_FIELDS)
+    assert {(f["type"], f["constraints"]["pattern"]) for f in defs} == {("string", "^[A-Z]{3}$")}
 
 
 def test_every_shared_name_has_one_type():
