@@ -196,7 +196,7 @@ def _csv_column(table: Table, name: str) -> str:
     col = quote_ident(name)
     if table.field(name).type == "number":
         return (
-            f"CASE WHEN {col} = trunc({col}) AND abs({col}) < 1e15 "
+            f"CASE WHEN {col} = trunc({col}) AND abs({col}) < 9e18 "
             f"THEN CAST(CAST({col} AS BIGINT) AS VARCHAR) ELSE CAST({col} AS VARCHAR) END AS {col}"
         )
     return col

@@ -141,7 +141,9 @@ def table_list(source: Source) -> Result:
 
 
 def describe(source: Source, table_name: str) -> Result:
-    """Columns of one table: type and nullability from DuckDB, units from the schema."""
+    """Columns of one table: types from DuckDB; units and `required` from the schema
+    when it is known (the working tree's in-memory tables carry no NOT NULL), else
+    from the database's own NOT NULL constraints."""
     from azkz.docs import unit_of
 
     columns = source.con.execute(
@@ -157,10 +159,10 @@ def describe(source: Source, table_name: str) -> Result:
     table = _schema_table(source.package, table_name)
     rows = []
     for name, data_type, nullable, comment in columns:
-        unit = ""
+        unit, required = "", not nullable
         if table is not None and name in table.field_names:
-            unit = unit_of(table.field(name), table)
-        rows.append((name, data_type, unit, "no" if nullable else "yes", comment or ""))
+            unit, required = unit_of(table.field(name), table), table.field(name).required
+        rows.append((name, data_type, unit, "yes" if required else "no", comment or ""))
     return Result(["column", "type", "unit", "required", "description"], rows)
 
 
