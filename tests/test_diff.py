@@ -488,8 +488,11 @@ def test_changes_document_and_changelog_section(tmp_path):
     assert "- obs: field 'note' added." in section
     assert "- `obs`: 0 rows added, 0 removed, 1 changed." in section
 
+    assert doc["rows"] == {"sources": 2, "obs": 3}
     first = changes_document(None, new_pkg)
-    assert first["initial_release"] is True and first["tables"] == {}
+    assert (first["initial_release"], first["tables"]) == (True, {})
+    assert changelog_section(first, "1.1.0").endswith(
+        "no earlier version to compare with. Tables:\n\n- `sources`: 2 rows\n- `obs`: 3 rows\n")
 
 
 def test_curated_entry_is_taken_from_keep_a_changelog():
@@ -554,3 +557,10 @@ def test_build_writes_changes_against_the_previous_release(built_release, packag
     assert (check.exit_code, check.output) == (
         0, f"ok: version {first} → {second} is a patch bump, "
            "enough for these changes (they need patch)\n")
+
+
+def test_repository_changelog_has_an_entry_for_the_current_version():
+    root = Path(__file__).resolve().parents[1]
+    entry = curated_entry((root / "CHANGELOG.md").read_text(encoding="utf-8"),
+                          read_package(root).version)
+    assert entry.startswith("### ")

@@ -778,12 +778,14 @@ def changes_document(old: Package | None, new: Package) -> dict[str, Any]:
     """The row-level delta of a release against the previous one (None: first release)."""
     if old is None:
         return {"version": new.version, "previous_version": None, "initial_release": True,
-                "tables": {}}
+                "rows": _row_counts(new), "tables": {}}
     diff, entries = _compare(old, new, 0, full=True)
+    rows = {t.name: t.new_rows for t in diff.tables} | diff.added_tables
     return {
         "version": new.version,
         "previous_version": old.version,
         "initial_release": False,
+        "rows": {t.name: rows[t.name] for t in new.tables},
         "bump": diff.bump,
         "schema_changes": [asdict(c) for c in diff.schema_changes],
         "added_tables": diff.added_tables,
@@ -797,13 +799,23 @@ def changes_document(old: Package | None, new: Package) -> dict[str, Any]:
     }
 
 
+def _row_counts(package: Package) -> dict[str, int]:
+    con = duckdb.connect()
+    try:
+        load_tables(package, con)
+        return {t.name: _row_count(con, quote_ident(t.name)) for t in package.tables}
+    finally:
+        con.close()
+
+
 def changelog_section(document: dict[str, Any], version: str, date: str = "",
                       curated: str = "") -> str:
     """Keep a Changelog section for `version`: the curated notes, then the generated diff."""
     head = f"## [{version}]" + (f" - {date}" if date else "")
     lines = [head, *(["", curated] if curated else []), "", "### Data changes (generated)", ""]
     if document["initial_release"]:
-        lines.append("First release: there is no earlier version to compare with.")
+        lines += ["First release: there is no earlier version to compare with. Tables:", ""]
+        lines += [f"- `{name}`: {count} rows" for name, count in document["rows"].items()]
         return "\n".join(lines) + "\n"
     lines.append(f"Compared with {document['previous_version']} "
                  f"(required version bump: {document['bump']}).")
