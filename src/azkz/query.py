@@ -48,8 +48,11 @@ class Result:
     rows: list[tuple]
 
 
+LOCKED_CONFIG = {"enable_external_access": False, "lock_configuration": True}
+
+
 def lock_down(con) -> None:
-    """No file access and no way to re-enable it, from here on."""
+    """No file access and no way to re-enable it, from here on (after loading the CSVs)."""
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
 
@@ -78,10 +81,11 @@ def open_database(path: str | Path, package: Package | None = None) -> Source:
     if not path.is_file():
         raise QueryError(f"{path}: no such database file")
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        # Locked from the start: DuckDB shares one instance per file within a process,
+        # so a second open must ask for the same configuration rather than SET it.
+        con = duckdb.connect(str(path), read_only=True, config=LOCKED_CONFIG)
     except duckdb.Error as exc:
         raise QueryError(f"{path}: cannot open as a DuckDB database: {exc}") from None
-    lock_down(con)
     return Source(con, package)
 
 
