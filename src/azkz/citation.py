@@ -79,9 +79,12 @@ def citation_cff(package: Package, created: str) -> str:
     authors = []
     for person in _authors(package):
         if person.get("familyName") or person.get("givenName"):
-            entry = {"family-names": person.get("familyName"),
-                     "given-names": person.get("givenName"),
-                     "affiliation": person.get("organization"), "email": person.get("email")}
+            entry = {
+                "family-names": person.get("familyName"),
+                "given-names": person.get("givenName"),
+                "affiliation": person.get("organization"),
+                "email": person.get("email"),
+            }
         else:
             entry = {"name": person.get("title") or person.get("organization")}
         authors.append({k: v for k, v in entry.items() if v})
@@ -113,8 +116,10 @@ def temporal_coverage(package: Package, con) -> str | None:
     """
     parts = [
         f"SELECT {quote_ident(f.name)} AS d FROM {quote_ident(t.name)}"
-        for t in package.tables if t.name != SOURCES_TABLE
-        for f in t.fields if f.type == "date"
+        for t in package.tables
+        if t.name != SOURCES_TABLE
+        for f in t.fields
+        if f.type == "date"
     ]
     if not parts:
         return None
@@ -150,8 +155,13 @@ def dataset_jsonld(
     """schema.org `Dataset` for the package (typed tables in `con`) with these downloads."""
     d = package.descriptor
     creators = [
-        {"@type": "Person", "givenName": p.get("givenName"), "familyName": p.get("familyName"),
-         "name": p.get("title")} if p.get("familyName") or p.get("givenName")
+        {
+            "@type": "Person",
+            "givenName": p.get("givenName"),
+            "familyName": p.get("familyName"),
+            "name": p.get("title"),
+        }
+        if p.get("familyName") or p.get("givenName")
         else {"@type": "Organization", "name": p.get("title") or p.get("organization")}
         for p in _authors(package)
     ]
@@ -201,8 +211,7 @@ def release_downloads(package: Package, release_dir: Path) -> list[dict[str, Any
     base = f"{homepage}/releases/download/v{package.version}"
     files = sorted(p for p in release_dir.rglob("*") if p.is_file())
     return [
-        data_download(p, p.relative_to(release_dir).as_posix(), f"{base}/{p.name}")
-        for p in files
+        data_download(p, p.relative_to(release_dir).as_posix(), f"{base}/{p.name}") for p in files
     ]
 
 

@@ -255,7 +255,11 @@ def diff(old: str, new: str, fmt: str, check_version: bool, repo: str, examples:
 
 # --- docs, citation (azkz.docs, azkz.citation) ---
 def _generated_files(package_dir: str, make) -> dict:
-    """{path: text} from `make(package)`; bad input becomes a message and exit 1 or 2."""
+    """{path: text} from `make(package)`; bad input becomes a message and exit 1 or 2.
+
+    The generators assume a valid package; unreadable CSV is pointed to `azkz validate`,
+    which names the file, line and field.
+    """
     import duckdb
 
     from azkz.schema import DescriptorError, read_package
@@ -263,7 +267,8 @@ def _generated_files(package_dir: str, make) -> dict:
     try:
         return make(read_package(package_dir))
     except DescriptorError as exc:
-        raise click.ClickException(f"cannot read the package: {exc}") from None
+        click.echo(f"error: cannot read the package: {exc}", err=True)
+        raise SystemExit(2) from None
     except duckdb.Error as exc:
         click.echo(f"error: the data cannot be read ({exc.__class__.__name__}); "
                    "run `azkz validate` for the file, line and field", err=True)

@@ -83,7 +83,8 @@ def _keys_lines(table: Table) -> list[str]:
     for fk in table.foreign_keys:
         ref = fk["reference"]
         lines.append(
-            "- Foreign key: " + ", ".join(f"`{k}`" for k in _as_list(fk["fields"]))
+            "- Foreign key: "
+            + ", ".join(f"`{k}`" for k in _as_list(fk["fields"]))
             + f" → `{ref['resource']}`."
             + ", ".join(f"`{k}`" for k in _as_list(ref["fields"]))
         )
@@ -106,8 +107,14 @@ def _table_section(table: Table, row_count: int) -> list[str]:
         "",
     ]
     rows = [
-        [f"`{f.name}`", f.type, unit_of(f, table), "yes" if f.required else "no",
-         allowed_values(f, table), f.description]
+        [
+            f"`{f.name}`",
+            f.type,
+            unit_of(f, table),
+            "yes" if f.required else "no",
+            allowed_values(f, table),
+            f.description,
+        ]
         for f in table.fields
     ]
     lines += md_table(["Field", "Type", "Unit", "Required", "Allowed values", "Description"], rows)
@@ -144,7 +151,8 @@ def data_dictionary(package: Package) -> str:
     }
     d = package.descriptor
     licenses = ", ".join(
-        f"[{lic.get('title') or lic['name']}]({lic['path']})" if lic.get("path")
+        f"[{lic.get('title') or lic['name']}]({lic['path']})"
+        if lic.get("path")
         else str(lic.get("title") or lic.get("name"))
         for lic in d.get("licenses", [])
     )
