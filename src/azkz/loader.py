@@ -37,7 +37,7 @@ def load(
     if engine == "duckdb":
         return relation
     if engine == "arrow":
-        return relation.fetch_arrow_table()
+        return relation.to_arrow_table()
     if engine == "polars":
         return relation.pl()
     return relation.df()

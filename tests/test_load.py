@@ -1,0 +1,108 @@
+"""`azkz.load`: typed data from a release or the working tree, for each engine."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pytest
+
+import azkz
+from azkz.build import InvalidPackage
+from azkz.schema import read_package
+
+
+def as_records(data, engine: str) -> list[dict]:
+    """Rows as plain Python values, to compare engines with each other."""
+    if engine == "pandas":
+        data = pa.Table.from_pandas(data, preserve_index=False)
+        data = data.cast(pa.schema([
+            pa.field(f.name, pa.date32()) if pa.types.is_timestamp(f.type) else f
+            for f in data.schema
+        ]))
+    elif engine == "polars":
+        data = data.to_arrow()
+    elif engine == "duckdb":
+        data = data.to_arrow_table()
+    return data.to_pylist()
+
+
+@pytest.mark.parametrize("release", [True, False])
+@pytest.mark.parametrize("engine", ["pandas", "polars", "duckdb", "arrow"])
+def test_each_engine_returns_typed_equal_data(built_release: Path, engine, release) -> None:
+    version = read_package(built_release).version if release else None
+    data = azkz.load("indicators", release=version, engine=engine, root=built_release)
+    expected = azkz.load("indicators", release=version, engine="arrow", root=built_release)
+    if engine == "pandas":
+        assert isinstance(data, pd.DataFrame)
+        assert str(data["period_start"].dtype).startswith("datetime64")
+        assert data["value"].dtype == "float64"
+    elif engine == "polars":
+        assert isinstance(data, pl.DataFrame)
+        assert data.schema["period_start"] == pl.Date
+        assert data.schema["value"] == pl.Float64
+    elif engine == "duckdb":
+        assert isinstance(data, duckdb.DuckDBPyRelation)
+        assert dict(zip(data.columns, map(str, data.types), strict=True))["period_end"] == "DATE"
+    else:
+        assert isinstance(data, pa.Table)
+        assert data.schema.field("period_start").type == pa.date32()
+    records = as_records(data, engine)
+    assert records == expected.to_pylist()
+    assert all(isinstance(r["period_start"], dt.date) for r in records)
+    with (built_release / "data" / "indicators.csv").open(encoding="utf-8", newline="") as f:
+        assert len(records) == sum(1 for _ in csv.reader(f)) - 1
+
+
+def test_release_and_working_tree_hold_the_same_rows(built_release: Path) -> None:
+    version = read_package(built_release).version
+    for table in read_package(built_release).tables:
+        order = table.primary_key
+        released = azkz.load(table.name, release=version, engine="polars", root=built_release)
+        working = azkz.load(table.name, engine="polars", root=built_release)
+        assert released.sort(order).equals(working.sort(order)), table.name
+        assert released.height > 0
+
+
+def test_booleans_are_booleans(built_release: Path) -> None:
+    data = azkz.load("indicator_definitions", engine="polars", root=built_release)
+    assert data.schema["directional"] == pl.Boolean
+
+
+def test_clear_errors_for_unknown_engine_table_and_release(built_release: Path) -> None:
+    with pytest.raises(ValueError, match="unknown engine 'spark'"):
+        azkz.load("indicators", engine="spark", root=built_release)
+    with pytest.raises(ValueError, match="no table 'nope'; tables: .*indicators"):
+        azkz.load("nope", root=built_release)
+    version = read_package(built_release).version
+    with pytest.raises(ValueError, match="no table 'nope'.*in release"):
+        azkz.load("nope", release=version, root=built_release)
+    with pytest.raises(ValueError, match=f"no release '9.9.9'.*built: {version}"):
+        azkz.load("indicators", release="9.9.9", root=built_release)
+
+
+def test_invalid_working_tree_is_refused(package_copy: Path) -> None:
+    path = package_copy / "data" / "indicators.csv"
+    text = path.read_text("utf-8")
+    first_row = text.split("\n")[1]
+    path.write_text(text.replace(first_row, first_row.replace(",AZE,", ",XYZW,", 1), 1), "utf-8")
+    with pytest.raises(InvalidPackage) as caught:
+        azkz.load("indicators", root=package_copy)
+    assert any(e["line"] == 2 for e in caught.value.report.errors)
+
+
+def test_import_azkz_stays_light() -> None:
+    """`azkz.load` is resolved lazily, so importing the package loads no data engine."""
+    code = "import sys, azkz; print(sorted({'duckdb', 'pandas', 'polars'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    from azkz.loader import load
+
+    assert azkz.load is load
