@@ -545,42 +545,53 @@ class _TableComparison:
         return notes
 
 
+def _table_schema_changes(old: Table, new: Table) -> tuple[dict[str, str], list[SchemaChange]]:
+    """Field mapping (old name -> new name) and every schema change within one table."""
+    mapping, changes = _pair_fields(old, new)
+    for o, n in mapping.items():
+        changes += _compare_field(new.name, old.field(o), new.field(n))
+    return mapping, changes + _compare_keys(old, new, mapping)
+
+
+def _table_diff(comparison: _TableComparison, mapping: dict[str, str], examples: int):
+    con, old, new = comparison.con, comparison.old, comparison.new
+    counts = comparison.counts()
+    return TableDiff(
+        name=new.name, old_name=old.name,
+        old_rows=_row_count(con, _relation(_OLD, old.name)),
+        new_rows=_row_count(con, _relation(_NEW, new.name)),
+        matched_on=comparison.key,
+        added=counts.get("ADD", 0), removed=counts.get("DEL", 0), changed=counts.get("MOD", 0),
+        field_changes=comparison.field_changes(),
+        examples={op: comparison.entries(op, examples) for op in ("ADD", "DEL", "MOD")
+                  if counts.get(op)},
+        notes=comparison.notes(mapping),
+    )
+
+
 def _compare(old: Package, new: Package, examples: int, full: bool):
-    """Yield the diff pieces; `full` also returns every row entry (for changes.json)."""
+    """The Diff and, with `full`, every row entry per table (for changes.json)."""
     pairs, removed, added, changes = _pair_tables(old, new)
     con = duckdb.connect()
-    _load(old, _OLD, "old side", con)
-    _load(new, _NEW, "new side", con)
-    tables, all_entries = [], {}
-    for index, (old_t, new_t) in enumerate(pairs):
-        mapping, field_changes = _pair_fields(old_t, new_t)
-        changes += field_changes
-        for o, n in mapping.items():
-            changes += _compare_field(new_t.name, old_t.field(o), new_t.field(n))
-        changes += _compare_keys(old_t, new_t, mapping)
-        comparison = _TableComparison(con, index, old_t, new_t, mapping)
-        counts = comparison.counts()
-        tables.append(TableDiff(
-            name=new_t.name, old_name=old_t.name,
-            old_rows=_row_count(con, _relation(_OLD, old_t.name)),
-            new_rows=_row_count(con, _relation(_NEW, new_t.name)),
-            matched_on=comparison.key,
-            added=counts.get("ADD", 0), removed=counts.get("DEL", 0),
-            changed=counts.get("MOD", 0),
-            field_changes=comparison.field_changes(),
-            examples={op: comparison.entries(op, examples) for op in ("ADD", "DEL", "MOD")
-                      if counts.get(op)},
-            notes=comparison.notes(mapping),
-        ))
-        if full:
-            all_entries[new_t.name] = comparison.entries()
-    diff = Diff(
-        old=Side("", old.version), new=Side("", new.version), tables=tables,
-        schema_changes=changes,
-        added_tables={t.name: _row_count(con, _relation(_NEW, t.name)) for t in added},
-        removed_tables={t.name: _row_count(con, _relation(_OLD, t.name)) for t in removed},
-    )
-    con.close()
+    try:
+        _load(old, _OLD, "old side", con)
+        _load(new, _NEW, "new side", con)
+        tables, all_entries = [], {}
+        for index, (old_t, new_t) in enumerate(pairs):
+            mapping, table_changes = _table_schema_changes(old_t, new_t)
+            changes += table_changes
+            comparison = _TableComparison(con, index, old_t, new_t, mapping)
+            tables.append(_table_diff(comparison, mapping, examples))
+            if full:
+                all_entries[new_t.name] = comparison.entries()
+        diff = Diff(
+            old=Side("", old.version), new=Side("", new.version), tables=tables,
+            schema_changes=changes,
+            added_tables={t.name: _row_count(con, _relation(_NEW, t.name)) for t in added},
+            removed_tables={t.name: _row_count(con, _relation(_OLD, t.name)) for t in removed},
+        )
+    finally:
+        con.close()
     return diff, all_entries
 
 
