@@ -1,0 +1,580 @@
+"""The catalogue website of one release: static HTML built from the release and its schemas.
+
+Everything a page says about tables and fields comes from the release's own
+`datapackage.json` read through `azkz.schema` (never a hand-written copy), and every
+number comes from the release's Parquet files, the same files the in-browser SQL console
+loads, so the pages and the console cannot disagree. The release files are copied into
+`download/<version>/` so that links resolve on any static host (GitHub Pages).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markdown_it import MarkdownIt
+from markupsafe import Markup, escape
+
+from azkz import duckdb_wasm
+from azkz.build import sha256_file
+from azkz.citation import temporal_coverage
+from azkz.schema import DescriptorError, Package, Table, read_package
+from azkz.typed import quote_ident, quote_literal
+
+SITE_MARKER = ".azkz-site"  # only a directory holding this file may be replaced
+TEMPLATES = "templates/site"
+STATIC_FILES = ("style.css", "console.js")
+SOURCES_TABLE = "sources"
+TURNOVER_INDICATOR = "trade_turnover"
+CHART_UNIT = "USD million"
+PREVIEW_ROWS = 10
+UNKNOWN_REPORTER = "unknown"
+
+# Example queries of the SQL console; a test runs each one against the release.
+EXAMPLE_QUERIES = (
+    ("Yearly trade turnover, both countries' statistics",
+     "SELECT reporter, year(period_start) AS year, value, unit, source_id\n"
+     "FROM indicators\n"
+     f"WHERE indicator = '{TURNOVER_INDICATOR}'\n"
+     "  AND month(period_start) = 1 AND day(period_start) = 1\n"
+     "  AND month(period_end) = 12 AND day(period_end) = 31\n"
+     "  AND year(period_start) = year(period_end)\n"
+     "ORDER BY year, reporter;"),
+    ("Agreements by kind",
+     "SELECT kind, count(*) AS agreements\nFROM agreements\nGROUP BY kind\n"
+     "ORDER BY agreements DESC, kind;"),
+    ("Visits per year and host",
+     "SELECT year(date_start) AS year, host_country, count(*) AS visits\nFROM visits\n"
+     "GROUP BY ALL\nORDER BY year, host_country;"),
+    ("Rows per source",
+     "SELECT s.publisher, s.source_id, count(i.source_id) AS indicator_rows\n"
+     "FROM sources s LEFT JOIN indicators i USING (source_id)\n"
+     "GROUP BY ALL\nORDER BY indicator_rows DESC, s.source_id\nLIMIT 20;"),
+)
+
+
+class SiteError(Exception):
+    """The site cannot be built from what is on disk; the message names the file."""
+
+
+# ---------------------------------------------------------------- release on disk
+
+
+def resolve_release(dist: Path, version: str | None) -> Path:
+    """The release directory: `version`, or the latest one listed in `dist/index.json`."""
+    if version is None:
+        index_path = dist / "index.json"
+        try:
+            index = json.loads(index_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise SiteError(f"{index_path} not found: build a release first "
+                            f"(`azkz build --out {dist}`) or pass --dist") from None
+        except (OSError, json.JSONDecodeError) as exc:
+            raise SiteError(f"{index_path} cannot be read: {exc}") from None
+        version = index.get("latest") if isinstance(index, dict) else None
+        if not isinstance(version, str) or not version:
+            raise SiteError(f"{index_path} names no 'latest' release")
+    release = dist / version
+    if not (release / "datapackage.json").is_file():
+        raise SiteError(f"release {version!r} not found: {release / 'datapackage.json'} "
+                        f"does not exist")
+    return release
+
+
+def read_checksums(release: Path) -> dict[str, str]:
+    """`SHA256SUMS` as {relative path: hex digest}; empty when the release has none."""
+    sums_path = release / "SHA256SUMS"
+    if not sums_path.is_file():
+        return {}
+    sums = {}
+    for number, line in enumerate(sums_path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        digest, sep, name = line.partition(" ")
+        if not sep or len(digest) != 64:
+            raise SiteError(f"{sums_path}, line {number}: expected '<sha256>  <path>'")
+        sums[name.strip().lstrip("*")] = digest
+    return sums
+
+
+@dataclass(frozen=True)
+class Download:
+    path: str  # relative to the release directory
+    label: str
+    size: int
+    sha256: str
+
+    @property
+    def human_size(self) -> str:
+        size = float(self.size)
+        for unit in ("bytes", "KB", "MB", "GB"):
+            if size < 1000 or unit == "GB":
+                return f"{self.size} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
+            size /= 1000
+        raise AssertionError("unreachable")
+
+
+def release_downloads(release: Path) -> list[Download]:
+    """Every file of the release with size and sha256, checked against SHA256SUMS.
+
+    A mismatch means the release on disk is corrupt, and publishing it would hand users
+    files that fail their own checksum test, so it stops the build.
+    """
+    sums = read_checksums(release)
+    downloads = []
+    for path in sorted(p for p in release.rglob("*") if p.is_file()):
+        rel = path.relative_to(release).as_posix()
+        digest = sha256_file(path)
+        if rel in sums and sums[rel] != digest:
+            raise SiteError(f"{path}: sha256 {digest} does not match SHA256SUMS ({sums[rel]})")
+        downloads.append(Download(rel, path.name, path.stat().st_size, digest))
+    return downloads
+
+
+# ---------------------------------------------------------------- facts from the data
+
+
+def parquet_path(release: Path, table: Table) -> Path:
+    return release / Path(table.path).with_suffix(".parquet")
+
+
+def open_release(release: Path, package: Package) -> duckdb.DuckDBPyConnection:
+    """In-memory DuckDB with one view per table over the release's Parquet files."""
+    con = duckdb.connect()
+    for table in package.tables:
+        path = parquet_path(release, table)
+        if not path.is_file():
+            raise SiteError(f"{path} not found: the release has no Parquet file for "
+                            f"table {table.name!r}")
+        con.execute(f"CREATE VIEW {quote_ident(table.name)} AS "
+                    f"SELECT * FROM read_parquet({quote_literal(str(path))})")
+    return con
+
+
+def cell_text(value: Any) -> str:
+    """How a cell is shown on the pages: empty for NULL, numbers without a spurious `.0`."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def source_references(package: Package) -> list[tuple[Table, str]]:
+    """(table, column) pairs whose foreign key points at the sources table."""
+    refs = []
+    for table in package.tables:
+        for fk in table.foreign_keys:
+            fields = fk.get("fields")
+            fields = [fields] if isinstance(fields, str) else fields
+            if fk.get("reference", {}).get("resource") == SOURCES_TABLE and len(fields) == 1:
+                refs.append((table, fields[0]))
+    return refs
+
+
+@dataclass
+class TableFacts:
+    table: Table
+    rows: int
+    preview: list[list[str]]
+    downloads: list[Download] = field(default_factory=list)
+
+
+def table_facts(con, table: Table) -> TableFacts:
+    """Row count and the first rows in primary-key order."""
+    name = quote_ident(table.name)
+    rows = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
+    order = ", ".join(quote_ident(k) for k in table.primary_key) or "ALL"
+    preview = con.execute(f"SELECT * FROM {name} ORDER BY {order} LIMIT {PREVIEW_ROWS}").fetchall()
+    return TableFacts(table, rows, [[cell_text(v) for v in r] for r in preview])
+
+
+def coverage_years(package: Package, con) -> str:
+    """"1996–2025": the years of the data's temporal coverage, as dataset.jsonld states it."""
+    interval = temporal_coverage(package, con)
+    if interval is None:
+        return ""
+    first, last = (part[:4] for part in interval.split("/"))
+    return first if first == last else f"{first}–{last}"
+
+
+@dataclass(frozen=True)
+class SourceUse:
+    row: dict[str, str]
+    counts: dict[str, int]  # table name -> rows citing the source
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def source_uses(con, package: Package) -> list[SourceUse]:
+    """Every source with the number of rows of each fact table that cite it."""
+    refs = source_references(package)
+    counts: dict[str, dict[str, int]] = {}
+    for table, column in refs:
+        for source_id, n in con.execute(
+            f"SELECT {quote_ident(column)}, count(*) FROM {quote_ident(table.name)} GROUP BY 1"
+        ).fetchall():
+            counts.setdefault(source_id, {})[table.name] = n
+    sources_table = package.table(SOURCES_TABLE)
+    key = sources_table.primary_key[0]
+    cursor = con.execute(f"SELECT * FROM {quote_ident(SOURCES_TABLE)} ORDER BY {quote_ident(key)}")
+    names = [d[0] for d in cursor.description]
+    uses = []
+    for values in cursor.fetchall():
+        row = {n: cell_text(v) for n, v in zip(names, values, strict=True)}
+        per_table = {t.name: counts.get(row[key], {}).get(t.name, 0) for t, _ in refs}
+        uses.append(SourceUse(row, per_table))
+    return uses
+
+
+# ---------------------------------------------------------------- turnover chart
+
+
+@dataclass(frozen=True)
+class TurnoverPoint:
+    reporter: str
+    year: int
+    value: float
+    qualifier: str
+    source_id: str
+
+
+def turnover_points(con) -> tuple[list[TurnoverPoint], int]:
+    """Full-year (Jan 1 – Dec 31) turnover rows in USD million, and how many other rows exist.
+
+    Other units are left out rather than converted (the package never converts silently);
+    the page says how many were left out.
+    """
+    full_year = ("month(period_start) = 1 AND day(period_start) = 1 AND month(period_end) = 12 "
+                 "AND day(period_end) = 31 AND year(period_start) = year(period_end)")
+    rows = con.execute(
+        f"SELECT coalesce(reporter, '{UNKNOWN_REPORTER}'), year(period_start), value, "
+        f"coalesce(qualifier, ''), source_id, unit = ? FROM indicators "
+        f"WHERE indicator = ? AND {full_year} ORDER BY 2, 1, 3, 5",
+        [CHART_UNIT, TURNOVER_INDICATOR]).fetchall()
+    points = [TurnoverPoint(r[0], r[1], r[2], r[3], r[4]) for r in rows if r[5]]
+    return points, len(rows) - len(points)
+
+
+SERIES_STYLE = {  # Okabe–Ito colours (colour-blind safe) plus a distinct marker shape each
+    "AZE": ("#0072B2", "circle", "Azerbaijan's statistics (AZE)"),
+    "KAZ": ("#D55E00", "square", "Kazakhstan's statistics (KAZ)"),
+    UNKNOWN_REPORTER: ("#555555", "diamond", "Reporter not stated"),
+}
+
+
+def nice_step(span: float, ticks: int = 5) -> float:
+    raw = span / ticks
+    magnitude = 10 ** (len(str(int(raw))) - 1) if raw >= 1 else 1
+    return next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+
+
+def marker(shape: str, x: float, y: float, attributes: str, title: str) -> str:
+    """One data point as an SVG shape with a tooltip (`<title>`, also read by screen readers)."""
+    if shape == "circle":
+        tag, geometry = "circle", f'cx="{x:.1f}" cy="{y:.1f}" r="4.5"'
+    elif shape == "square":
+        tag, geometry = "rect", f'x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8"'
+    else:
+        tag, geometry = "path", (f'd="M{x:.1f} {y - 5.5:.1f}L{x + 5.5:.1f} {y:.1f}'
+                                 f'L{x:.1f} {y + 5.5:.1f}L{x - 5.5:.1f} {y:.1f}Z"')
+    return f"<{tag} {geometry} {attributes}><title>{escape(title)}</title></{tag}>"
+
+
+def turnover_chart_svg(points: list[TurnoverPoint]) -> Markup:
+    """Line chart, one line per reporter; every observation is a marked point.
+
+    Where sources disagree for one reporter and year, the line passes through each value
+    in turn, so the conflict shows as a vertical segment instead of being averaged away.
+    """
+    width, height = 760, 380
+    left, right, top, bottom = 64, 24, 20, 44
+    years = [p.year for p in points]
+    first, last = min(years), max(years)
+    step = nice_step(max(p.value for p in points))
+    y_max = step * (int(max(p.value for p in points) // step) + 1)
+
+    def x_of(year: int) -> float:
+        if first == last:
+            return left + (width - left - right) / 2
+        return left + (year - first) * (width - left - right) / (last - first)
+
+    def y_of(value: float) -> float:
+        return top + (1 - value / y_max) * (height - top - bottom)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-labelledby="chart-title chart-desc" class="chart" id="turnover-chart">',
+        '<title id="chart-title">Yearly trade turnover between Azerbaijan and Kazakhstan, '
+        f'{CHART_UNIT}, by reporting country</title>',
+        f'<desc id="chart-desc">{len(points)} full-year observations from {first} to {last}; '
+        'the table below the chart lists every value with its source.</desc>',
+    ]
+    tick = 0.0
+    while tick <= y_max + 1e-9:
+        y = y_of(tick)
+        parts.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y:.1f}" '
+                     f'y2="{y:.1f}"/><text class="tick" x="{left - 8}" y="{y + 4:.1f}" '
+                     f'text-anchor="end">{cell_text(tick)}</text>')
+        tick += step
+    year_step = max(1, (last - first) // 10 + 1)
+    for year in range(first, last + 1, year_step):
+        parts.append(f'<text class="tick" x="{x_of(year):.1f}" y="{height - bottom + 18}" '
+                     f'text-anchor="middle">{year}</text>')
+    parts.append(f'<text class="axis-label" x="14" y="{top + (height - top - bottom) / 2:.0f}" '
+                 f'transform="rotate(-90 14 {top + (height - top - bottom) / 2:.0f})" '
+                 f'text-anchor="middle">{CHART_UNIT}</text>')
+    for reporter, (colour, shape, label) in SERIES_STYLE.items():
+        series = [p for p in points if p.reporter == reporter]
+        if not series:
+            continue
+        path = " ".join(f"{x_of(p.year):.1f},{y_of(p.value):.1f}" for p in series)
+        parts.append(f'<g class="series" data-reporter="{reporter}" fill="{colour}" '
+                     f'stroke="{colour}"><title>{label}</title>')
+        if len(series) > 1:
+            parts.append(f'<polyline fill="none" stroke-width="2" points="{path}"/>')
+        for p in series:
+            qualifier = f"{p.qualifier} " if p.qualifier else ""
+            parts.append(marker(
+                shape, x_of(p.year), y_of(p.value),
+                f'class="point" data-reporter="{reporter}" data-year="{p.year}" '
+                f'data-value="{p.value}"',
+                f"{label}, {p.year}: {qualifier}{cell_text(p.value)} {CHART_UNIT} "
+                f"(source {p.source_id})"))
+        parts.append("</g>")
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+# ---------------------------------------------------------------- optional release files
+
+
+def changelog_html(release: Path) -> Markup | None:
+    """CHANGELOG.md as HTML, headings moved two levels down to nest under the page's h2.
+
+    Raw HTML in the Markdown is not passed through: the changelog is contributor text.
+    """
+    path = release / "CHANGELOG.md"
+    if not path.is_file():
+        return None
+    md = MarkdownIt("commonmark", {"html": False})
+    tokens = md.parse(path.read_text(encoding="utf-8"))
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(6, int(token.tag[1]) + 2)}"
+    return Markup(md.renderer.render(tokens, md.options, {}))
+
+
+@dataclass(frozen=True)
+class Citation:
+    text: str  # one-line reference a reader can paste
+    cff: str  # the file itself, for tools that read CFF
+
+
+def _cff_author(author: dict[str, Any]) -> str:
+    if author.get("name"):
+        return str(author["name"])
+    return " ".join(str(author[k]) for k in ("given-names", "family-names") if author.get(k))
+
+
+def citation(release: Path) -> Citation | None:
+    path = release / "CITATION.cff"
+    if not path.is_file():
+        return None
+    text = path.read_text(encoding="utf-8")
+    try:
+        cff = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SiteError(f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(cff, dict) or not cff.get("title"):
+        raise SiteError(f"{path} has no 'title'")
+    authors = ", ".join(_cff_author(a) for a in cff.get("authors", []) if isinstance(a, dict))
+    released = str(cff.get("date-released", ""))[:4]
+    parts = [f"{authors} ({released})." if released else f"{authors}.", f"{cff['title']}"]
+    if cff.get("version"):
+        parts[-1] += f" (version {cff['version']})"
+    parts[-1] += " [Data set]."
+    for key in ("doi", "url", "repository-code"):
+        if cff.get(key):
+            value = str(cff[key])
+            parts.append(f"https://doi.org/{value}" if key == "doi" else value)
+            break
+    return Citation(" ".join(p for p in parts if p.strip(". ")), text)
+
+
+def json_ld(release: Path) -> Markup | None:
+    """dataset.jsonld re-serialised for a <script> element (no `</` can end it early)."""
+    path = release / "dataset.jsonld"
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SiteError(f"{path} is not valid JSON: {exc}") from None
+    return Markup(json.dumps(data, ensure_ascii=False, indent=1).replace("</", "<\\/"))
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def table_page(table: Table) -> str:
+    return f"table-{table.name}.html"
+
+
+def environment() -> Environment:
+    env = Environment(loader=PackageLoader("azkz", TEMPLATES),
+                      autoescape=select_autoescape(["html"]), trim_blocks=True,
+                      lstrip_blocks=True, keep_trailing_newline=True)
+    env.globals["table_page"] = table_page
+    env.filters["cell"] = cell_text
+    return env
+
+
+def field_rules(f) -> list[str]:
+    """The constraints of a field other than `enum` (shown in a column of its own), in words."""
+    c = f.constraints
+    rules = []
+    if c.get("required"):
+        rules.append("required")
+    if c.get("unique"):
+        rules.append("unique")
+    for key, word in (("minimum", "≥"), ("maximum", "≤")):
+        if key in c:
+            rules.append(f"{word} {cell_text(c[key])}")
+    for key in ("minLength", "maxLength", "pattern"):
+        if key in c:
+            rules.append(f"{key} {c[key]}")
+    return rules
+
+
+def write_site(build: Path, package: Package, release: Path, wasm_dir: Path) -> list[str]:
+    """Render every page into `build`; returns the page file names."""
+    downloads = release_downloads(release)
+    by_path = {d.path: d for d in downloads}
+    con = open_release(release, package)
+    facts = [table_facts(con, t) for t in package.tables]
+    for fact in facts:
+        fact.downloads = [by_path[p] for p in (fact.table.path,
+                                               parquet_path(release, fact.table)
+                                               .relative_to(release).as_posix()) if p in by_path]
+    descriptor = package.descriptor
+    version = package.version
+    points, other_unit_rows = turnover_points(con)
+    tabled = {d.path for f in facts for d in f.downloads}
+    context = {
+        "package": package,
+        "descriptor": descriptor,
+        "version": version,
+        "created": descriptor.get("created", ""),
+        "licenses": descriptor.get("licenses", []),
+        "facts": facts,
+        "coverage": coverage_years(package, con),
+        "download_root": f"download/{version}",
+        "zip": [d for d in downloads if d.path.endswith(".zip")],
+        "duckdb_files": [d for d in downloads if d.path.endswith(".duckdb")],
+        "metadata_files": [d for d in downloads if d.path not in tabled
+                           and not d.path.endswith((".zip", ".duckdb"))],
+        "changelog": changelog_html(release),
+        "citation": citation(release),
+        "json_ld": json_ld(release),
+        "generated_with": f"azkz site, DuckDB-WASM {duckdb_wasm.DUCKDB_WASM_VERSION}",
+    }
+    env = environment()
+    pages = {"index.html": ("index.html", {}),
+             "sources.html": ("sources.html", {"uses": source_uses(con, package),
+                                               "refs": source_references(package)}),
+             "indicators.html": ("indicators.html", {
+                 "chart": turnover_chart_svg(points) if points else None, "points": points,
+                 "other_unit_rows": other_unit_rows, "chart_unit": CHART_UNIT,
+                 "turnover_indicator": TURNOVER_INDICATOR,
+                 "definitions": con.execute(
+                     "SELECT d.indicator, d.name_en, count(i.indicator) FROM "
+                     "indicator_definitions d LEFT JOIN indicators i USING (indicator) "
+                     "GROUP BY ALL ORDER BY 1").fetchall()}),
+             "sql.html": ("sql.html", {
+                 "examples": EXAMPLE_QUERIES,
+                 "console_config": Markup(json.dumps({
+                     "module": f"assets/duckdb/{duckdb_wasm.MODULE}",
+                     "worker": f"assets/duckdb/{duckdb_wasm.WORKER}",
+                     "wasm": f"assets/duckdb/{duckdb_wasm.WASM}",
+                     "parquetModule": f"assets/duckdb/{duckdb_wasm.PARQUET_MODULE}",
+                     "parquetWasm": f"assets/duckdb/{duckdb_wasm.PARQUET_WASM}",
+                     "tables": [{"name": t.name, "url": f"download/{version}/"
+                                 + parquet_path(release, t).relative_to(release).as_posix()}
+                                for t in package.tables]}).replace("</", "<\\/"))})}
+    for fact in facts:
+        pages[table_page(fact.table)] = ("table.html", {"fact": fact, "field_rules": field_rules})
+    con.close()
+    for name, (template, extra) in pages.items():
+        html = env.get_template(template).render(**context, **extra, page=name)
+        (build / name).write_text(html, encoding="utf-8")
+    assets = build / "assets"
+    (assets / "duckdb").mkdir(parents=True)
+    for name in STATIC_FILES:
+        shutil.copyfile(Path(__file__).parent / TEMPLATES / "static" / name, assets / name)
+    for name in duckdb_wasm.FILES:
+        shutil.copyfile(wasm_dir / name, assets / "duckdb" / name)
+    shutil.copytree(release, build / "download" / version)
+    return list(pages)
+
+
+def replace_dir(built: Path, out: Path) -> None:
+    """Put the new site at `out`, refusing to delete a directory that is not a site."""
+    if out.exists():
+        if not out.is_dir() or (any(out.iterdir()) and not (out / SITE_MARKER).is_file()):
+            raise SiteError(f"{out} exists and is not a site built by `azkz site` "
+                            f"(no {SITE_MARKER}); choose another --out or remove it")
+        old = out.with_name(f".{out.name}.old")
+        if old.exists():
+            shutil.rmtree(old)
+        out.rename(old)
+        built.rename(out)
+        shutil.rmtree(old)
+    else:
+        built.rename(out)
+
+
+@dataclass(frozen=True)
+class SiteResult:
+    out: Path
+    version: str
+    pages: list[str]
+    bytes: int
+
+
+def build_site(dist: Path, out: Path, version: str | None = None,
+               wasm_dir: Path | None = None) -> SiteResult:
+    """Generate the site of one release (latest by default) into `out`, atomically."""
+    release = resolve_release(Path(dist), version)
+    try:
+        package = read_package(release)
+    except DescriptorError as exc:
+        raise SiteError(f"{release}: {exc}") from None
+    try:
+        wasm_dir = wasm_dir or duckdb_wasm.ensure_vendored()
+    except duckdb_wasm.VendorError as exc:
+        raise SiteError(str(exc)) from None
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.tmp-") as tmp:
+        build = Path(tmp) / "site"
+        build.mkdir()
+        (build / SITE_MARKER).write_text(f"release {package.version}\n", encoding="utf-8")
+        pages = write_site(build, package, release, wasm_dir)
+        replace_dir(build, out)
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    return SiteResult(out, package.version, pages, size)
