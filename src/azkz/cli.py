@@ -329,3 +329,28 @@ def citation(package_dir: str, check: bool) -> None:
 
 
 # --- site (azkz.site) ---
+@main.command("site")
+@click.option("--release", "version", default=None, metavar="VERSION",
+              help="Release to publish (default: `latest` in DIST/index.json).")
+@click.option("--out", default="dist/site", show_default=True,
+              help="Directory to write the site into (replaced if it holds an earlier site).")
+@click.option("--dist", default="dist", show_default=True,
+              help="Directory holding the releases and index.json.")
+def site(version: str | None, out: str, dist: str) -> None:
+    """Build the static catalogue website of a release, with an in-browser SQL console.
+
+    The first run fetches DuckDB-WASM with npm into ~/.cache/azkz (or $AZKZ_CACHE_DIR);
+    later runs are offline.
+    """
+    import sys
+    from pathlib import Path
+
+    from azkz.site import SiteError, build_site
+
+    try:
+        result = build_site(Path(dist), Path(out), version)
+    except SiteError as exc:
+        click.echo(f"azkz site: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"site of release {result.version} written to {result.out}: "
+               f"{len(result.pages)} pages, {result.bytes / 1e6:.1f} MB with downloads")
