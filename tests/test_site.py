@@ -1,0 +1,318 @@
+"""The catalogue site, checked without a browser: pages, links, downloads and metadata.
+
+The release is a real `azkz build` of a copy of the package; every expected number is
+asked of the release's DuckDB file, independently of the Parquet files the site reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from azkz import duckdb_wasm
+from azkz.build import build_release
+from azkz.cli import main
+from azkz.schema import read_package
+from azkz.site import (
+    EXAMPLE_QUERIES,
+    SiteError,
+    TurnoverPoint,
+    build_site,
+    turnover_chart_svg,
+)
+from tests.conftest import copy_package
+
+FULL_YEAR_TURNOVER_SQL = """
+    SELECT count(*) FROM indicators
+    WHERE indicator = 'trade_turnover' AND unit = 'USD million'
+      AND period_start = make_date(year(period_start), 1, 1)
+      AND period_end = make_date(year(period_start), 12, 31)
+"""
+
+
+def wasm_cache() -> Path:
+    """The vendored DuckDB-WASM (fetched by npm once per machine)."""
+    if not duckdb_wasm.is_vendored() and shutil.which("npm") is None:
+        pytest.skip("DuckDB-WASM is not vendored and npm is not installed")
+    return duckdb_wasm.ensure_vendored()
+
+
+def build_release_and_site(base: Path) -> tuple[Path, Path]:
+    """`azkz build` of the package into base/dist, then the site into base/dist/site."""
+    package = copy_package(base / "pkg")
+    dist = base / "dist"
+    result = build_release(package, dist)
+    site = build_site(dist, dist / "site", wasm_dir=wasm_cache()).out
+    return result.path, site
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> tuple[Path, Path]:
+    return build_release_and_site(tmp_path_factory.mktemp("site"))
+
+
+@pytest.fixture(scope="module")
+def release_db(built):
+    release, _ = built
+    (db_file,) = release.glob("*.duckdb")
+    con = duckdb.connect(str(db_file), read_only=True)
+    yield con
+    con.close()
+
+
+class Links(HTMLParser):
+    """hrefs/srcs, element ids and `<tr>` download rows of one page."""
+
+    def __init__(self):
+        super().__init__()
+        self.links: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.add(attrs["id"])
+        for key in ("href", "src"):
+            if attrs.get(key):
+                self.links.append(attrs[key])
+
+
+def parse(path: Path) -> Links:
+    parser = Links()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+def pages(site: Path) -> list[Path]:
+    return sorted(site.glob("*.html"))
+
+
+def test_one_page_per_table_plus_home_sources_chart_and_console(built):
+    release, site = built
+    tables = [t.name for t in read_package(release).tables]
+    names = {p.name for p in pages(site)}
+    assert names == {"index.html", "sources.html", "indicators.html", "sql.html"} | {
+        f"table-{t}.html" for t in tables}
+
+
+def test_every_local_link_and_fragment_resolves(built):
+    _, site = built
+    checked = 0
+    for page in pages(site):
+        for link in parse(page).links:
+            if link.startswith(("http://", "https://", "data:", "mailto:")):
+                continue
+            target, _, fragment = link.partition("#")
+            target_path = site / target if target else page
+            assert target_path.is_file(), f"{page.name}: broken link {link}"
+            if fragment:
+                assert fragment in parse(target_path).ids, f"{page.name}: no #{fragment}"
+            checked += 1
+    assert checked > 50
+
+
+def test_download_rows_give_the_true_size_and_sha256_of_every_release_file(built):
+    release, site = built
+    html = (site / "index.html").read_text(encoding="utf-8")
+    rows = re.findall(r'href="(download/[^"]+)" download>.*?title="(\d+) bytes".*?'
+                      r'<code class="hash">([0-9a-f]{64})</code>', html, re.S)
+    linked = {href for href, _, _ in rows}
+    version = release.name
+    expected = {f"download/{version}/{p.relative_to(release).as_posix()}"
+                for p in release.rglob("*") if p.is_file()}
+    assert linked == expected
+    for href, size, digest in rows:
+        data = (site / href).read_bytes()
+        assert len(data) == int(size), href
+        assert hashlib.sha256(data).hexdigest() == digest, href
+        assert data == (release / href.split("/", 2)[2]).read_bytes()
+
+
+def test_home_page_states_release_metadata_and_embeds_the_json_ld(built):
+    release, site = built
+    descriptor = json.loads((release / "datapackage.json").read_text(encoding="utf-8"))
+    html = (site / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in html
+    assert f"<dd>{descriptor['version']}</dd>" in html
+    assert f'datetime="{descriptor["created"]}">{descriptor["created"][:10]}<' in html
+    assert descriptor["licenses"][0]["title"] in html
+    embedded = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    assert json.loads(embedded.group(1)) == json.loads(
+        (release / "dataset.jsonld").read_text(encoding="utf-8"))
+    cff_title = re.search(r"^title: (.*)$", (release / "CITATION.cff").read_text(), re.M)
+    assert cff_title.group(1).strip("'\"") in html.split('id="cite"')[1]
+
+
+def test_coverage_years_and_row_counts_come_from_the_data(built, release_db):
+    release, site = built
+    html = (site / "index.html").read_text(encoding="utf-8")
+    for table in read_package(release).tables:
+        n = release_db.execute(f'SELECT count(*) FROM "{table.name}"').fetchall()[0][0]
+        assert f'data-table="{table.name}" data-rows="{n}"' in html
+    first, last = re.search(r'"temporalCoverage": "(\d{4})-[^/]*/(\d{4})',
+                            (release / "dataset.jsonld").read_text()).groups()
+    assert f"<dt>Coverage</dt><dd>{first}–{last}</dd>" in html
+
+
+def test_table_pages_show_every_field_enum_and_key_from_the_schemas(built, release_db):
+    release, site = built
+    for table in read_package(release).tables:
+        html = (site / f"table-{table.name}.html").read_text(encoding="utf-8")
+        for f in table.fields:
+            assert f'<th scope="row"><code>{f.name}</code></th>\n    <td>{f.type}</td>' in html
+            for value in f.enum or []:
+                assert f"<li><code>{value}</code></li>" in html
+        for key in table.primary_key:
+            assert f"<code>{key}</code>" in html.split("Primary key")[1].split("</dd>")[0]
+        n = release_db.execute(f'SELECT count(*) FROM "{table.name}"').fetchall()[0][0]
+        assert f'data-rows="{n}"' in html
+        preview_rows = html.split('class="preview"')[1].split("</tbody>")[0].count("<tr>") - 1
+        assert preview_rows == min(n, 10)
+
+
+def test_sources_page_counts_rows_citing_each_source(built, release_db):
+    _, site = built
+    html = (site / "sources.html").read_text(encoding="utf-8")
+    source_id, n = release_db.execute(
+        "SELECT source_id, count(*) FROM indicators GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1"
+    ).fetchall()[0]
+    row = html.split(f'<tr id="{source_id}">')[1].split("</tr>")[0]
+    assert f'<td class="num" data-table="indicators">{n}</td>' in row
+    n_sources = release_db.execute("SELECT count(*) FROM sources").fetchall()[0][0]
+    assert html.count("<tr id=") == n_sources
+
+
+def test_chart_has_one_point_per_full_year_turnover_row(built, release_db):
+    _, site = built
+    html = (site / "indicators.html").read_text(encoding="utf-8")
+    expected = release_db.execute(FULL_YEAR_TURNOVER_SQL).fetchall()[0][0]
+    assert expected > 0
+    assert html.count('class="point"') == expected
+    assert '<svg xmlns="http://www.w3.org/2000/svg"' in html and 'role="img"' in html
+
+
+def test_conflicting_values_stay_separate_points_on_one_line():
+    points = [TurnoverPoint("KAZ", 2022, 461.9, "", "a"),
+              TurnoverPoint("KAZ", 2022, 463.3, "", "b"),
+              TurnoverPoint("KAZ", 2023, 529.4, "", "c"),
+              TurnoverPoint("AZE", 2023, 300, "about", "d")]
+    svg = str(turnover_chart_svg(points))
+    assert svg.count('class="point"') == 4
+    kaz_line = re.search(
+        r'data-reporter="KAZ"[^>]*><title>[^<]*</title><polyline[^>]*points="([^"]*)"', svg
+    ).group(1)
+    assert len(kaz_line.split()) == 3
+    assert "about 300 USD million" in svg
+
+
+@pytest.mark.parametrize("label,sql", EXAMPLE_QUERIES, ids=[q[0] for q in EXAMPLE_QUERIES])
+def test_console_example_queries_run_on_the_release(release_db, label, sql):
+    assert release_db.execute(sql).fetchall(), f"example {label!r} returns no rows"
+
+
+def test_console_ships_only_the_eh_bundle_and_parquet_reader(built):
+    _, site = built
+    shipped = {p.name for p in (site / "assets" / "duckdb").iterdir()}
+    assert shipped == set(duckdb_wasm.FILES)
+    config = json.loads(re.search(r'id="console-config">(.*?)</script>',
+                                  (site / "sql.html").read_text(), re.S).group(1))
+    for table in config["tables"]:
+        assert (site / table["url"]).is_file()
+    assert '<label for="sql">' in (site / "sql.html").read_text()
+
+
+def test_missing_release_is_a_usage_error(built):
+    release, _ = built
+    result = CliRunner().invoke(main, ["site", "--dist", str(release.parent), "--release",
+                                       "9.9.9", "--out", str(release.parent / "x")])
+    assert result.exit_code == 2
+    assert "release '9.9.9' not found" in result.output
+
+
+def test_missing_index_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(main, ["site", "--dist", str(tmp_path)])
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'index.json'} not found" in result.output
+
+
+def test_refuses_to_replace_a_directory_that_is_not_a_site(built, tmp_path):
+    release, _ = built
+    out = tmp_path / "precious"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    with pytest.raises(SiteError, match="is not a site built by"):
+        build_site(release.parent, out, wasm_dir=wasm_cache())
+    assert (out / "notes.txt").read_text() == "keep me"
+
+
+def copy_release(release: Path, base: Path) -> Path:
+    dist = base / "dist"
+    shutil.copytree(release, dist / release.name)
+    (dist / "index.json").write_text(json.dumps({"latest": release.name, "versions": []}))
+    return dist
+
+
+def rewrite_checksum(release: Path, name: str) -> None:
+    """Record the new sha256 of a file changed on purpose, as a rebuilt release would."""
+    sums = release / "SHA256SUMS"
+    digest = hashlib.sha256((release / name).read_bytes()).hexdigest()
+    lines = [line for line in sums.read_text().splitlines() if not line.endswith(f"  {name}")]
+    sums.write_text("".join(f"{line}\n" for line in [*lines, f"{digest}  {name}"]))
+
+
+def test_corrupt_release_file_is_refused(built, tmp_path):
+    release, _ = built
+    dist = copy_release(release, tmp_path)
+    with (dist / release.name / "data" / "visits.csv").open("a") as fh:
+        fh.write("\n")
+    with pytest.raises(SiteError, match=r"visits.csv: sha256 .* does not match SHA256SUMS"):
+        build_site(dist, dist / "site", wasm_dir=wasm_cache())
+
+
+def test_optional_release_files_absent_give_notes_not_placeholders(built, tmp_path):
+    release, _ = built
+    dist = copy_release(release, tmp_path)
+    for name in ("CITATION.cff", "dataset.jsonld", "CHANGELOG.md"):
+        (dist / release.name / name).unlink(missing_ok=True)
+    site = build_site(dist, dist / "site", wasm_dir=wasm_cache()).out
+    html = (site / "index.html").read_text(encoding="utf-8")
+    assert "This release does not include a CITATION.cff file." in html
+    assert "This release does not include a CHANGELOG.md file." in html
+    assert "application/ld+json" not in html
+
+
+def test_changelog_is_rendered_below_the_page_headings_without_raw_html(built, tmp_path):
+    release, _ = built
+    dist = copy_release(release, tmp_path)
+    (dist / release.name / "CHANGELOG.md").write_text(
+        "# Changelog\n\n## 0.1.0\n\n- first release <script>alert(1)</script>\n")
+    rewrite_checksum(dist / release.name, "CHANGELOG.md")
+    site = build_site(dist, dist / "site", wasm_dir=wasm_cache()).out
+    changelog = (site / "index.html").read_text().split('class="changelog"')[1]
+    assert "<h3>Changelog</h3>" in changelog and "<h4>0.1.0</h4>" in changelog
+    assert "<script>alert" not in changelog and "&lt;script&gt;" in changelog
+
+
+def test_rebuilding_replaces_the_previous_site(built, tmp_path):
+    release, _ = built
+    dist = copy_release(release, tmp_path)
+    first = build_site(dist, dist / "site", wasm_dir=wasm_cache())
+    (first.out / "stale.html").write_text("old")
+    second = build_site(dist, dist / "site", wasm_dir=wasm_cache())
+    assert not (second.out / "stale.html").exists()
+    assert (second.out / "index.html").is_file()
+
+
+def test_vendoring_without_npm_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setenv("AZKZ_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(duckdb_wasm.shutil, "which", lambda _name: None)
+    with pytest.raises(duckdb_wasm.VendorError, match="`npm` was not found"):
+        duckdb_wasm.ensure_vendored()
