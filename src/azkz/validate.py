@@ -26,6 +26,7 @@ too slow to import and run for this command (see benchmarks/validate.md).
 from __future__ import annotations
 
 import csv
+import io
 import re
 import time
 from dataclasses import dataclass, field
@@ -268,8 +269,18 @@ def _find_records(data: bytes, body: int, scan: Scan, fail) -> None:
     raw = np.frombuffer(data, dtype=np.uint8)
     quotes = np.flatnonzero(raw == ord('"'))
     newlines = np.flatnonzero(raw == ord("\n"))
+    stray = _first_stray_quote(raw, quotes, body)
+    if stray is not None:
+        fail(line_at(data, stray), "source-error",
+             'a quote (") inside an unquoted cell, or text right after a closing quote; '
+             'quote the whole cell and double the quotes inside it ("")')
+        return
     terminators = newlines[(np.searchsorted(quotes, newlines) & 1) == 0]
-    ends = terminators if data.endswith(b"\n") else np.append(terminators, len(data))
+    # A last record without its own terminator (no final newline, or an open quote
+    # that runs to the end of the file) ends at the end of the file.
+    if len(terminators) == 0 or terminators[-1] != len(data) - 1:
+        terminators = np.append(terminators, len(data))
+    ends = terminators
     starts = np.concatenate(([body], ends[:-1] + 1))
     lines = np.searchsorted(newlines, starts) + 1
 
@@ -291,7 +302,11 @@ def _find_records(data: bytes, body: int, scan: Scan, fail) -> None:
 
     lengths = ends - starts - crlf
     header = data[starts[0]: starts[0] + lengths[0]].decode("utf-8")
-    scan.labels = next(csv.reader([header]), [])
+    try:
+        scan.labels = next(csv.reader(io.StringIO(header, newline="")), [])
+    except csv.Error as exc:
+        fail(1, "source-error", f"the header row cannot be read as CSV: {exc}")
+        return
     blank = np.flatnonzero(lengths[1:] == 0) + 1
     for i in blank:
         fail(int(lines[i]), "blank-row", "row is empty; remove the blank line")
@@ -301,6 +316,27 @@ def _find_records(data: bytes, body: int, scan: Scan, fail) -> None:
     scan.record_starts = starts[keep]
     scan.record_lines = lines[keep]
     scan.usable = True
+
+
+def _first_stray_quote(raw, quotes, body: int) -> int | None:
+    """Byte offset of the first quote that breaks RFC 4180 quoting, if any.
+
+    By parity, even-numbered quotes open a cell and odd ones close it.  An opening
+    quote must start a cell (or be the second of a doubled quote `""`); a closing quote
+    must end the cell.  Before the first violation the parity is right, so the record
+    boundaries found from it are trustworthy up to there.
+    """
+    import numpy as np
+
+    if not len(quotes):
+        return None
+    before = np.where(quotes > body, raw[np.maximum(quotes - 1, 0)], ord(","))
+    after = np.where(quotes + 1 < len(raw), raw[np.minimum(quotes + 1, len(raw) - 1)], ord(","))
+    opening = (np.arange(len(quotes)) & 1) == 0
+    opens_cell = np.isin(before, (ord(","), ord("\n"), ord('"')))
+    closes_cell = np.isin(after, (ord(","), ord("\n"), ord("\r"), ord('"')))
+    bad = np.flatnonzero(np.where(opening, ~opens_cell, ~closes_cell))
+    return int(quotes[bad[0]]) if len(bad) else None
 
 
 def header_errors(table: Table, labels: list[str]) -> list[dict[str, Any]]:
@@ -438,6 +474,11 @@ def _literal_of(f: Field, value: Any) -> str:
     return f"CAST({quote_literal(value)} AS {f.duckdb_type})"
 
 
+def _literal_text(value: Any) -> str:
+    """Schema text inside a message template: braces are not placeholders."""
+    return str(value).replace("{", "{{").replace("}", "}}")
+
+
 def field_checks(f: Field) -> list[RowCheck]:
     raw, t = quote_ident(f.name), typed(f)
     name = f.name
@@ -453,19 +494,20 @@ def field_checks(f: Field) -> list[RowCheck]:
     c = f.constraints
     if c.get("enum"):
         allowed = ", ".join(_literal_of(f, v) for v in c["enum"])
-        shown = ", ".join(str(v) for v in c["enum"])
+        shown = _literal_text(", ".join(str(v) for v in c["enum"]))
         checks.append(RowCheck("constraint-error", name, f"({t} NOT IN ({allowed}))",
                                f"{value} is not one of the allowed values: {shown}"))
     if c.get("pattern") is not None and f.type == "string":
         checks.append(RowCheck("constraint-error", name,
                                f"NOT regexp_full_match({t}, {quote_literal(c['pattern'])})",
-                               f"{value} does not match the pattern {c['pattern']}"))
+                               f"{value} does not match the pattern "
+                               f"{_literal_text(c['pattern'])}"))
     for key, op, words in (("minimum", "<", "less than the minimum"),
                            ("maximum", ">", "more than the maximum")):
         if c.get(key) is not None:
             checks.append(RowCheck("constraint-error", name,
                                    f"({t} {op} {_literal_of(f, c[key])})",
-                                   f"{value} is {words} {c[key]}"))
+                                   f"{value} is {words} {_literal_text(c[key])}"))
     for key, op, words in (("minLength", "<", "shorter than"), ("maxLength", ">", "longer than")):
         if c.get(key) is not None:
             checks.append(RowCheck("constraint-error", name,

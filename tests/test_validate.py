@@ -1,0 +1,434 @@
+"""`azkz validate`: one test per bad input (code, resource, line, exit status, files
+unchanged), the valid variants that must pass, and random mutations of real rows.
+
+Every test works on a copy of the real package and changes one thing in it, so the
+expected line numbers are computed from the copy rather than written down.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from azkz.cli import main
+from azkz.validate import validate_package
+
+NASTY_TEXT = 'Қазақстан, "Azərbaycan" — şəhər ğ ı ö ü ç қ ә ң ө ұ ү і\nвторая строка, Баку'
+
+
+# ----------------------------------------------------------------------------- helpers
+def snapshot(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def run(root: Path, *args: str, env: dict[str, str] | None = None):
+    """Run `azkz validate --format json` on `root`; check it changed no file."""
+    before = snapshot(root)
+    result = CliRunner().invoke(main, ["validate", str(root), "--format", "json", *args],
+                                env=env)
+    assert snapshot(root) == before, "validation must never modify the package"
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, json.loads(result.output)
+
+
+def csv_path(root: Path, table: str) -> Path:
+    return root / "data" / f"{table}.csv"
+
+
+def first_row(root: Path, table: str) -> dict[str, str]:
+    with csv_path(root, table).open(newline="", encoding="utf-8") as f:
+        return next(csv.DictReader(f))
+
+
+def to_csv(values: list[str]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(values)
+    return out.getvalue()
+
+
+def append_text(root: Path, table: str, text: str | bytes) -> int:
+    """Append raw text at the end of a table; return the physical line it starts on."""
+    path = csv_path(root, table)
+    data = path.read_bytes()
+    if not data.endswith(b"\n"):
+        data += b"\n"
+    line = data.count(b"\n") + 1
+    path.write_bytes(data + (text.encode("utf-8") if isinstance(text, str) else text))
+    return line
+
+
+def append_row(root: Path, table: str, **changes: str) -> int:
+    """Append a copy of the table's first row with `changes`, made unique where needed."""
+    row = first_row(root, table) | changes
+    return append_text(root, table, to_csv(list(row.values())))
+
+
+def unique_indicator_row(**changes: str) -> dict[str, str]:
+    """Changes that give a copied indicators row a primary key of its own."""
+    return {"period_start": "1901-01-01", "period_end": "1901-12-31"} | changes
+
+
+def errors_of(output: dict, code: str) -> list[dict]:
+    return [e for e in output["errors"] if e["code"] == code]
+
+
+def assert_error(root: Path, code: str, resource: str | None, line: int | None,
+                 field: str | None = None, status: int = 1) -> dict:
+    status_found, output = run(root)
+    assert status_found == status, output
+    matches = [e for e in errors_of(output, code)
+               if e["resource"] == resource and e["line"] == line
+               and (field is None or e["field"] == field)]
+    assert matches, f"no {code} at {resource}:{line} in {output['errors']}"
+    assert output["valid"] is False
+    return matches[0]
+
+
+# ----------------------------------------------------------------------------- baseline
+def test_the_copied_package_is_valid(package_copy):
+    status, output = run(package_copy)
+    assert (status, output["errors"]) == (0, [])
+    assert output["stats"]["tables"] == 6 and output["stats"]["rows"] > 0
+
+
+# ----------------------------------------------------------------------------- fields
+def test_blank_required_cell(package_copy):
+    line = append_row(package_copy, "indicators", **unique_indicator_row(evidence=""))
+    err = assert_error(package_copy, "constraint-error", "indicators", line, "evidence")
+    assert "required" in err["message"]
+
+
+def test_text_in_number_field(package_copy):
+    line = append_row(package_copy, "indicators", **unique_indicator_row(value="12,5 mln"))
+    err = assert_error(package_copy, "type-error", "indicators", line, "value")
+    assert "'12,5 mln'" in err["message"] and "number" in err["message"]
+
+
+def test_impossible_date(package_copy):
+    line = append_row(package_copy, "indicators",
+                      **unique_indicator_row(period_start="2025-02-30", period_end="2025-03-31"))
+    err = assert_error(package_copy, "type-error", "indicators", line, "period_start")
+    assert "2025-02-30" in err["message"]
+
+
+def test_value_outside_enum(package_copy):
+    line = append_row(package_copy, "indicators", **unique_indicator_row(unit="USD billion"))
+    err = assert_error(package_copy, "constraint-error", "indicators", line, "unit")
+    assert "USD billion" in err["message"] and "USD million" in err["message"]
+
+
+def test_pattern_and_minimum(package_copy):
+    line = append_row(package_copy, "indicators",
+                      **unique_indicator_row(from_country="aze", value="-3"))
+    assert_error(package_copy, "constraint-error", "indicators", line, "from_country")
+    assert_error(package_copy, "constraint-error", "indicators", line, "value")
+
+
+# ----------------------------------------------------------------------------- table, package
+def test_duplicate_primary_key(package_copy):
+    line = append_row(package_copy, "indicators")
+    err = assert_error(package_copy, "primary-key", "indicators", line)
+    assert "repeats line 2" in err["message"]
+
+
+def test_broken_foreign_key(package_copy):
+    line = append_row(package_copy, "indicators",
+                      **unique_indicator_row(source_id="no-such-source"))
+    err = assert_error(package_copy, "foreign-key", "indicators", line, "source_id")
+    assert "no-such-source" in err["message"] and "sources.source_id" in err["message"]
+
+
+# ----------------------------------------------------------------------------- rows
+def test_extra_cell(package_copy):
+    row = list(first_row(package_copy, "visits").values())
+    line = append_text(package_copy, "visits", to_csv([*row, "surplus"]))
+    assert_error(package_copy, "extra-cell", "visits", line)
+
+
+def test_missing_cell(package_copy):
+    row = list(first_row(package_copy, "visits").values())
+    line = append_text(package_copy, "visits", to_csv(row[:-1]))
+    assert_error(package_copy, "missing-cell", "visits", line)
+
+
+def test_unterminated_quote(package_copy):
+    row = list(first_row(package_copy, "visits").values())
+    line = append_text(package_copy, "visits", to_csv(row[:-1])[:-1] + ',"no closing quote\n')
+    err = assert_error(package_copy, "source-error", "visits", line)
+    assert "quote" in err["message"]
+
+
+def test_blank_row(package_copy):
+    row = first_row(package_copy, "visits") | {"visit_id": "blank-row-test"}
+    line = append_text(package_copy, "visits", "\n" + to_csv(list(row.values())))
+    assert_error(package_copy, "blank-row", "visits", line)
+
+
+def test_end_before_start(package_copy):
+    row = {"visit_id": "end-before-start", "date_start": "2020-05-10", "date_end": "2020-05-09",
+           "date_precision": "day"}
+    line = append_row(package_copy, "visits", **row)
+    assert_error(package_copy, "date-order", "visits", line, "date_end")
+
+
+def test_period_end_before_start(package_copy):
+    line = append_row(package_copy, "indicators",
+                      **unique_indicator_row(period_start="1902-01-01"))
+    assert_error(package_copy, "period-order", "indicators", line, "period_end")
+
+
+def test_unknown_country_code(package_copy):
+    line = append_row(package_copy, "visits", visit_id="iso3-test", host_country="XKZ")
+    assert_error(package_copy, "iso3-code", "visits", line, "host_country")
+
+
+def test_month_precision_date_must_be_first_of_month(package_copy):
+    row = {"visit_id": "precision-test", "date_start": "2020-05-10", "date_end": "2020-05-10",
+           "date_precision": "month"}
+    line = append_row(package_copy, "visits", **row)
+    assert_error(package_copy, "date-precision", "visits", line, "date_start")
+
+
+def test_negative_value_rule_applies_when_schema_sets_no_minimum(package_copy):
+    schema_path = package_copy / "schemas" / "indicators.json"
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    value = next(f for f in schema["fields"] if f["name"] == "value")
+    value["constraints"].pop("minimum", None)
+    schema_path.write_text(json.dumps(schema), encoding="utf-8")
+    line = append_row(package_copy, "indicators", **unique_indicator_row(value="-5"))
+    assert_error(package_copy, "negative-value", "indicators", line, "value")
+
+
+# ----------------------------------------------------------------------------- file
+def replace_header(root: Path, table: str, labels: list[str]) -> None:
+    path = csv_path(root, table)
+    data = path.read_text(encoding="utf-8")
+    path.write_text(",".join(labels) + data[data.index("\n"):], encoding="utf-8")
+
+
+def test_renamed_header(package_copy):
+    labels = list(first_row(package_copy, "visits"))
+    labels[labels.index("city")] = "town"
+    replace_header(package_copy, "visits", labels)
+    err = assert_error(package_copy, "incorrect-label", "visits", 1, "city")
+    assert "'town'" in err["message"]
+
+
+def test_swapped_header_columns(package_copy):
+    labels = list(first_row(package_copy, "visits"))
+    i, j = labels.index("date_start"), labels.index("date_end")
+    labels[i], labels[j] = labels[j], labels[i]
+    replace_header(package_copy, "visits", labels)
+    assert_error(package_copy, "incorrect-label", "visits", 1, "date_start")
+    assert_error(package_copy, "incorrect-label", "visits", 1, "date_end")
+
+
+def test_missing_and_duplicate_labels(package_copy):
+    labels = list(first_row(package_copy, "visits"))
+    replace_header(package_copy, "visits", labels[:-2] + [labels[0]])
+    assert_error(package_copy, "duplicate-label", "visits", 1)
+    assert_error(package_copy, "missing-label", "visits", 1, labels[-1])
+
+
+def test_invalid_utf8_byte(package_copy):
+    row = to_csv(list((first_row(package_copy, "visits") | {"visit_id": "bad-byte"}).values()))
+    line = append_text(package_copy, "visits", row.encode().replace(b"President", b"Pr\xe9sident"))
+    assert_error(package_copy, "encoding-error", "visits", line)
+
+
+def test_nul_byte(package_copy):
+    row = to_csv(list((first_row(package_copy, "visits") | {"visit_id": "nul-byte"}).values()))
+    line = append_text(package_copy, "visits", row.replace("President", "Pres\0ident"))
+    err = assert_error(package_copy, "source-error", "visits", line)
+    assert "NUL" in err["message"]
+
+
+def test_empty_file(package_copy):
+    csv_path(package_copy, "visits").write_bytes(b"")
+    err = assert_error(package_copy, "source-error", "visits", None)
+    assert "empty" in err["message"]
+
+
+def test_missing_file(package_copy):
+    csv_path(package_copy, "visits").unlink()
+    assert_error(package_copy, "scheme-error", "visits", None)
+
+
+def test_mixed_line_endings(package_copy):
+    row = first_row(package_copy, "visits") | {"visit_id": "crlf-row"}
+    line = append_text(package_copy, "visits", to_csv(list(row.values()))[:-1] + "\r\n")
+    assert_error(package_copy, "source-error", "visits", line)
+
+
+# ----------------------------------------------------------------------------- descriptor
+def edit_descriptor(root: Path, change) -> None:
+    path = root / "datapackage.json"
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    change(descriptor)
+    path.write_text(json.dumps(descriptor), encoding="utf-8")
+
+
+def resource(descriptor: dict, name: str) -> dict:
+    return next(r for r in descriptor["resources"] if r["name"] == name)
+
+
+@pytest.mark.parametrize("bad_path", ["../outside.csv", "data/../../outside.csv",
+                                      "/etc/passwd", "https://example.org/visits.csv"])
+def test_unsafe_resource_path_is_never_opened(package_copy, bad_path):
+    edit_descriptor(package_copy, lambda d: resource(d, "visits").update(path=bad_path))
+    status, output = run(package_copy)
+    assert status == 2
+    assert [e["code"] for e in output["errors"]] == ["source-error"]
+    assert bad_path in output["errors"][0]["message"]
+
+
+def test_symlink_escaping_the_package(package_copy, tmp_path):
+    outside = tmp_path / "outside.csv"
+    outside.write_text("x\n", encoding="utf-8")
+    csv_path(package_copy, "visits").unlink()
+    csv_path(package_copy, "visits").symlink_to(outside)
+    status, output = run(package_copy)
+    assert status == 2 and errors_of(output, "source-error")
+
+
+def test_malformed_datapackage_json(package_copy):
+    path = package_copy / "datapackage.json"
+    path.write_text(path.read_text(encoding="utf-8")[:-20], encoding="utf-8")
+    status, output = run(package_copy)
+    assert status == 2
+    assert output["errors"][0]["code"] == "package-error"
+    assert "not valid JSON" in output["errors"][0]["message"]
+
+
+def test_unknown_field_type(package_copy):
+    schema_path = package_copy / "schemas" / "visits.json"
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    schema["fields"][1]["type"] = "datetime-ish"
+    schema_path.write_text(json.dumps(schema), encoding="utf-8")
+    status, output = run(package_copy)
+    assert status == 2
+    assert output["errors"][0]["code"] == "schema-error"
+    assert "datetime-ish" in output["errors"][0]["message"]
+
+
+def test_foreign_key_to_unknown_resource(package_copy):
+    schema_path = package_copy / "schemas" / "visits.json"
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    schema["foreignKeys"][0]["reference"]["resource"] = "nowhere"
+    schema_path.write_text(json.dumps(schema), encoding="utf-8")
+    status, output = run(package_copy)
+    assert status == 2 and "nowhere" in output["errors"][0]["message"]
+
+
+def test_missing_package_is_exit_2(tmp_path):
+    status, output = run(tmp_path)
+    assert status == 2 and output["errors"][0]["code"] == "source-error"
+
+
+# ----------------------------------------------------------------------------- valid variants
+def test_crlf_line_endings_are_valid(package_copy):
+    for path in (package_copy / "data").glob("*.csv"):
+        path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    status, output = run(package_copy)
+    assert (status, output["errors"]) == (0, [])
+
+
+def test_utf8_bom_is_valid(package_copy):
+    path = csv_path(package_copy, "visits")
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    status, output = run(package_copy)
+    assert (status, output["errors"]) == (0, [])
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_quoted_cells_keep_physical_lines(package_copy, newline):
+    """A cell with comma, quote, newline and non-Latin letters is valid; an error on a
+    later row is reported at its physical line, counting the embedded newlines."""
+    append_row(package_copy, "indicators", **unique_indicator_row(note=NASTY_TEXT))
+    status, output = run(package_copy)
+    assert (status, output["errors"]) == (0, [])
+    bad_line = append_row(package_copy, "indicators",
+                          **unique_indicator_row(period_start="1903-01-01",
+                                                 period_end="1903-12-32", note=NASTY_TEXT))
+    path = csv_path(package_copy, "indicators")
+    path.write_bytes(path.read_bytes().replace(b"\n", newline.encode()))
+    physical = path.read_bytes()[: path.read_bytes().index(b"1903-12-32")].count(b"\n") + 1
+    assert physical == bad_line
+    status, output = run(package_copy)
+    assert status == 1
+    assert [(e["code"], e["line"], e["field"]) for e in output["errors"]] == [
+        ("type-error", bad_line, "period_end")]
+
+
+# ----------------------------------------------------------------------------- formats
+def test_every_bad_cell_is_reported(package_copy):
+    lines = [append_row(package_copy, "indicators",
+                        **unique_indicator_row(period_start=f"19{i:02d}-01-01",
+                                               period_end=f"19{i:02d}-12-31", value="n/a"))
+             for i in range(10, 40)]
+    status, output = run(package_copy)
+    assert status == 1
+    assert [e["line"] for e in errors_of(output, "type-error")] == lines
+
+
+def test_text_format_groups_and_truncates(package_copy):
+    for i in range(10, 40):
+        append_row(package_copy, "indicators",
+                   **unique_indicator_row(period_start=f"19{i:02d}-01-01",
+                                          period_end=f"19{i:02d}-12-31", value="n/a"))
+    result = CliRunner().invoke(main, ["validate", str(package_copy)])
+    assert result.exit_code == 1
+    assert "data/indicators.csv: 30 errors" in result.output
+    assert "type-error: and 10 more" in result.output
+    assert "\033[" not in result.output  # plain when not a terminal
+    assert result.output.rstrip().endswith("(type-error 30)")
+
+
+def test_github_format_and_step_summary(package_copy, tmp_path):
+    line = append_row(package_copy, "visits", visit_id="gh-test", date_end="not a date")
+    summary = tmp_path / "summary.md"
+    result = CliRunner().invoke(main, ["validate", str(package_copy), "--format", "github"],
+                                env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert result.exit_code == 1
+    assert f"::error file=data/visits.csv,line={line},title=type-error::date_end: " \
+           in result.output
+    table = summary.read_text(encoding="utf-8")
+    assert f"| data/visits.csv | {line} | date_end | type-error |" in table
+
+
+def test_validate_package_api_never_raises(tmp_path):
+    (tmp_path / "datapackage.json").write_bytes(b"\xff\xfe not json")
+    report = validate_package(tmp_path)
+    assert report.exit_code == 2 and not report.valid
+    assert set(report.errors[0]) == {"resource", "path", "line", "field", "code", "message"}
+
+
+# ----------------------------------------------------------------------------- random mutations
+MUTATION_BYTES = st.binary(min_size=0, max_size=12) | st.sampled_from(
+    [b'"', b",", b"\n", b"\r\n", b"\r", b"\x00", b"\xff", b'""', "ə қ ю".encode(), b"2025-02-30"])
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_random_mutations_never_crash(package_copy, data):
+    table = data.draw(st.sampled_from(["indicators", "visits", "sources"]))
+    path = csv_path(package_copy, table)
+    original = (Path(__file__).resolve().parents[1] / "data" / f"{table}.csv").read_bytes()
+    position = data.draw(st.integers(0, len(original)))
+    cut = data.draw(st.integers(0, 20))
+    mutated = original[:position] + data.draw(MUTATION_BYTES) + original[position + cut:]
+    path.write_bytes(mutated)
+    status, output = run(package_copy)
+    assert status in (0, 1, 2)
+    assert output["valid"] == (status == 0)
+    path.write_bytes(original)
