@@ -461,6 +461,13 @@ def field_rules(f) -> list[str]:
     return rules
 
 
+def console_bytes(release: Path, package: Package, wasm_dir: Path) -> int:
+    """What the SQL console page downloads: the engine files plus every table's Parquet."""
+    engine = sum((wasm_dir / name).stat().st_size for name in duckdb_wasm.FILES
+                 if name != duckdb_wasm.MANIFEST)
+    return engine + sum(parquet_path(release, t).stat().st_size for t in package.tables)
+
+
 def write_site(build: Path, package: Package, release: Path, wasm_dir: Path) -> list[str]:
     """Render every page into `build`; returns the page file names."""
     downloads = release_downloads(release)
@@ -507,6 +514,7 @@ def write_site(build: Path, package: Package, release: Path, wasm_dir: Path) -> 
                      "GROUP BY ALL ORDER BY 1").fetchall()}),
              "sql.html": ("sql.html", {
                  "examples": EXAMPLE_QUERIES,
+                 "console_mb": round(console_bytes(release, package, wasm_dir) / 1e6),
                  "console_config": Markup(json.dumps({
                      "module": f"assets/duckdb/{duckdb_wasm.MODULE}",
                      "worker": f"assets/duckdb/{duckdb_wasm.WORKER}",

@@ -1,0 +1,186 @@
+"""The catalogue site in a real browser: Debian's chromium driven by Playwright.
+
+Run with `make test-browser` (installs chromium if missing) or `pytest -m browser`.
+The site of a real `azkz build` is served by http.server on 127.0.0.1; expected numbers
+come from the release's DuckDB file, not from the Parquet files the console loads.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import ROOT
+from tests.test_site import FULL_YEAR_TURNOVER_SQL, build_release_and_site
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+ARTIFACTS = ROOT / "test-artifacts"
+CONSOLE_READY_MS = 60_000
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *_args) -> None:
+        """Keep the test output readable; failures are asserted on, not logged."""
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    return build_release_and_site(tmp_path_factory.mktemp("browser-site"))
+
+
+@pytest.fixture(scope="module")
+def base_url(built):
+    _, site = built
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} not found: apt-get install -y chromium (or make test-browser)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page that records console errors, page errors and failed requests."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.problems = []
+    page.on("console", lambda m: m.type == "error" and page.problems.append(f"console: {m.text}"))
+    page.on("pageerror", lambda e: page.problems.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: page.problems.append(f"failed: {r.url} {r.failure}"))
+    page.on("response", lambda r: r.status >= 400 and page.problems.append(
+        f"HTTP {r.status}: {r.url}"))
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def release_db(built):
+    release, _ = built
+    (db_file,) = release.glob("*.duckdb")
+    con = duckdb.connect(str(db_file), read_only=True)
+    yield con
+    con.close()
+
+
+def open_console(page, base_url: str) -> None:
+    page.goto(base_url + "sql.html")
+    page.wait_for_selector("#console-status[data-ready]", timeout=CONSOLE_READY_MS)
+
+
+def run_query(page, sql: str | None = None, example: int | None = None) -> int:
+    """Run SQL typed into the textarea (or click an example); returns the result's row count."""
+    page.evaluate("document.getElementById('result-summary').removeAttribute('data-rows')")
+    if example is None:
+        page.get_by_label("SQL query").fill(sql)
+        page.get_by_role("button", name="Run").click()
+    else:
+        page.locator("button.example").nth(example).click()
+    summary = page.wait_for_selector("#result-summary[data-rows]", timeout=CONSOLE_READY_MS)
+    return int(summary.get_attribute("data-rows"))
+
+
+def test_every_page_loads_without_console_errors(built, base_url, page):
+    _, site = built
+    names = sorted(p.name for p in site.glob("*.html"))
+    assert len(names) >= 10
+    for name in names:
+        page.goto(base_url + name, wait_until="load")
+        assert page.locator("h1").count() == 1, name
+        if name == "sql.html":
+            page.wait_for_selector("#console-status[data-ready]", timeout=CONSOLE_READY_MS)
+    assert page.problems == []
+
+
+def test_every_download_link_resolves_with_its_size(built, base_url, page):
+    release, _ = built
+    page.goto(base_url + "index.html")
+    links = page.eval_on_selector_all(
+        "a[download]", "els => els.map(a => [a.getAttribute('href'), "
+        "a.closest('tr').querySelector('td.num').title])")
+    results = page.evaluate("""async (hrefs) => Promise.all(hrefs.map(async (h) => {
+        const r = await fetch(h);
+        return [h, r.status, (await r.arrayBuffer()).byteLength];
+    }))""", [href for href, _ in links])
+    expected = {f"download/{release.name}/{p.relative_to(release).as_posix()}": p.stat().st_size
+                for p in release.rglob("*") if p.is_file()}
+    assert {href for href, _ in links} == set(expected)
+    shown = dict(links)
+    for href, status, size in results:
+        assert status == 200, href
+        assert size == expected[href] == int(shown[href].split()[0]), href
+    assert page.problems == []
+
+
+def test_chart_svg_renders_one_point_per_full_year_turnover_row(base_url, page, release_db):
+    page.goto(base_url + "indicators.html")
+    chart = page.locator("svg#turnover-chart")
+    box = chart.bounding_box()
+    assert box["width"] > 300 and box["height"] > 150
+    expected = release_db.execute(FULL_YEAR_TURNOVER_SQL).fetchall()[0][0]
+    points = chart.locator(".point")
+    assert points.count() == expected > 0
+    assert all(points.nth(i).bounding_box()["width"] > 0 for i in range(points.count()))
+    assert page.problems == []
+
+
+def test_console_example_and_typed_queries_match_the_release_database(
+        base_url, page, release_db):
+    open_console(page, base_url)
+    example_sql = page.locator("button.example").first.get_attribute("data-sql")
+    expected = len(release_db.execute(example_sql).fetchall())
+    assert run_query(page, example=0) == expected > 0
+    assert page.get_by_label("SQL query").input_value() == example_sql
+    assert page.locator("#results tbody tr").count() == expected
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "site-sql-console.png", full_page=True)
+
+    n_indicators = release_db.execute("SELECT count(*) FROM indicators").fetchall()[0][0]
+    assert run_query(page, "SELECT count(*) AS n FROM indicators") == 1
+    assert page.locator("#results tbody td").first.inner_text() == str(n_indicators)
+    typed = "SELECT typeof(period_start) AS t, typeof(value) AS v FROM indicators LIMIT 1"
+    assert run_query(page, typed) == 1
+    assert page.locator("#results tbody td").all_inner_texts() == ["DATE", "DOUBLE"]
+    assert page.problems == []
+
+
+def test_console_reports_sql_errors_in_the_page(base_url, page):
+    open_console(page, base_url)
+    page.get_by_label("SQL query").fill("SELECT * FROM no_such_table")
+    page.get_by_role("button", name="Run").click()
+    page.wait_for_function(
+        "document.getElementById('result-summary').textContent.startsWith('Error:')")
+    assert "no_such_table" in page.locator("#result-summary").inner_text()
+
+
+def test_home_page_screenshot(base_url, page):
+    page.goto(base_url + "index.html")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator('script[type="application/ld+json"]').count() == 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "site-home.png", full_page=True)
+    assert (ARTIFACTS / "site-home.png").stat().st_size > 10_000
