@@ -1,0 +1,127 @@
+"""pandera contracts generated from the Table Schemas, for typed polars frames.
+
+`azkz.load` and the release build check the typed frames they hand out against these
+contracts.  They are generated here rather than by `pandera.io.from_frictionless_schema`,
+which maps dates to strings, reads the text "false" as True and drops keys.
+
+The rules are the same ones `azkz validate` runs as generated SQL on the raw text
+(see `azkz.validate.field_checks`): dtype, required, enum, pattern (full match, as in
+Frictionless), minimum/maximum, minLength/maxLength, unique fields and the primary key.
+`azkz validate` does not call pandera because importing pandera.polars alone takes
+about 0.7 s (benchmarks/validate.md has the numbers).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from azkz.schema import Field, Table
+
+
+def polars_dtype(f: Field):
+    import polars as pl
+
+    return {
+        "string": pl.String,
+        "number": pl.Float64,
+        "integer": pl.Int64,
+        "boolean": pl.Boolean,
+        "date": pl.Date,
+        "year": pl.Int32,
+    }[f.type]
+
+
+def _bound(f: Field, value: Any):
+    """A schema bound in the column's own type (dates are written as ISO text)."""
+    import datetime
+
+    return datetime.date.fromisoformat(value) if f.type == "date" else value
+
+
+def field_checks(f: Field) -> list:
+    """pandera checks for one field's constraints (missing values are not checked)."""
+    import pandera.polars as pa
+
+    c = f.constraints
+    checks = []
+    if c.get("enum"):
+        checks.append(pa.Check.isin(c["enum"]))
+    if c.get("pattern") is not None and f.type == "string":
+        # Frictionless patterns must match the whole value.
+        checks.append(pa.Check.str_matches(rf"^(?:{c['pattern']})$"))
+    if c.get("minimum") is not None:
+        checks.append(pa.Check.ge(_bound(f, c["minimum"])))
+    if c.get("maximum") is not None:
+        checks.append(pa.Check.le(_bound(f, c["maximum"])))
+    if c.get("minLength") is not None or c.get("maxLength") is not None:
+        checks.append(pa.Check.str_length(c.get("minLength"), c.get("maxLength")))
+    return checks
+
+
+def pandera_schema(table: Table):
+    """The `pandera.polars.DataFrameSchema` of a table: strict columns in schema order."""
+    import pandera.polars as pa
+
+    columns = {
+        f.name: pa.Column(
+            polars_dtype(f),
+            checks=field_checks(f),
+            nullable=not f.required,
+            unique=bool(f.constraints.get("unique")) and [f.name] != table.primary_key,
+            description=f.description or None,
+        )
+        for f in table.fields
+    }
+    return pa.DataFrameSchema(
+        columns,
+        name=table.name,
+        strict=True,
+        ordered=True,
+        unique=table.primary_key or None,
+    )
+
+
+def check_frame(table: Table, frame) -> list[dict[str, Any]]:
+    """Every contract failure of a typed polars frame, as report error records.
+
+    `line` is None (a frame has no file lines); the 0-based row is in the message.
+    An empty list means the frame honours the contract.
+    """
+    import pandera.errors
+
+    try:
+        pandera_schema(table).validate(frame, lazy=True)
+    except pandera.errors.SchemaErrors as exc:
+        return _records(table, exc.failure_cases)
+    return []
+
+
+# pandera check names -> Frictionless error codes; other checks are constraints.
+CHECK_CODES = {
+    "multiple_fields_uniqueness": "primary-key",
+    "field_uniqueness": "unique-error",
+    "column_in_dataframe": "missing-label",
+    "column_in_schema": "extra-label",
+    "column_ordered": "incorrect-label",
+}
+
+
+def _code(check: str) -> str:
+    if check.startswith("dtype(") or check == "coerce_dtype":
+        return "type-error"
+    return CHECK_CODES.get(check, "constraint-error")
+
+
+def _records(table: Table, failures) -> list[dict[str, Any]]:
+    from azkz.report import error
+
+    records = []
+    for case in failures.iter_rows(named=True):
+        check = str(case.get("check"))
+        row = case.get("index")
+        where = f"row {row}: " if row is not None else ""
+        column = case.get("column")
+        records.append(error(
+            table.name, table.path, None, column if column in table.field_names else None,
+            _code(check), f"{where}{case.get('failure_case')!r} fails {check}"))
+    return records
