@@ -25,9 +25,12 @@ validate: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-## Real-browser tests of the catalogue site (installs Debian chromium if missing)
+## Real-browser tests of the catalogue site (installs Debian chromium and npm if missing;
+## `azkz site` vendors DuckDB-WASM with npm into ~/.cache/azkz on first use)
 test-browser: $(STAMP)
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq npm >/dev/null)
+	$(BIN)/python -c "from azkz.duckdb_wasm import ensure_vendored; print(ensure_vendored())"
 	$(BIN)/python -m pytest -q -m browser
 
 clean:
