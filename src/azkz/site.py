@@ -363,20 +363,30 @@ def turnover_chart_svg(points: list[TurnoverPoint]) -> Markup:
 # ---------------------------------------------------------------- optional release files
 
 
-def changelog_html(release: Path) -> Markup | None:
-    """CHANGELOG.md as HTML, headings moved two levels down to nest under the page's h2.
+MARKDOWN = MarkdownIt("commonmark", {"html": False})  # contributor text: no raw HTML
 
-    Raw HTML in the Markdown is not passed through: the changelog is contributor text.
+
+def markdown_inline(text: str) -> Markup:
+    """Descriptions in the schemas use Markdown code spans (`source_id`); render them."""
+    return Markup(MARKDOWN.renderInline(text or ""))
+
+
+def changelog_html(release: Path) -> Markup | None:
+    """CHANGELOG.md as HTML under the page's own "Changelog" heading.
+
+    The file's title (a leading h1) is dropped, as the page already has one, and the other
+    headings move one level down to nest under the page's h2.
     """
     path = release / "CHANGELOG.md"
     if not path.is_file():
         return None
-    md = MarkdownIt("commonmark", {"html": False})
-    tokens = md.parse(path.read_text(encoding="utf-8"))
+    tokens = MARKDOWN.parse(path.read_text(encoding="utf-8"))
+    if tokens and tokens[0].type == "heading_open" and tokens[0].tag == "h1":
+        tokens = tokens[3:]  # heading_open, inline, heading_close
     for token in tokens:
         if token.type in ("heading_open", "heading_close"):
-            token.tag = f"h{min(6, int(token.tag[1]) + 2)}"
-    return Markup(md.renderer.render(tokens, md.options, {}))
+            token.tag = f"h{min(6, int(token.tag[1]) + 1)}"
+    return Markup(MARKDOWN.renderer.render(tokens, MARKDOWN.options, {}))
 
 
 @dataclass(frozen=True)
@@ -441,6 +451,7 @@ def environment() -> Environment:
                       lstrip_blocks=True, keep_trailing_newline=True)
     env.globals["table_page"] = table_page
     env.filters["cell"] = cell_text
+    env.filters["markdown"] = markdown_inline
     return env
 
 
