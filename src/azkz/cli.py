@@ -345,8 +345,12 @@ def site(version: str | None, out: str, dist: str) -> None:
     import sys
     from pathlib import Path
 
+    from azkz import duckdb_wasm
     from azkz.site import SiteError, build_site
 
+    if not duckdb_wasm.is_vendored():
+        click.echo(f"fetching DuckDB-WASM {duckdb_wasm.DUCKDB_WASM_VERSION} with npm into "
+                   f"{duckdb_wasm.vendored_dir()} (once per machine)", err=True)
     try:
         result = build_site(Path(dist), Path(out), version)
     except SiteError as exc:
