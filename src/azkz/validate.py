@@ -47,7 +47,7 @@ REJECT_CODES = {
     "MISSING COLUMNS": ("missing-cell", "row has fewer cells than the header ({detail})"),
     "UNQUOTED VALUE": ("source-error", "a quoted cell is not closed properly: unterminated "
                                        "quote or text after the closing quote"),
-    "INVALID ENCODING": ("encoding-error", "not valid UTF-8"),
+    "INVALID ENCODING": ("encoding-error", "not valid UTF-8; save the file as UTF-8"),
 }
 TYPE_FORMS = {
     "number": "a number such as 12 or 3.5",
@@ -239,10 +239,12 @@ def scan_file(table: Table, path: Path) -> Scan:
     if nul >= 0:
         return fail(line_at(data, nul), "source-error",
                     "NUL byte (\\x00) in the file; a CSV file holds text only")
-    bad_byte = _first_invalid_utf8(data)
-    if bad_byte is not None:
-        return fail(line_at(data, bad_byte), "encoding-error",
-                    f"byte 0x{data[bad_byte]:02x} is not valid UTF-8; save the file as UTF-8")
+    header_end = data.find(b"\n")
+    bad_byte = _first_invalid_utf8(data[: header_end if header_end >= 0 else len(data)])
+    if bad_byte is not None:  # the rows' encoding is checked by DuckDB (INVALID ENCODING)
+        return fail(1, "encoding-error",
+                    f"byte 0x{data[bad_byte]:02x} in the header is not valid UTF-8; "
+                    f"save the file as UTF-8")
     _find_records(data, body, scan, fail)
     return scan
 
@@ -333,8 +335,9 @@ def _first_stray_quote(raw, quotes, body: int) -> int | None:
     before = np.where(quotes > body, raw[np.maximum(quotes - 1, 0)], ord(","))
     after = np.where(quotes + 1 < len(raw), raw[np.minimum(quotes + 1, len(raw) - 1)], ord(","))
     opening = (np.arange(len(quotes)) & 1) == 0
-    opens_cell = np.isin(before, (ord(","), ord("\n"), ord('"')))
-    closes_cell = np.isin(after, (ord(","), ord("\n"), ord("\r"), ord('"')))
+    opens_cell = (before == ord(",")) | (before == ord("\n")) | (before == ord('"'))
+    closes_cell = ((after == ord(",")) | (after == ord("\n")) | (after == ord("\r"))
+                   | (after == ord('"')))
     bad = np.flatnonzero(np.where(opening, ~opens_cell, ~closes_cell))
     return int(quotes[bad[0]]) if len(bad) else None
 
