@@ -576,6 +576,7 @@ def build_release(
     try:
         con = duckdb.connect()
         try:
+            con.execute("SET enable_progress_bar = false")  # our log reports progress
             log.step(f"loading {len(package.tables)} typed tables")
             load_tables(package, con)
             _check_contracts(package, con, log)
@@ -615,6 +616,8 @@ def _publish(stage_dir: Path, target: Path, version: str) -> bool:
                 f"datapackage.json and build again"
             )
         return False
+    for directory in [stage_dir, *(d for d in stage_dir.rglob("*") if d.is_dir())]:
+        directory.chmod(0o755)  # mkdtemp made it private; a release is for everyone
     os.rename(stage_dir, target)
     return True
 
