@@ -396,3 +396,19 @@ def test_numbers_keep_their_value_in_canonical_text() -> None:
                            [value]).fetchall()[0][0]
         assert float(text) == value and not math.isnan(float(text))
         assert not text.endswith(".0")
+
+
+def test_contract_failures_are_refused_too(package_copy: Path, monkeypatch) -> None:
+    """The pandera contract is checked on the typed tables even if validation passed."""
+    path = package_copy / "data" / "indicators.csv"
+    lines = path.read_text("utf-8").split("\n")
+    cells = lines[1].split(",")
+    cells[6] = "-5"  # value: minimum 0
+    lines[1] = ",".join(cells)
+    path.write_text("\n".join(lines), "utf-8")
+    monkeypatch.setattr(build, "validate_or_raise", lambda root: None)
+    with pytest.raises(build.InvalidPackage) as caught:
+        build.build_release(package_copy, package_copy / "dist")
+    assert any(e["field"] == "value" and e["code"] == "constraint-error"
+               for e in caught.value.report.errors)
+    assert not (package_copy / "dist" / read_package(package_copy).version).exists()

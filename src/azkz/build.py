@@ -623,16 +623,20 @@ def _publish(stage_dir: Path, target: Path, version: str) -> bool:
 
 
 def _check_contracts(package: Package, con, log: BuildLog) -> None:
-    """Check the typed frames against the pandera contracts generated from the schemas."""
-    import importlib.util
+    """Check the typed frames against the pandera contracts generated from the schemas.
 
-    if importlib.util.find_spec("azkz.contracts") is None:
-        return
+    A second, independent opinion after the validator: a release is only written when
+    both agree; contract failures are refused like validation errors.
+    """
     from azkz.contracts import check_frame
+    from azkz.report import Report
 
     log.step("checking pandera contracts")
+    errors = []
     for table in package.tables:
-        check_frame(table, con.sql(f"SELECT * FROM {quote_ident(table.name)}").pl())
+        errors += check_frame(table, con.sql(f"SELECT * FROM {quote_ident(table.name)}").pl())
+    if errors:
+        raise InvalidPackage(Report(errors=errors))
 
 
 def summary_lines(result: BuildResult) -> Iterable[str]:
