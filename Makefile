@@ -10,6 +10,10 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test,browser]'
+	@# The catalogue site's SQL console vendors DuckDB-WASM from npm once per machine
+	@# (into ~/.cache/azkz), so that tests and site builds run offline afterwards.
+	command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq npm >/dev/null)
+	$(BIN)/python -c "from azkz.duckdb_wasm import ensure_vendored; print('DuckDB-WASM:', ensure_vendored())"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -25,12 +29,9 @@ validate: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-## Real-browser tests of the catalogue site (installs Debian chromium and npm if missing;
-## `azkz site` vendors DuckDB-WASM with npm into ~/.cache/azkz on first use)
+## Real-browser tests of the catalogue site (installs Debian chromium if missing)
 test-browser: $(STAMP)
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
-	command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq npm >/dev/null)
-	$(BIN)/python -c "from azkz.duckdb_wasm import ensure_vendored; print(ensure_vendored())"
 	$(BIN)/python -m pytest -q -m browser
 
 clean:
