@@ -33,3 +33,15 @@ def built_release(tmp_path_factory) -> Path:
     root = copy_package(tmp_path_factory.mktemp("release") / "pkg")
     build_release(root, root / "dist")
     return root
+
+
+@pytest.fixture(scope="module")
+def release_db(built):
+    """The `.duckdb` file of the module's `built` (release, site) pair, opened read-only."""
+    import duckdb
+
+    release, _ = built
+    (db_file,) = release.glob("*.duckdb")
+    con = duckdb.connect(str(db_file), read_only=True)
+    yield con
+    con.close()

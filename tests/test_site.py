@@ -13,7 +13,6 @@ import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
-import duckdb
 import pytest
 from click.testing import CliRunner
 
@@ -58,15 +57,6 @@ def build_release_and_site(base: Path) -> tuple[Path, Path]:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> tuple[Path, Path]:
     return build_release_and_site(tmp_path_factory.mktemp("site"))
-
-
-@pytest.fixture(scope="module")
-def release_db(built):
-    release, _ = built
-    (db_file,) = release.glob("*.duckdb")
-    con = duckdb.connect(str(db_file), read_only=True)
-    yield con
-    con.close()
 
 
 class Links(HTMLParser):

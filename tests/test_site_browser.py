@@ -12,7 +12,6 @@ import http.server
 import threading
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from tests.conftest import ROOT
@@ -76,15 +75,6 @@ def page(browser):
         f"HTTP {r.status}: {r.url}"))
     yield page
     context.close()
-
-
-@pytest.fixture(scope="module")
-def release_db(built):
-    release, _ = built
-    (db_file,) = release.glob("*.duckdb")
-    con = duckdb.connect(str(db_file), read_only=True)
-    yield con
-    con.close()
 
 
 def open_console(page, base_url: str) -> None:
