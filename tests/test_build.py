@@ -42,11 +42,18 @@ def add_tricky_indicator_rows(root: Path) -> None:
     with path.open("a", encoding="utf-8", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(template), lineterminator="\n")
         for i, value in enumerate(TRICKY_VALUES):
-            writer.writerow(template | {
-                "period_start": f"1990-01-{i + 1:02d}", "period_end": f"1990-01-{i + 1:02d}",
-                "value": value, "qualifier": "", "reporter": "",
-                "note": TRICKY_NOTE if i % 2 == 0 else "", "evidence": f"«{value}» — ş",
-            })
+            writer.writerow(
+                template
+                | {
+                    "period_start": f"1990-01-{i + 1:02d}",
+                    "period_end": f"1990-01-{i + 1:02d}",
+                    "value": value,
+                    "qualifier": "",
+                    "reporter": "",
+                    "note": TRICKY_NOTE if i % 2 == 0 else "",
+                    "evidence": f"«{value}» — ş",
+                }
+            )
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +79,12 @@ def test_release_has_every_file_and_checksums_verify(built_release: Path) -> Non
     for table in package.tables:
         assert f"data/{table.name}.csv" in names
         assert f"data/{table.name}.parquet" in names
-    assert {f"{package.name}.duckdb", "datapackage.json", "SHA256SUMS",
-            f"{package.name}-{package.version}.zip"} <= names
+    assert {
+        f"{package.name}.duckdb",
+        "datapackage.json",
+        "SHA256SUMS",
+        f"{package.name}-{package.version}.zip",
+    } <= names
 
     listed = {}
     for line in (release / "SHA256SUMS").read_text("utf-8").splitlines():
@@ -95,7 +106,8 @@ def test_zip_holds_every_other_file_with_fixed_time_and_permissions(built_releas
         folder = f"{package.name}-{package.version}/"
         expected = sorted(
             folder + p.relative_to(release).as_posix()
-            for p in release.rglob("*") if p.is_file() and p != zip_path
+            for p in release.rglob("*")
+            if p.is_file() and p != zip_path
         )
         assert names == expected
         created = json.loads((release / "datapackage.json").read_text("utf-8"))["created"]
@@ -224,8 +236,13 @@ def test_parquet_is_typed_zstd_with_the_schema_in_its_metadata(built_release: Pa
         assert parquet.metadata.row_group(0).column(0).compression == "ZSTD"
         arrow_types = {f.name: str(parquet.schema_arrow.field(f.name).type) for f in table.fields}
         for f in table.fields:
-            expected = {"date": "date32[day]", "number": "double", "boolean": "bool",
-                        "string": "string", "integer": "int64"}[f.type]
+            expected = {
+                "date": "date32[day]",
+                "number": "double",
+                "boolean": "bool",
+                "string": "string",
+                "integer": "int64",
+            }[f.type]
             assert arrow_types[f.name] == expected, (table.name, f.name)
 
 
@@ -239,13 +256,20 @@ def test_duckdb_file_has_keys_and_comments_on_everything(built_release: Path, tm
             "SELECT comment FROM duckdb_tables() WHERE table_name = ?", [table.name]
         ).fetchall()[0][0]
         assert comment == table.description
-        comments = dict(con.execute(
-            "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = ?", [table.name]
-        ).fetchall())
+        comments = dict(
+            con.execute(
+                "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = ?",
+                [table.name],
+            ).fetchall()
+        )
         assert comments == {f.name: f.description for f in table.fields}
-        kinds = [k for (k,) in con.execute(
-            "SELECT constraint_type FROM duckdb_constraints() WHERE table_name = ?", [table.name]
-        ).fetchall()]
+        kinds = [
+            k
+            for (k,) in con.execute(
+                "SELECT constraint_type FROM duckdb_constraints() WHERE table_name = ?",
+                [table.name],
+            ).fetchall()
+        ]
         assert "PRIMARY KEY" in kinds
         assert kinds.count("FOREIGN KEY") == len(table.foreign_keys)
     with pytest.raises(duckdb.ConstraintException):
@@ -272,8 +296,9 @@ def test_two_builds_are_byte_identical_except_the_duckdb_file(built_release, tmp
     package = read_package(built_release)
     database = f"{package.name}.duckdb"
     names = sorted(p.relative_to(first).as_posix() for p in first.rglob("*") if p.is_file())
-    assert names == sorted(p.relative_to(second).as_posix() for p in second.rglob("*")
-                           if p.is_file())
+    assert names == sorted(
+        p.relative_to(second).as_posix() for p in second.rglob("*") if p.is_file()
+    )
     digests = {sha256(first / database), sha256(second / database)}
     for name in names:
         a, b = (first / name).read_bytes(), (second / name).read_bytes()
@@ -286,16 +311,18 @@ def test_two_builds_are_byte_identical_except_the_duckdb_file(built_release, tmp
             for digest in digests:
                 a, b = a.replace(digest.encode(), b"X"), b.replace(digest.encode(), b"X")
             assert a == b, name
-    with zipfile.ZipFile(first / f"{package.name}-{package.version}.zip") as za, \
-            zipfile.ZipFile(second / f"{package.name}-{package.version}.zip") as zb:
+    with (
+        zipfile.ZipFile(first / f"{package.name}-{package.version}.zip") as za,
+        zipfile.ZipFile(second / f"{package.name}-{package.version}.zip") as zb,
+    ):
         infos_a, infos_b = za.infolist(), zb.infolist()
         assert [(i.filename, i.date_time, i.external_attr) for i in infos_a] == [
-            (i.filename, i.date_time, i.external_attr) for i in infos_b]
+            (i.filename, i.date_time, i.external_attr) for i in infos_b
+        ]
         for ia, ib in zip(infos_a, infos_b, strict=True):
             if ia.filename.startswith(f"{package.name}-{package.version}/data/"):
                 assert za.read(ia) == zb.read(ib), ia.filename
-    assert build.duckdb_fingerprint(first / database) == build.duckdb_fingerprint(
-        second / database)
+    assert build.duckdb_fingerprint(first / database) == build.duckdb_fingerprint(second / database)
 
 
 def test_same_content_rebuild_is_a_no_op(built_release: Path, tmp_path: Path) -> None:
@@ -366,16 +393,18 @@ def test_invalid_package_is_refused_with_the_validators_report(package_copy: Pat
     assert any(e["line"] == 2 and e["field"] == "period_start" for e in caught.value.report.errors)
     assert not (package_copy / "dist" / read_package(package_copy).version).exists()
 
-    result = CliRunner().invoke(main, ["build", "--package", str(package_copy),
-                                       "--out", str(package_copy / "dist")])
+    result = CliRunner().invoke(
+        main, ["build", "--package", str(package_copy), "--out", str(package_copy / "dist")]
+    )
     assert result.exit_code == 1
     assert "indicators" in result.output and "period_start" in result.output
     assert "Traceback" not in result.output
 
 
 def test_cli_build_prints_progress_and_summary(built_release: Path, tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["build", "--package", str(built_release),
-                                       "--out", str(tmp_path / "dist")])
+    result = CliRunner().invoke(
+        main, ["build", "--package", str(built_release), "--out", str(tmp_path / "dist")]
+    )
     assert result.exit_code == 0, result.output
     version = read_package(built_release).version
     assert f"version {version}: built" in result.stdout
@@ -392,8 +421,9 @@ def test_numbers_keep_their_value_in_canonical_text() -> None:
     table = package.table("indicators")
     expression = build._csv_column(table, "value")
     for value in [0.1, 1e-7, 123456789.123, 1e21, 42.0, 2.5e15, 9.1e18, 0.0]:
-        text = con.execute(f"SELECT {expression} FROM (SELECT ?::DOUBLE AS value)",
-                           [value]).fetchall()[0][0]
+        text = con.execute(
+            f"SELECT {expression} FROM (SELECT ?::DOUBLE AS value)", [value]
+        ).fetchall()[0][0]
         assert float(text) == value and not math.isnan(float(text))
         assert not text.endswith(".0")
 
@@ -409,6 +439,8 @@ def test_contract_failures_are_refused_too(package_copy: Path, monkeypatch) -> N
     monkeypatch.setattr(build, "validate_or_raise", lambda root: None)
     with pytest.raises(build.InvalidPackage) as caught:
         build.build_release(package_copy, package_copy / "dist")
-    assert any(e["field"] == "value" and e["code"] == "constraint-error"
-               for e in caught.value.report.errors)
+    assert any(
+        e["field"] == "value" and e["code"] == "constraint-error"
+        for e in caught.value.report.errors
+    )
     assert not (package_copy / "dist" / read_package(package_copy).version).exists()

@@ -27,7 +27,17 @@ def test_version_outside_a_package_says_so(tmp_path, monkeypatch):
 def test_help_lists_the_stage_commands():
     result = CliRunner().invoke(main, ["--help"])
     assert result.exit_code == 0
-    listed = {line.split()[0] for line in result.output.split("Commands:")[1].splitlines()
-              if line.strip()}
-    assert listed == {"validate", "build", "query", "tables", "describe", "diff", "docs",
-                      "citation", "site"}
+    listed = {
+        line.split()[0] for line in result.output.split("Commands:")[1].splitlines() if line.strip()
+    }
+    assert listed == {
+        "validate",
+        "build",
+        "query",
+        "tables",
+        "describe",
+        "diff",
+        "docs",
+        "citation",
+        "site",
+    }

@@ -43,15 +43,18 @@ OBS = {
         {"name": "source_id", "type": "string"},
     ],
     "primaryKey": ["id"],
-    "foreignKeys": [{"fields": ["source_id"],
-                     "reference": {"resource": "sources", "fields": ["source_id"]}}],
+    "foreignKeys": [
+        {"fields": ["source_id"], "reference": {"resource": "sources", "fields": ["source_id"]}}
+    ],
     "rows": [[1, "AZE", 1.5, "s1"], [2, "KAZ", 20, "s1"], [3, "AZE", 300, "s2"]],
 }
 
 
 def base_spec() -> dict:
-    return {"version": "1.0.0", "tables": {"sources": copy.deepcopy(SOURCES),
-                                           "obs": copy.deepcopy(OBS)}}
+    return {
+        "version": "1.0.0",
+        "tables": {"sources": copy.deepcopy(SOURCES), "obs": copy.deepcopy(OBS)},
+    }
 
 
 def write_package(root: Path, spec: dict) -> Path:
@@ -66,8 +69,14 @@ def write_package(root: Path, spec: dict) -> Path:
             writer = csv.writer(f, lineterminator="\n")
             writer.writerow([fd["name"] for fd in table["fields"]])
             writer.writerows(table["rows"])
-        resources.append({"name": name, "path": f"data/{name}.csv", "type": "table",
-                          "schema": f"schemas/{name}.json"})
+        resources.append(
+            {
+                "name": name,
+                "path": f"data/{name}.csv",
+                "type": "table",
+                "schema": f"schemas/{name}.json",
+            }
+        )
     descriptor = {"name": "fixture", "version": spec["version"], "resources": resources}
     (root / "datapackage.json").write_text(json.dumps(descriptor, indent=1))
     return root
@@ -110,8 +119,9 @@ def test_changed_value_is_a_patch_with_old_and_new_values(tmp_path):
     assert (table.added, table.removed, table.changed) == (0, 0, 1)
     assert table.field_changes == {"value": 1}
     assert table.matched_on == ["id"]
-    assert table.examples["MOD"] == [{"op": "MOD", "key": {"id": 1},
-                                      "changes": {"value": [1.5, 2.5]}}]
+    assert table.examples["MOD"] == [
+        {"op": "MOD", "key": {"id": 1}, "changes": {"value": [1.5, 2.5]}}
+    ]
     assert diff.bump == "patch"
 
 
@@ -123,8 +133,12 @@ def test_added_and_removed_rows_are_a_patch(tmp_path):
 
     table = obs(diff := diff_of(tmp_path, change))
     assert (table.added, table.removed, table.changed) == (1, 1, 0)
-    assert table.examples["ADD"][0]["row"] == {"id": 4, "country": "RUS", "value": 7.0,
-                                               "source_id": "s2"}
+    assert table.examples["ADD"][0]["row"] == {
+        "id": 4,
+        "country": "RUS",
+        "value": 7.0,
+        "source_id": "s2",
+    }
     assert table.examples["DEL"][0]["key"] == {"id": 2}
     assert diff.bump == "patch"
 
@@ -196,8 +210,11 @@ def test_renamed_table_is_detected_and_its_rows_compared(tmp_path):
 
 def test_added_table_is_minor_and_removed_table_is_major(tmp_path):
     def add(s):
-        s["tables"]["extra"] = {"fields": [{"name": "k", "type": "string"}],
-                                "primaryKey": ["k"], "rows": [["a"], ["b"]]}
+        s["tables"]["extra"] = {
+            "fields": [{"name": "k", "type": "string"}],
+            "primaryKey": ["k"],
+            "rows": [["a"], ["b"]],
+        }
 
     added = diff_of(tmp_path / "a", add)
     assert (added.bump, added.added_tables) == ("minor", {"extra": 2})
@@ -220,14 +237,17 @@ def test_primary_key_change_is_major_and_rows_match_on_a_usable_key(tmp_path):
     assert obs(diff).changed == 1
 
 
-@pytest.mark.parametrize("constraints, kind, bump", [
-    ({"enum": ["AZE", "KAZ", "RUS"], "required": True}, "constraint tightened", "major"),
-    ({"enum": ["AZE", "KAZ"]}, "constraint tightened", "major"),
-    ({"enum": ["AZE", "KAZ", "RUS", "TUR"]}, "constraint loosened", "patch"),
-    ({"enum": ["AZE", "KAZ", "RUS"], "pattern": "^[A-Z]{3}$"}, "constraint tightened", "major"),
-    ({"enum": ["AZE", "KAZ", "RUS"], "unique": True}, "constraint tightened", "major"),
-    ({}, "constraint loosened", "patch"),
-])
+@pytest.mark.parametrize(
+    "constraints, kind, bump",
+    [
+        ({"enum": ["AZE", "KAZ", "RUS"], "required": True}, "constraint tightened", "major"),
+        ({"enum": ["AZE", "KAZ"]}, "constraint tightened", "major"),
+        ({"enum": ["AZE", "KAZ", "RUS", "TUR"]}, "constraint loosened", "patch"),
+        ({"enum": ["AZE", "KAZ", "RUS"], "pattern": "^[A-Z]{3}$"}, "constraint tightened", "major"),
+        ({"enum": ["AZE", "KAZ", "RUS"], "unique": True}, "constraint tightened", "major"),
+        ({}, "constraint loosened", "patch"),
+    ],
+)
 def test_constraint_changes(tmp_path, constraints, kind, bump):
     def change(s):
         s["tables"]["obs"]["fields"][1]["constraints"] = constraints
@@ -241,8 +261,8 @@ def test_higher_minimum_and_new_foreign_key_are_major(tmp_path):
     def change(s):
         s["tables"]["obs"]["fields"][2]["constraints"] = {"minimum": 1}
         s["tables"]["sources"]["foreignKeys"] = [
-            {"fields": ["source_id"], "reference": {"resource": "sources",
-                                                    "fields": ["source_id"]}}]
+            {"fields": ["source_id"], "reference": {"resource": "sources", "fields": ["source_id"]}}
+        ]
 
     diff = diff_of(tmp_path, change)
     assert kinds(diff) == {"constraint tightened": "major", "foreign key added": "major"}
@@ -263,8 +283,9 @@ def test_duplicate_key_falls_back_to_whole_rows_and_says_so(tmp_path):
 
 def test_counts_and_entries_are_exact_on_thousands_of_rows(tmp_path):
     rng = random.Random(6)
-    old_rows = {i: [i, rng.choice(["AZE", "KAZ"]), rng.randint(0, 10_000) / 4, "s1"]
-                for i in range(1, 4001)}
+    old_rows = {
+        i: [i, rng.choice(["AZE", "KAZ"]), rng.randint(0, 10_000) / 4, "s1"] for i in range(1, 4001)
+    }
     new_rows = copy.deepcopy(old_rows)
     removed = set(rng.sample(sorted(old_rows), 57))
     for i in removed:
@@ -293,8 +314,11 @@ def test_counts_and_entries_are_exact_on_thousands_of_rows(tmp_path):
 
     entries = changes_document(old_pkg, new_pkg)["tables"]["obs"]["entries"]
     by_op = {op: [e["key"]["id"] for e in entries if e["op"] == op] for op in ("ADD", "DEL", "MOD")}
-    assert by_op == {"ADD": sorted(added), "DEL": sorted(removed),
-                     "MOD": sorted(changed_value | changed_country)}
+    assert by_op == {
+        "ADD": sorted(added),
+        "DEL": sorted(removed),
+        "MOD": sorted(changed_value | changed_country),
+    }
     some = next(e for e in entries if e["op"] == "MOD" and e["key"]["id"] in changed_value)
     i = some["key"]["id"]
     assert some["changes"]["value"] == [old_rows[i][2], new_rows[i][2]]
@@ -303,10 +327,16 @@ def test_counts_and_entries_are_exact_on_thousands_of_rows(tmp_path):
 # --- version check -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("old, new, bump", [
-    ("1.0.0", "1.0.0", "none"), ("1.0.0", "1.0.1", "patch"), ("1.0.9", "1.1.0", "minor"),
-    ("1.4.2", "2.0.0", "major"), ("1.1.0", "1.0.5", "downgrade"),
-])
+@pytest.mark.parametrize(
+    "old, new, bump",
+    [
+        ("1.0.0", "1.0.0", "none"),
+        ("1.0.0", "1.0.1", "patch"),
+        ("1.0.9", "1.1.0", "minor"),
+        ("1.4.2", "2.0.0", "major"),
+        ("1.1.0", "1.0.5", "downgrade"),
+    ],
+)
 def test_version_bump(old, new, bump):
     assert version_bump(old, new) == bump
 
@@ -321,14 +351,17 @@ def change_value(s):
     s["tables"]["obs"]["rows"][0][2] = 99
 
 
-@pytest.mark.parametrize("change, version, ok, words", [
-    (change_value, "1.0.0", False, "not bumped, but the changes need a patch bump"),
-    (change_value, "1.0.1", True, "enough for these changes (they need patch)"),
-    (add_field, "1.0.1", False, "needs a minor bump"),
-    (add_field, "1.1.0", True, "minor bump, enough for these changes (they need minor)"),
-    (lambda s: None, "1.0.0", True, "no data or schema changes"),
-    (change_value, "0.9.0", False, "backwards"),
-])
+@pytest.mark.parametrize(
+    "change, version, ok, words",
+    [
+        (change_value, "1.0.0", False, "not bumped, but the changes need a patch bump"),
+        (change_value, "1.0.1", True, "enough for these changes (they need patch)"),
+        (add_field, "1.0.1", False, "needs a minor bump"),
+        (add_field, "1.1.0", True, "minor bump, enough for these changes (they need minor)"),
+        (lambda s: None, "1.0.0", True, "no data or schema changes"),
+        (change_value, "0.9.0", False, "backwards"),
+    ],
+)
 def test_check_version(tmp_path, change, version, ok, words):
     verdict, message = check_version(diff_of(tmp_path, change, version))
     assert verdict is ok
@@ -369,8 +402,9 @@ def test_cli_formats(tmp_path):
 
     markdown = run(old, new, "--format", "markdown").output.splitlines()
     table_start = markdown.index("| table | old rows | new rows | added | removed | changed |")
-    assert table_start < markdown.index("<details><summary>obs: 0 added, 0 removed, 1 changed"
-                                        "</summary>")
+    assert table_start < markdown.index(
+        "<details><summary>obs: 0 added, 0 removed, 1 changed</summary>"
+    )
     assert "| obs | 3 | 3 | 0 | 0 | 1 |" in markdown
 
 
@@ -395,10 +429,13 @@ def test_examples_are_capped_but_counts_exact(tmp_path):
     assert ["obs", "3", "3", "0", "0", "3"] in [line.split() for line in out.splitlines()]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["no-such-ref", "WORKTREE"], "not an existing path, and . is not inside a git repo"),
-    (["{tmp}", "{tmp}"], "directory has no datapackage.json"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["no-such-ref", "WORKTREE"], "not an existing path, and . is not inside a git repo"),
+        (["{tmp}", "{tmp}"], "directory has no datapackage.json"),
+    ],
+)
 def test_cli_bad_inputs_exit_2_without_traceback(tmp_path, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
     result = run(*[a.format(tmp=tmp_path) for a in args])
@@ -417,8 +454,9 @@ def test_unreadable_data_exits_2(tmp_path):
 
 
 def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
+    ).stdout
 
 
 @pytest.fixture
@@ -426,8 +464,18 @@ def repo(tmp_path: Path) -> Path:
     """A git repository with two commits: a value change, then nothing committed yet."""
     root = write_package(tmp_path / "repo", base_spec())
     git(root, "init", "-q")
-    git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty",
-        "-m", "empty")
+    git(
+        root,
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@t",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "empty",
+    )
     git(root, "add", ".")
     git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "v1")
     git(root, "tag", "v1.0.0")
@@ -462,7 +510,9 @@ def test_worktree_differs_from_head_and_is_never_touched(repo):
 def test_ref_without_package_is_a_clear_error(repo):
     unknown = run("--repo", str(repo), "v9", "HEAD")
     assert (unknown.exit_code, unknown.output) == (
-        2, f"error: 'v9' is neither an existing path nor a git ref of the repository at {repo}\n")
+        2,
+        f"error: 'v9' is neither an existing path nor a git ref of the repository at {repo}\n",
+    )
     with pytest.raises(DiffError, match="has no datapackage.json"):
         diff_specs("HEAD~2", "HEAD", repo)
 
@@ -480,11 +530,14 @@ def test_changes_document_and_changelog_section(tmp_path):
     doc = changes_document(old_pkg, new_pkg)
     assert (doc["previous_version"], doc["bump"]) == ("1.0.0", "minor")
     assert doc["tables"]["obs"]["entries"] == [
-        {"op": "MOD", "key": {"id": 1}, "changes": {"value": [1.5, 99.0]}}]
+        {"op": "MOD", "key": {"id": 1}, "changes": {"value": [1.5, 99.0]}}
+    ]
     section = changelog_section(doc, new_pkg.version, "2025-10-20", "### Added\n\n- Notes.")
-    assert section.startswith("## [1.1.0] - 2025-10-20\n\n### Added\n\n- Notes.\n\n"
-                              "### Data changes (generated)\n\nCompared with 1.0.0 "
-                              "(required version bump: minor).")
+    assert section.startswith(
+        "## [1.1.0] - 2025-10-20\n\n### Added\n\n- Notes.\n\n"
+        "### Data changes (generated)\n\nCompared with 1.0.0 "
+        "(required version bump: minor)."
+    )
     assert "- obs: field 'note' added." in section
     assert "- `obs`: 0 rows added, 0 removed, 1 changed." in section
 
@@ -492,12 +545,15 @@ def test_changes_document_and_changelog_section(tmp_path):
     first = changes_document(None, new_pkg)
     assert (first["initial_release"], first["tables"]) == (True, {})
     assert changelog_section(first, "1.1.0").endswith(
-        "no earlier version to compare with. Tables:\n\n- `sources`: 2 rows\n- `obs`: 3 rows\n")
+        "no earlier version to compare with. Tables:\n\n- `sources`: 2 rows\n- `obs`: 3 rows\n"
+    )
 
 
 def test_curated_entry_is_taken_from_keep_a_changelog():
-    text = ("# Changelog\n\n## [Unreleased]\n\n- wip\n\n## [0.2.0] - 2026-01-01\n\n### Added\n"
-            "\n- b\n\n## [0.1.0] - 2025-10-20\n\n- a\n\n[0.1.0]: https://x\n")
+    text = (
+        "# Changelog\n\n## [Unreleased]\n\n- wip\n\n## [0.2.0] - 2026-01-01\n\n### Added\n"
+        "\n- b\n\n## [0.1.0] - 2025-10-20\n\n- a\n\n[0.1.0]: https://x\n"
+    )
     assert curated_entry(text, "0.2.0") == "### Added\n\n- b"
     assert curated_entry(text, "0.1.0") == "- a"
     assert curated_entry(text, "9.9.9") == ""
@@ -513,8 +569,9 @@ def test_real_package_value_change(package_copy):
     rows[1][header.index("note")] = "edited in a test"
     with open(path, "w", newline="", encoding="utf-8") as f:
         csvmod.writer(f, lineterminator="\n").writerows(rows)
-    diff = diff_packages(read_package(Path(__file__).resolve().parents[1]),
-                         read_package(package_copy))
+    diff = diff_packages(
+        read_package(Path(__file__).resolve().parents[1]), read_package(package_copy)
+    )
     changed = {t.name: (t.added, t.removed, t.changed) for t in diff.tables}
     assert changed["indicators"] == (0, 0, 1)
     assert sum(map(sum, changed.values())) == 1
@@ -549,18 +606,23 @@ def test_build_writes_changes_against_the_previous_release(built_release, packag
     entries = changes["tables"]["indicators"]["entries"]
     evidence = removed[rows[0].index("evidence")]
     assert [(e["op"], e["row"]["evidence"]) for e in entries] == [("DEL", evidence)]
-    assert "- `indicators`: 0 rows added, 1 removed, 0 changed." in (
-        dist / second / "CHANGELOG.md").read_text()
+    assert (
+        "- `indicators`: 0 rows added, 1 removed, 0 changed."
+        in (dist / second / "CHANGELOG.md").read_text()
+    )
     assert "changes.json" in (dist / second / "SHA256SUMS").read_text()
 
     check = run("--check-version", str(dist / first), str(dist / second))
     assert (check.exit_code, check.output) == (
-        0, f"ok: version {first} → {second} is a patch bump, "
-           "enough for these changes (they need patch)\n")
+        0,
+        f"ok: version {first} → {second} is a patch bump, "
+        "enough for these changes (they need patch)\n",
+    )
 
 
 def test_repository_changelog_has_an_entry_for_the_current_version():
     root = Path(__file__).resolve().parents[1]
-    entry = curated_entry((root / "CHANGELOG.md").read_text(encoding="utf-8"),
-                          read_package(root).version)
+    entry = curated_entry(
+        (root / "CHANGELOG.md").read_text(encoding="utf-8"), read_package(root).version
+    )
     assert entry.startswith("### ")

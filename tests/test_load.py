@@ -23,10 +23,14 @@ def as_records(data, engine: str) -> list[dict]:
     """Rows as plain Python values, to compare engines with each other."""
     if engine == "pandas":
         data = pa.Table.from_pandas(data, preserve_index=False)
-        data = data.cast(pa.schema([
-            pa.field(f.name, pa.date32()) if pa.types.is_timestamp(f.type) else f
-            for f in data.schema
-        ]))
+        data = data.cast(
+            pa.schema(
+                [
+                    pa.field(f.name, pa.date32()) if pa.types.is_timestamp(f.type) else f
+                    for f in data.schema
+                ]
+            )
+        )
     elif engine == "polars":
         data = data.to_arrow()
     elif engine == "duckdb":

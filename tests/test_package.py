@@ -28,7 +28,13 @@ def test_descriptor_loads():
     pkg = frictionless.Package(str(ROOT / "datapackage.json"))
     assert pkg.name == "azerbaijan-kazakhstan-relations"
     assert {r.name for r in pkg.resources} == {
-        "sources", "indicator_definitions", "indicators", "agreements", "projects", "visits"}
+        "sources",
+        "indicator_definitions",
+        "indicators",
+        "agreements",
+        "projects",
+        "visits",
+    }
 
 
 @pytest.mark.parametrize("name", TABLES)
@@ -111,9 +117,13 @@ def test_domain_rules_dates_and_precision():
     for r in rows_of("visits"):
         assert r["date_end"] >= r["date_start"], r["visit_id"]
         if r["date_precision"] == "month":
-            assert r["date_start"].endswith("-01") and r["date_end"] == r["date_start"], r["visit_id"]
+            assert r["date_start"].endswith("-01") and r["date_end"] == r["date_start"], r[
+                "visit_id"
+            ]
         if r["date_precision"] == "year":
-            assert r["date_start"].endswith("-01-01") and r["date_end"] == r["date_start"], r["visit_id"]
+            assert r["date_start"].endswith("-01-01") and r["date_end"] == r["date_start"], r[
+                "visit_id"
+            ]
     for r in rows_of("agreements"):
         if r["date_precision"] == "month":
             assert r["signed_date"].endswith("-01"), r["agreement_id"]
@@ -143,8 +153,12 @@ def test_shared_fields_identical_across_schemas(fname):
     A table's own key (e.g. `sources.source_id`) is exempt: it carries `unique` and
     describes the identifier itself; every reference to it must match the others.
     """
-    defs = [(t, f) for t in TABLES for f in schema_of(t)["fields"]
-            if f["name"] == fname and fname not in schema_of(t).get("primaryKey", [])]
+    defs = [
+        (t, f)
+        for t in TABLES
+        for f in schema_of(t)["fields"]
+        if f["name"] == fname and fname not in schema_of(t).get("primaryKey", [])
+    ]
     assert len(defs) >= 2
     first_table, first = defs[0]
     for table, field in defs[1:]:
@@ -161,7 +175,9 @@ def test_every_shared_name_has_one_type():
     names: dict[str, set] = {}
     for t in TABLES:
         for f in schema_of(t)["fields"]:
-            names.setdefault(f["name"], set()).add((f["type"], f.get("constraints", {}).get("pattern")))
+            names.setdefault(f["name"], set()).add(
+                (f["type"], f.get("constraints", {}).get("pattern"))
+            )
     assert {n: v for n, v in names.items() if len(v) > 1} == {}
 
 
@@ -169,7 +185,13 @@ def test_iso3_fields_identical_constraints():
     iso = []
     for name in TABLES:
         for field in schema_of(name)["fields"]:
-            if field["name"] in ("reporter", "from_country", "to_country", "visitor_country", "host_country"):
+            if field["name"] in (
+                "reporter",
+                "from_country",
+                "to_country",
+                "visitor_country",
+                "host_country",
+            ):
                 iso.append(field["constraints"]["pattern"])
     assert iso and set(iso) == {"^[A-Z]{3}$"}
 

@@ -89,8 +89,12 @@ def test_duckdb_itself_refuses_file_access_after_lock_down(built_release, tmp_pa
         source = query.open_working_tree(built_release)
     else:
         source = query.open_release(read_package(built_release).version, built_release / "dist")
-    for sql in (f"COPY sources TO '{tmp_path}/x.csv'", "SELECT * FROM read_csv('/etc/passwd')",
-                f"ATTACH '{tmp_path}/y.duckdb'", "SET enable_external_access = true"):
+    for sql in (
+        f"COPY sources TO '{tmp_path}/x.csv'",
+        "SELECT * FROM read_csv('/etc/passwd')",
+        f"ATTACH '{tmp_path}/y.duckdb'",
+        "SET enable_external_access = true",
+    ):
         with pytest.raises(duckdb.Error):
             source.con.execute(sql)
     assert list(tmp_path.iterdir()) == []
@@ -104,8 +108,9 @@ def test_syntax_error_and_empty_query_are_clear(built_release: Path) -> None:
 
 
 def test_unknown_release_and_missing_db_exit_2(built_release: Path, tmp_path: Path) -> None:
-    result = invoke("query", "SELECT 1", "--release", "9.9.9", "--dist",
-                    str(built_release / "dist"))
+    result = invoke(
+        "query", "SELECT 1", "--release", "9.9.9", "--dist", str(built_release / "dist")
+    )
     assert result.exit_code == 2
     assert "9.9.9" in result.output and read_package(built_release).version in result.output
     result = invoke("query", "SELECT 1", "--db", str(tmp_path / "none.duckdb"))
@@ -124,8 +129,10 @@ def test_invalid_working_tree_shows_the_report_and_exits_1(package_copy: Path) -
 
 
 def test_formats(built_release: Path) -> None:
-    sql = ("SELECT source_id, published, accessed FROM sources "
-           "WHERE published IS NOT NULL ORDER BY source_id LIMIT 2")
+    sql = (
+        "SELECT source_id, published, accessed FROM sources "
+        "WHERE published IS NOT NULL ORDER BY source_id LIMIT 2"
+    )
     args = source_args(built_release, "release")
     records = json.loads(invoke("query", sql, "--format", "json", *args).stdout)
     assert len(records) == 2 and set(records[0]) == {"source_id", "published", "accessed"}
@@ -162,8 +169,9 @@ def test_tables_lists_rows_and_descriptions(built_release: Path, where: str) -> 
 
 @pytest.mark.parametrize("where", ["tree", "release", "db"])
 def test_describe_lists_columns_with_types_units_and_descriptions(built_release, where) -> None:
-    result = invoke("describe", "indicators", "--format", "json",
-                    *source_args(built_release, where))
+    result = invoke(
+        "describe", "indicators", "--format", "json", *source_args(built_release, where)
+    )
     assert result.exit_code == 0, result.output
     columns = {r["column"]: r for r in json.loads(result.stdout)}
     table = read_package(built_release).table("indicators")

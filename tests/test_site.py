@@ -91,7 +91,8 @@ def test_one_page_per_table_plus_home_sources_chart_and_console(built):
     tables = [t.name for t in read_package(release).tables]
     names = {p.name for p in pages(site)}
     assert names == {"index.html", "sources.html", "indicators.html", "sql.html"} | {
-        f"table-{t}.html" for t in tables}
+        f"table-{t}.html" for t in tables
+    }
 
 
 def test_every_local_link_and_fragment_resolves(built):
@@ -113,12 +114,19 @@ def test_every_local_link_and_fragment_resolves(built):
 def test_download_rows_give_the_true_size_and_sha256_of_every_release_file(built):
     release, site = built
     html = (site / "index.html").read_text(encoding="utf-8")
-    rows = re.findall(r'href="(download/[^"]+)" download>.*?title="(\d+) bytes".*?'
-                      r'<code class="hash">([0-9a-f]{64})</code>', html, re.S)
+    rows = re.findall(
+        r'href="(download/[^"]+)" download>.*?title="(\d+) bytes".*?'
+        r'<code class="hash">([0-9a-f]{64})</code>',
+        html,
+        re.S,
+    )
     linked = {href for href, _, _ in rows}
     version = release.name
-    expected = {f"download/{version}/{p.relative_to(release).as_posix()}"
-                for p in release.rglob("*") if p.is_file()}
+    expected = {
+        f"download/{version}/{p.relative_to(release).as_posix()}"
+        for p in release.rglob("*")
+        if p.is_file()
+    }
     assert linked == expected
     for href, size, digest in rows:
         data = (site / href).read_bytes()
@@ -137,7 +145,8 @@ def test_home_page_states_release_metadata_and_embeds_the_json_ld(built):
     assert descriptor["licenses"][0]["title"] in html
     embedded = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
     assert json.loads(embedded.group(1)) == json.loads(
-        (release / "dataset.jsonld").read_text(encoding="utf-8"))
+        (release / "dataset.jsonld").read_text(encoding="utf-8")
+    )
     cff_title = re.search(r"^title: (.*)$", (release / "CITATION.cff").read_text(), re.M)
     assert cff_title.group(1).strip("'\"") in html.split('id="cite"')[1]
 
@@ -148,8 +157,9 @@ def test_coverage_years_and_row_counts_come_from_the_data(built, release_db):
     for table in read_package(release).tables:
         n = release_db.execute(f'SELECT count(*) FROM "{table.name}"').fetchall()[0][0]
         assert f'data-table="{table.name}" data-rows="{n}"' in html
-    first, last = re.search(r'"temporalCoverage": "(\d{4})-[^/]*/(\d{4})',
-                            (release / "dataset.jsonld").read_text()).groups()
+    first, last = re.search(
+        r'"temporalCoverage": "(\d{4})-[^/]*/(\d{4})', (release / "dataset.jsonld").read_text()
+    ).groups()
     assert f"<dt>Coverage</dt><dd>{first}–{last}</dd>" in html
 
 
@@ -192,10 +202,12 @@ def test_chart_has_one_point_per_full_year_turnover_row(built, release_db):
 
 
 def test_conflicting_values_stay_separate_points_on_one_line():
-    points = [TurnoverPoint("KAZ", 2022, 461.9, "", "a"),
-              TurnoverPoint("KAZ", 2022, 463.3, "", "b"),
-              TurnoverPoint("KAZ", 2023, 529.4, "", "c"),
-              TurnoverPoint("AZE", 2023, 300, "about", "d")]
+    points = [
+        TurnoverPoint("KAZ", 2022, 461.9, "", "a"),
+        TurnoverPoint("KAZ", 2022, 463.3, "", "b"),
+        TurnoverPoint("KAZ", 2023, 529.4, "", "c"),
+        TurnoverPoint("AZE", 2023, 300, "about", "d"),
+    ]
     svg = str(turnover_chart_svg(points))
     assert svg.count('class="point"') == 4
     kaz_line = re.search(
@@ -214,8 +226,11 @@ def test_console_ships_only_the_eh_bundle_and_parquet_reader(built):
     _, site = built
     shipped = {p.name for p in (site / "assets" / "duckdb").iterdir()}
     assert shipped == set(duckdb_wasm.FILES)
-    config = json.loads(re.search(r'id="console-config">(.*?)</script>',
-                                  (site / "sql.html").read_text(), re.S).group(1))
+    config = json.loads(
+        re.search(
+            r'id="console-config">(.*?)</script>', (site / "sql.html").read_text(), re.S
+        ).group(1)
+    )
     for table in config["tables"]:
         assert (site / table["url"]).is_file()
     assert '<label for="sql">' in (site / "sql.html").read_text()
@@ -223,8 +238,18 @@ def test_console_ships_only_the_eh_bundle_and_parquet_reader(built):
 
 def test_missing_release_is_a_usage_error(built):
     release, _ = built
-    result = CliRunner().invoke(main, ["site", "--dist", str(release.parent), "--release",
-                                       "9.9.9", "--out", str(release.parent / "x")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "site",
+            "--dist",
+            str(release.parent),
+            "--release",
+            "9.9.9",
+            "--out",
+            str(release.parent / "x"),
+        ],
+    )
     assert result.exit_code == 2
     assert "release '9.9.9' not found" in result.output
 
@@ -285,7 +310,8 @@ def test_changelog_is_rendered_below_the_page_headings_without_raw_html(built, t
     release, _ = built
     dist = copy_release(release, tmp_path)
     (dist / release.name / "CHANGELOG.md").write_text(
-        "# Changelog\n\n## 0.1.0\n\n- first release <script>alert(1)</script>\n")
+        "# Changelog\n\n## 0.1.0\n\n- first release <script>alert(1)</script>\n"
+    )
     rewrite_checksum(dist / release.name, "CHANGELOG.md")
     site = build_site(dist, dist / "site", wasm_dir=wasm_cache()).out
     changelog = (site / "index.html").read_text().split('class="changelog"')[1]

@@ -20,9 +20,16 @@ from tests.test_site import FULL_YEAR_TURNOVER_SQL, build_release_and_site
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = ROOT / "test-artifacts"
 CONSOLE_READY_MS = 60_000
 
@@ -41,7 +48,8 @@ def built(tmp_path_factory):
 def base_url(built):
     _, site = built
     server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(site)))
+        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(site))
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/"
@@ -71,8 +79,9 @@ def page(browser):
     page.on("console", lambda m: m.type == "error" and page.problems.append(f"console: {m.text}"))
     page.on("pageerror", lambda e: page.problems.append(f"page error: {e}"))
     page.on("requestfailed", lambda r: page.problems.append(f"failed: {r.url} {r.failure}"))
-    page.on("response", lambda r: r.status >= 400 and page.problems.append(
-        f"HTTP {r.status}: {r.url}"))
+    page.on(
+        "response", lambda r: r.status >= 400 and page.problems.append(f"HTTP {r.status}: {r.url}")
+    )
     yield page
     context.close()
 
@@ -110,14 +119,22 @@ def test_every_download_link_resolves_with_its_size(built, base_url, page):
     release, _ = built
     page.goto(base_url + "index.html")
     links = page.eval_on_selector_all(
-        "a[download]", "els => els.map(a => [a.getAttribute('href'), "
-        "a.closest('tr').querySelector('td.num').title])")
-    results = page.evaluate("""async (hrefs) => Promise.all(hrefs.map(async (h) => {
+        "a[download]",
+        "els => els.map(a => [a.getAttribute('href'), "
+        "a.closest('tr').querySelector('td.num').title])",
+    )
+    results = page.evaluate(
+        """async (hrefs) => Promise.all(hrefs.map(async (h) => {
         const r = await fetch(h);
         return [h, r.status, (await r.arrayBuffer()).byteLength];
-    }))""", [href for href, _ in links])
-    expected = {f"download/{release.name}/{p.relative_to(release).as_posix()}": p.stat().st_size
-                for p in release.rglob("*") if p.is_file()}
+    }))""",
+        [href for href, _ in links],
+    )
+    expected = {
+        f"download/{release.name}/{p.relative_to(release).as_posix()}": p.stat().st_size
+        for p in release.rglob("*")
+        if p.is_file()
+    }
     assert {href for href, _ in links} == set(expected)
     shown = dict(links)
     for href, status, size in results:
@@ -138,8 +155,7 @@ def test_chart_svg_renders_one_point_per_full_year_turnover_row(base_url, page, 
     assert page.problems == []
 
 
-def test_console_example_and_typed_queries_match_the_release_database(
-        base_url, page, release_db):
+def test_console_example_and_typed_queries_match_the_release_database(base_url, page, release_db):
     open_console(page, base_url)
     example_sql = page.locator("button.example").first.get_attribute("data-sql")
     expected = len(release_db.execute(example_sql).fetchall())
@@ -163,7 +179,8 @@ def test_console_reports_sql_errors_in_the_page(base_url, page):
     page.get_by_label("SQL query").fill("SELECT * FROM no_such_table")
     page.get_by_role("button", name="Run").click()
     page.wait_for_function(
-        "document.getElementById('result-summary').textContent.startsWith('Error:')")
+        "document.getElementById('result-summary').textContent.startsWith('Error:')"
+    )
     assert "no_such_table" in page.locator("#result-summary").inner_text()
 
 

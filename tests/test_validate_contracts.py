@@ -26,8 +26,11 @@ def typed_frame(package, name: str) -> pl.DataFrame:
 
 def replace(frame: pl.DataFrame, column: str, row: int, value) -> pl.DataFrame:
     return frame.with_columns(
-        pl.when(pl.int_range(pl.len()) == row).then(pl.lit(value, dtype=frame[column].dtype))
-        .otherwise(pl.col(column)).alias(column))
+        pl.when(pl.int_range(pl.len()) == row)
+        .then(pl.lit(value, dtype=frame[column].dtype))
+        .otherwise(pl.col(column))
+        .alias(column)
+    )
 
 
 def test_every_real_table_honours_its_contract(package):
@@ -44,12 +47,15 @@ def test_schema_mirrors_the_table_schema(package):
     assert schema.columns["reporter"].nullable and not schema.columns["value"].nullable
 
 
-@pytest.mark.parametrize(("column", "value", "code"), [
-    ("unit", "USD bn", "constraint-error"),
-    ("from_country", "aze", "constraint-error"),
-    ("value", -1.0, "constraint-error"),
-    ("evidence", None, "constraint-error"),
-])
+@pytest.mark.parametrize(
+    ("column", "value", "code"),
+    [
+        ("unit", "USD bn", "constraint-error"),
+        ("from_country", "aze", "constraint-error"),
+        ("value", -1.0, "constraint-error"),
+        ("evidence", None, "constraint-error"),
+    ],
+)
 def test_cell_violations(package, column, value, code):
     table = package.table("indicators")
     frame = replace(typed_frame(package, "indicators"), column, 3, value)

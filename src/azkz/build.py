@@ -432,7 +432,8 @@ def release_dirs(out: Path) -> list[Path]:
     if not out.is_dir():
         return []
     return [
-        d for d in out.iterdir()
+        d
+        for d in out.iterdir()
         if d.is_dir() and not d.name.startswith(".") and (d / "datapackage.json").exists()
     ]
 
@@ -594,8 +595,9 @@ def build_release(
         log.step("checksums and zip")
         log.wrote(write_checksums(stage_dir), stage_dir)
         log.wrote(write_zip(stage_dir, package, ctx.created), stage_dir)
-        files = {p.relative_to(stage_dir).as_posix(): p.stat().st_size
-                 for p in release_files(stage_dir)}
+        files = {
+            p.relative_to(stage_dir).as_posix(): p.stat().st_size for p in release_files(stage_dir)
+        }
         created = _publish(stage_dir, target, version)
     finally:
         if stage_dir.exists():

@@ -23,8 +23,14 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
-              callback=_print_version, help="Show the tool's and the data package's version.")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the tool's and the data package's version.",
+)
 def main() -> None:
     """Azerbaijan–Kazakhstan relations open data: validate, build, query, diff."""
 
@@ -33,8 +39,14 @@ def main() -> None:
 # --- validate (azkz.validate) ---
 @main.command()
 @click.argument("path", default=".", type=click.Path(file_okay=True, dir_okay=True))
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
-              show_default=True, help="text for people, json for machines, github for CI.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for machines, github for CI.",
+)
 @click.option("--debug", is_flag=True, help="Show a traceback for unexpected failures.")
 def validate(path: str, fmt: str, debug: bool) -> None:
     """Check the data package at PATH: every error, with file, line and field.
@@ -52,21 +64,34 @@ def validate(path: str, fmt: str, debug: bool) -> None:
     except Exception as exc:
         if debug:
             raise
-        click.echo(f"azkz validate: unexpected failure: {type(exc).__name__}: {exc} "
-                   f"(run with --debug for a traceback)", err=True)
+        click.echo(
+            f"azkz validate: unexpected failure: {type(exc).__name__}: {exc} "
+            f"(run with --debug for a traceback)",
+            err=True,
+        )
         sys.exit(2)
     sys.exit(report.exit_code)
 
 
 # --- build, query, tables, describe (azkz.build, azkz.query) ---
 _BUILD_PACKAGE_OPTION = click.option(
-    "--package", "package_dir", default=".", show_default=True, type=click.Path(file_okay=False),
-    help="Directory holding datapackage.json.")
+    "--package",
+    "package_dir",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Directory holding datapackage.json.",
+)
 
 
 @main.command()
-@click.option("--out", default="dist", show_default=True, type=click.Path(file_okay=False),
-              help="Directory receiving <version>/ and index.json.")
+@click.option(
+    "--out",
+    default="dist",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Directory receiving <version>/ and index.json.",
+)
 @_BUILD_PACKAGE_OPTION
 def build(out: str, package_dir: str) -> None:
     """Validate the package and write the release dist/<version>/.
@@ -111,12 +136,23 @@ def build(out: str, package_dir: str) -> None:
 def _source_options(command):
     """--release / --db / --dist / --package: where the tables come from."""
     options = [
-        click.option("--release", metavar="VERSION",
-                     help="Query dist/VERSION/<name>.duckdb instead of the working tree."),
-        click.option("--db", type=click.Path(dir_okay=False),
-                     help="Query this .duckdb file instead of the working tree."),
-        click.option("--dist", default="dist", show_default=True,
-                     type=click.Path(file_okay=False), help="Where releases are (--release)."),
+        click.option(
+            "--release",
+            metavar="VERSION",
+            help="Query dist/VERSION/<name>.duckdb instead of the working tree.",
+        ),
+        click.option(
+            "--db",
+            type=click.Path(dir_okay=False),
+            help="Query this .duckdb file instead of the working tree.",
+        ),
+        click.option(
+            "--dist",
+            default="dist",
+            show_default=True,
+            type=click.Path(file_okay=False),
+            help="Where releases are (--release).",
+        ),
         _BUILD_PACKAGE_OPTION,
     ]
     for option in reversed(options):
@@ -143,8 +179,10 @@ def _open_source(release: str | None, db: str | None, dist: str, package_dir: st
         return query.open_working_tree(package_dir)
     except InvalidPackage as exc:
         render(exc.report, "text", stream=sys.stderr)
-        click.echo("error: the package is not valid; fix it, or query a release with "
-                   "--release VERSION", err=True)
+        click.echo(
+            "error: the package is not valid; fix it, or query a release with --release VERSION",
+            err=True,
+        )
         raise SystemExit(exc.report.exit_code or 1) from None
     except (query.QueryError, DescriptorError) as exc:
         click.echo(f"error: {exc}", err=True)
@@ -163,17 +201,23 @@ def _emit(make_result, fmt: str) -> None:
         raise SystemExit(2) from None
 
 
-_QUERY_FORMAT = click.option("--format", "fmt", default="table", show_default=True,
-                             type=click.Choice(["table", "csv", "json", "markdown"]),
-                             help="Output format.")
+_QUERY_FORMAT = click.option(
+    "--format",
+    "fmt",
+    default="table",
+    show_default=True,
+    type=click.Choice(["table", "csv", "json", "markdown"]),
+    help="Output format.",
+)
 
 
 @main.command()
 @click.argument("sql")
 @_source_options
 @_QUERY_FORMAT
-def query(sql: str, release: str | None, db: str | None, dist: str, package_dir: str,
-          fmt: str) -> None:
+def query(
+    sql: str, release: str | None, db: str | None, dist: str, package_dir: str, fmt: str
+) -> None:
     """Run read-only SQL on the typed tables (working tree, or a release).
 
     Only SELECT-like statements run, and no statement can read or write files.
@@ -200,8 +244,9 @@ def tables(release: str | None, db: str | None, dist: str, package_dir: str, fmt
 @click.argument("table")
 @_source_options
 @_QUERY_FORMAT
-def describe(table: str, release: str | None, db: str | None, dist: str, package_dir: str,
-             fmt: str) -> None:
+def describe(
+    table: str, release: str | None, db: str | None, dist: str, package_dir: str, fmt: str
+) -> None:
     """List TABLE's columns: type, unit, whether required, description."""
     from azkz.query import describe as describe_table
 
@@ -213,14 +258,33 @@ def describe(table: str, release: str | None, db: str | None, dist: str, package
 @main.command()
 @click.argument("old")
 @click.argument("new")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
-              default="text", show_default=True, help="Report format (markdown: for a PR).")
-@click.option("--check-version", is_flag=True,
-              help="Exit 1 unless NEW's version is bumped at least as much as needed.")
-@click.option("--repo", default=".", show_default=True, type=click.Path(file_okay=False),
-              help="Repository in which OLD/NEW git refs are looked up.")
-@click.option("--examples", default=10, show_default=True, type=click.IntRange(min=0),
-              help="Rows listed per table and kind of change (counts are always exact).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="Report format (markdown: for a PR).",
+)
+@click.option(
+    "--check-version",
+    is_flag=True,
+    help="Exit 1 unless NEW's version is bumped at least as much as needed.",
+)
+@click.option(
+    "--repo",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Repository in which OLD/NEW git refs are looked up.",
+)
+@click.option(
+    "--examples",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Rows listed per table and kind of change (counts are always exact).",
+)
 def diff(old: str, new: str, fmt: str, check_version: bool, repo: str, examples: int) -> None:
     """What changed from OLD to NEW, and the SemVer bump it needs.
 
@@ -245,9 +309,18 @@ def diff(old: str, new: str, fmt: str, check_version: bool, repo: str, examples:
         return
     ok, message = verdict
     if fmt == "json":
-        click.echo(json.dumps({"ok": ok, "message": message, "bump": result.bump,
-                               "old_version": result.old.version,
-                               "new_version": result.new.version}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "ok": ok,
+                    "message": message,
+                    "bump": result.bump,
+                    "old_version": result.old.version,
+                    "new_version": result.new.version,
+                },
+                indent=2,
+            )
+        )
     else:
         click.echo(f"{'ok' if ok else 'error'}: {message}", err=not ok)
     raise SystemExit(0 if ok else 1)
@@ -270,8 +343,11 @@ def _generated_files(package_dir: str, make) -> dict:
         click.echo(f"error: cannot read the package: {exc}", err=True)
         raise SystemExit(2) from None
     except duckdb.Error as exc:
-        click.echo(f"error: the data cannot be read ({exc.__class__.__name__}); "
-                   "run `azkz validate` for the file, line and field", err=True)
+        click.echo(
+            f"error: the data cannot be read ({exc.__class__.__name__}); "
+            "run `azkz validate` for the file, line and field",
+            err=True,
+        )
         raise SystemExit(1) from None
 
 
@@ -279,8 +355,11 @@ def _write_or_check(files: dict, check: bool) -> None:
     """Write the generated files, or with `check` exit 1 naming those that are stale."""
     from pathlib import Path
 
-    stale = [p for p, text in files.items()
-             if not Path(p).is_file() or Path(p).read_text(encoding="utf-8") != text]
+    stale = [
+        p
+        for p, text in files.items()
+        if not Path(p).is_file() or Path(p).read_text(encoding="utf-8") != text
+    ]
     if check:
         for path in stale:
             click.echo(f"stale: {path} (regenerate it and commit the result)", err=True)
@@ -294,11 +373,17 @@ def _write_or_check(files: dict, check: bool) -> None:
         click.echo(f"wrote {path}")
 
 
-_PACKAGE_OPTION = click.option("--package", "package_dir", default=".", show_default=True,
-                               type=click.Path(file_okay=False),
-                               help="Directory holding datapackage.json.")
-_CHECK_OPTION = click.option("--check", is_flag=True,
-                             help="Write nothing; exit 1 if the committed file is stale.")
+_PACKAGE_OPTION = click.option(
+    "--package",
+    "package_dir",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Directory holding datapackage.json.",
+)
+_CHECK_OPTION = click.option(
+    "--check", is_flag=True, help="Write nothing; exit 1 if the committed file is stale."
+)
 
 
 @main.command()
@@ -330,12 +415,25 @@ def citation(package_dir: str, check: bool) -> None:
 
 # --- site (azkz.site) ---
 @main.command("site")
-@click.option("--release", "version", default=None, metavar="VERSION",
-              help="Release to publish (default: `latest` in DIST/index.json).")
-@click.option("--out", default="dist/site", show_default=True,
-              help="Directory to write the site into (replaced if it holds an earlier site).")
-@click.option("--dist", default="dist", show_default=True,
-              help="Directory holding the releases and index.json.")
+@click.option(
+    "--release",
+    "version",
+    default=None,
+    metavar="VERSION",
+    help="Release to publish (default: `latest` in DIST/index.json).",
+)
+@click.option(
+    "--out",
+    default="dist/site",
+    show_default=True,
+    help="Directory to write the site into (replaced if it holds an earlier site).",
+)
+@click.option(
+    "--dist",
+    default="dist",
+    show_default=True,
+    help="Directory holding the releases and index.json.",
+)
 def site(version: str | None, out: str, dist: str) -> None:
     """Build the static catalogue website of a release, with an in-browser SQL console.
 
@@ -349,12 +447,17 @@ def site(version: str | None, out: str, dist: str) -> None:
     from azkz.site import SiteError, build_site
 
     if not duckdb_wasm.is_vendored():
-        click.echo(f"fetching DuckDB-WASM {duckdb_wasm.DUCKDB_WASM_VERSION} with npm into "
-                   f"{duckdb_wasm.vendored_dir()} (once per machine)", err=True)
+        click.echo(
+            f"fetching DuckDB-WASM {duckdb_wasm.DUCKDB_WASM_VERSION} with npm into "
+            f"{duckdb_wasm.vendored_dir()} (once per machine)",
+            err=True,
+        )
     try:
         result = build_site(Path(dist), Path(out), version)
     except SiteError as exc:
         click.echo(f"azkz site: {exc}", err=True)
         sys.exit(2)
-    click.echo(f"site of release {result.version} written to {result.out}: "
-               f"{len(result.pages)} pages, {result.bytes / 1e6:.1f} MB with downloads")
+    click.echo(
+        f"site of release {result.version} written to {result.out}: "
+        f"{len(result.pages)} pages, {result.bytes / 1e6:.1f} MB with downloads"
+    )

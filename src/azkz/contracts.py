@@ -121,7 +121,14 @@ def _records(table: Table, failures) -> list[dict[str, Any]]:
         row = case.get("index")
         where = f"row {row}: " if row is not None else ""
         column = case.get("column")
-        records.append(error(
-            table.name, table.path, None, column if column in table.field_names else None,
-            _code(check), f"{where}{case.get('failure_case')!r} fails {check}"))
+        records.append(
+            error(
+                table.name,
+                table.path,
+                None,
+                column if column in table.field_names else None,
+                _code(check),
+                f"{where}{case.get('failure_case')!r} fails {check}",
+            )
+        )
     return records

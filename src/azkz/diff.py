@@ -182,7 +182,8 @@ def _export_git_ref(ref: str, repo: Path, dest: Path) -> Path:
     paths = [DESCRIPTOR, *_descriptor_paths(descriptor_text)]
     proc = subprocess.Popen(
         ["git", "-C", str(repo), "archive", "--format=tar", tree, "--", *paths],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         with tarfile.open(fileobj=proc.stdout, mode="r|") as archive:
@@ -192,8 +193,7 @@ def _export_git_ref(ref: str, repo: Path, dest: Path) -> Path:
         unpack_error = str(exc)
     stderr = proc.stderr.read().decode(errors="replace").strip()
     if proc.wait() or unpack_error:
-        raise DiffError(
-            f"git ref {ref!r}: cannot read the package files: {stderr or unpack_error}")
+        raise DiffError(f"git ref {ref!r}: cannot read the package files: {stderr or unpack_error}")
     return dest
 
 
@@ -251,13 +251,22 @@ def _pair_tables(
         removed.remove(old_table)
         added.remove(twin)
         pairs.append((old_table, twin))
-        changes.append(SchemaChange(
-            "major", twin.name, None, "table renamed",
-            f"table {old_table.name!r} renamed to {twin.name!r} (same fields)"))
-    changes += [SchemaChange("major", t.name, None, "table removed", f"table {t.name!r} removed")
-                for t in removed]
-    changes += [SchemaChange("minor", t.name, None, "table added", f"table {t.name!r} added")
-                for t in added]
+        changes.append(
+            SchemaChange(
+                "major",
+                twin.name,
+                None,
+                "table renamed",
+                f"table {old_table.name!r} renamed to {twin.name!r} (same fields)",
+            )
+        )
+    changes += [
+        SchemaChange("major", t.name, None, "table removed", f"table {t.name!r} removed")
+        for t in removed
+    ]
+    changes += [
+        SchemaChange("minor", t.name, None, "table added", f"table {t.name!r} added") for t in added
+    ]
     return pairs, removed, added, changes
 
 
@@ -276,19 +285,35 @@ def _pair_fields(old: Table, new: Table) -> tuple[dict[str, str], list[SchemaCha
             mapping[name] = candidate.name
             gone.remove(name)
             fresh.discard(candidate.name)
-            changes.append(SchemaChange(
-                "major", new.name, candidate.name, "field renamed",
-                f"field {name!r} renamed to {candidate.name!r} (same position and type)"))
-    changes += [SchemaChange("major", new.name, n, "field removed", f"field {n!r} removed")
-                for n in gone]
-    changes += [SchemaChange("minor", new.name, n, "field added", f"field {n!r} added")
-                for n in new.field_names if n in fresh]
+            changes.append(
+                SchemaChange(
+                    "major",
+                    new.name,
+                    candidate.name,
+                    "field renamed",
+                    f"field {name!r} renamed to {candidate.name!r} (same position and type)",
+                )
+            )
+    changes += [
+        SchemaChange("major", new.name, n, "field removed", f"field {n!r} removed") for n in gone
+    ]
+    changes += [
+        SchemaChange("minor", new.name, n, "field added", f"field {n!r} added")
+        for n in new.field_names
+        if n in fresh
+    ]
     common_old_order = [mapping[n] for n in old.field_names if n in mapping]
     common_new_order = [n for n in new.field_names if n in mapping.values()]
     if common_old_order != common_new_order:
-        changes.append(SchemaChange(
-            "major", new.name, None, "fields reordered",
-            f"column order changed: {', '.join(common_old_order)} → {', '.join(common_new_order)}"))
+        changes.append(
+            SchemaChange(
+                "major",
+                new.name,
+                None,
+                "fields reordered",
+                f"column order changed: {', '.join(common_old_order)} → {', '.join(common_new_order)}",
+            )
+        )
     return mapping, changes
 
 
@@ -320,25 +345,41 @@ def _compare_field(table: str, old_f, new_f) -> list[SchemaChange]:
     name = new_f.name
     changes = []
     if old_f.type != new_f.type:
-        changes.append(SchemaChange("major", table, name, "type changed",
-                                    f"type {old_f.type} → {new_f.type}"))
+        changes.append(
+            SchemaChange("major", table, name, "type changed", f"type {old_f.type} → {new_f.type}")
+        )
     for key in sorted(set(old_f.constraints) | set(new_f.constraints)):
         before, after = old_f.constraints.get(key), new_f.constraints.get(key)
         if before != after:
             bump = _constraint_bump(key, before, after)
             word = "tightened" if bump == "major" else "loosened"
-            changes.append(SchemaChange(bump, table, name, f"constraint {word}",
-                                        f"{key}: {_show(before)} → {_show(after)}"))
+            changes.append(
+                SchemaChange(
+                    bump,
+                    table,
+                    name,
+                    f"constraint {word}",
+                    f"{key}: {_show(before)} → {_show(after)}",
+                )
+            )
     for key in sorted(set(old_f.raw) | set(new_f.raw)):
         before, after = old_f.raw.get(key), new_f.raw.get(key)
         if before == after or key in {"name", "type", "constraints"}:
             continue
         if key in _FIELD_METADATA:
-            changes.append(SchemaChange("patch", table, name, "metadata changed",
-                                        f"{key} reworded"))
+            changes.append(
+                SchemaChange("patch", table, name, "metadata changed", f"{key} reworded")
+            )
         else:
-            changes.append(SchemaChange("major", table, name, "field property changed",
-                                        f"{key}: {_show(before)} → {_show(after)}"))
+            changes.append(
+                SchemaChange(
+                    "major",
+                    table,
+                    name,
+                    "field property changed",
+                    f"{key}: {_show(before)} → {_show(after)}",
+                )
+            )
     return changes
 
 
@@ -348,8 +389,13 @@ def _normal_foreign_keys(table: Table, rename: dict[str, str]) -> set[str]:
         fields = fk.get("fields", [])
         fields = [fields] if isinstance(fields, str) else fields
         ref = dict(fk.get("reference", {}))
-        keys.add(json.dumps({"fields": [rename.get(f, f) for f in fields], "reference": ref},
-                            sort_keys=True, ensure_ascii=False))
+        keys.add(
+            json.dumps(
+                {"fields": [rename.get(f, f) for f in fields], "reference": ref},
+                sort_keys=True,
+                ensure_ascii=False,
+            )
+        )
     return keys
 
 
@@ -357,14 +403,24 @@ def _compare_keys(old: Table, new: Table, mapping: dict[str, str]) -> list[Schem
     changes = []
     old_pk = [mapping.get(f, f) for f in old.primary_key]
     if old_pk != new.primary_key:
-        changes.append(SchemaChange(
-            "major", new.name, None, "primary key changed",
-            f"primary key ({', '.join(old.primary_key)}) → ({', '.join(new.primary_key)})"))
+        changes.append(
+            SchemaChange(
+                "major",
+                new.name,
+                None,
+                "primary key changed",
+                f"primary key ({', '.join(old.primary_key)}) → ({', '.join(new.primary_key)})",
+            )
+        )
     before, after = _normal_foreign_keys(old, mapping), _normal_foreign_keys(new, {})
-    changes += [SchemaChange("major", new.name, None, "foreign key added", fk)
-                for fk in sorted(after - before)]
-    changes += [SchemaChange("patch", new.name, None, "foreign key removed", fk)
-                for fk in sorted(before - after)]
+    changes += [
+        SchemaChange("major", new.name, None, "foreign key added", fk)
+        for fk in sorted(after - before)
+    ]
+    changes += [
+        SchemaChange("patch", new.name, None, "foreign key removed", fk)
+        for fk in sorted(before - after)
+    ]
     return changes
 
 
@@ -444,15 +500,20 @@ class _TableComparison:
     def _join(self) -> None:
         reverse = {n: o for o, n in self.comparable.items()}
         on = " AND ".join(
-            f"o.{quote_ident(reverse[k])} IS NOT DISTINCT FROM n.{quote_ident(k)}"
-            for k in self.key)
+            f"o.{quote_ident(reverse[k])} IS NOT DISTINCT FROM n.{quote_ident(k)}" for k in self.key
+        )
         self.value_pairs = [(o, n) for o, n in self.comparable.items() if n not in self.key]
-        differs = " OR ".join(
-            f"o.{quote_ident(o)} IS DISTINCT FROM n.{quote_ident(n)}" for o, n in self.value_pairs
-        ) or "false"
+        differs = (
+            " OR ".join(
+                f"o.{quote_ident(o)} IS DISTINCT FROM n.{quote_ident(n)}"
+                for o, n in self.value_pairs
+            )
+            or "false"
+        )
         keys = ", ".join(
             f"coalesce(n.{quote_ident(k)}, o.{quote_ident(reverse[k])}) AS k{i}"
-            for i, k in enumerate(self.key))
+            for i, k in enumerate(self.key)
+        )
         olds = ", ".join(f"o.{quote_ident(c)} AS o{i}" for i, c in enumerate(self.old_cols))
         news = ", ".join(f"n.{quote_ident(c)} AS n{i}" for i, c in enumerate(self.new_cols))
         self.con.execute(f"""
@@ -495,9 +556,10 @@ class _TableComparison:
             return {}
         sums = ", ".join(
             f"count(*) FILTER (WHERE o{self.old_cols.index(o)} IS DISTINCT FROM "
-            f"n{self.new_cols.index(n)})" for o, n in self.value_pairs)
-        counts = self.con.execute(
-            f"SELECT {sums} FROM {self.temp} WHERE op = 'MOD'").fetchall()[0]
+            f"n{self.new_cols.index(n)})"
+            for o, n in self.value_pairs
+        )
+        counts = self.con.execute(f"SELECT {sums} FROM {self.temp} WHERE op = 'MOD'").fetchall()[0]
         return {n: c for (_, n), c in zip(self.value_pairs, counts, strict=True) if c}
 
     def entries(self, op: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
@@ -506,7 +568,8 @@ class _TableComparison:
         order = ", ".join(f"k{i}" for i in range(len(self.key_names))) + ", op"
         cursor = self.con.execute(
             f"SELECT * FROM {self.temp} {where} ORDER BY {order}"
-            + (f" LIMIT {int(limit)}" if limit is not None else ""))
+            + (f" LIMIT {int(limit)}" if limit is not None else "")
+        )
         names = [d[0] for d in cursor.description]
         return [self._entry(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
 
@@ -521,8 +584,10 @@ class _TableComparison:
             entry["row"] = {c: _json_value(row[f"o{i}"]) for i, c in enumerate(self.old_cols)}
         else:
             entry["changes"] = {
-                n: [_json_value(row[f"o{self.old_cols.index(o)}"]),
-                    _json_value(row[f"n{self.new_cols.index(n)}"])]
+                n: [
+                    _json_value(row[f"o{self.old_cols.index(o)}"]),
+                    _json_value(row[f"n{self.new_cols.index(n)}"]),
+                ]
                 for o, n in self.value_pairs
                 if row[f"o{self.old_cols.index(o)}"] != row[f"n{self.new_cols.index(n)}"]
             }
@@ -533,15 +598,20 @@ class _TableComparison:
         if not self.key:
             notes.append(
                 "no primary key usable on both sides (missing, changed type or not unique): "
-                "whole rows compared, so a changed row counts as one removed and one added")
+                "whole rows compared, so a changed row counts as one removed and one added"
+            )
         skipped = sorted(set(mapping.values()) - set(self.comparable.values()))
         if skipped:
             notes.append(f"values not compared for fields whose type changed: {', '.join(skipped)}")
         one_sided = sorted(set(self.old_cols) - set(mapping)) + sorted(
-            set(self.new_cols) - set(mapping.values()))
+            set(self.new_cols) - set(mapping.values())
+        )
         if one_sided:
-            notes.append("compared on the common fields only; not on "
-                         + ", ".join(one_sided) + " (present on one side)")
+            notes.append(
+                "compared on the common fields only; not on "
+                + ", ".join(one_sided)
+                + " (present on one side)"
+            )
         return notes
 
 
@@ -557,14 +627,18 @@ def _table_diff(comparison: _TableComparison, mapping: dict[str, str], examples:
     con, old, new = comparison.con, comparison.old, comparison.new
     counts = comparison.counts()
     return TableDiff(
-        name=new.name, old_name=old.name,
+        name=new.name,
+        old_name=old.name,
         old_rows=_row_count(con, _relation(_OLD, old.name)),
         new_rows=_row_count(con, _relation(_NEW, new.name)),
         matched_on=comparison.key,
-        added=counts.get("ADD", 0), removed=counts.get("DEL", 0), changed=counts.get("MOD", 0),
+        added=counts.get("ADD", 0),
+        removed=counts.get("DEL", 0),
+        changed=counts.get("MOD", 0),
         field_changes=comparison.field_changes(),
-        examples={op: comparison.entries(op, examples) for op in ("ADD", "DEL", "MOD")
-                  if counts.get(op)},
+        examples={
+            op: comparison.entries(op, examples) for op in ("ADD", "DEL", "MOD") if counts.get(op)
+        },
         notes=comparison.notes(mapping),
     )
 
@@ -585,7 +659,9 @@ def _compare(old: Package, new: Package, examples: int, full: bool):
             if full:
                 all_entries[new_t.name] = comparison.entries()
         diff = Diff(
-            old=Side("", old.version), new=Side("", new.version), tables=tables,
+            old=Side("", old.version),
+            new=Side("", new.version),
+            tables=tables,
             schema_changes=changes,
             added_tables={t.name: _row_count(con, _relation(_NEW, t.name)) for t in added},
             removed_tables={t.name: _row_count(con, _relation(_OLD, t.name)) for t in removed},
@@ -649,14 +725,16 @@ def check_version(diff: Diff) -> tuple[bool, str]:
     if BUMPS.index(done) >= BUMPS.index(needed):
         if needed == "none":
             return True, f"no data or schema changes; version {versions} is fine"
-        return True, (f"version {versions} is a {done} bump, "
-                      f"enough for these changes (they need {needed})")
+        return True, (
+            f"version {versions} is a {done} bump, enough for these changes (they need {needed})"
+        )
     reasons = [c for c in diff.schema_changes if c.bump == needed] if needed != "patch" else []
     why = "; ".join(f"{c.table}{'.' + c.field if c.field else ''}: {c.detail}" for c in reasons[:5])
     advice = f"bump version in {DESCRIPTOR} to {suggest_version(diff.old.version, needed)}"
     return False, (
         f"version {versions} is {'not bumped' if done == 'none' else 'a ' + done + ' bump'}, "
-        f"but the changes need a {needed} bump{' (' + why + ')' if why else ''}: {advice}")
+        f"but the changes need a {needed} bump{' (' + why + ')' if why else ''}: {advice}"
+    )
 
 
 def suggest_version(old: str, bump: str) -> str:
@@ -684,13 +762,17 @@ def _cell(value: Any, width: int = 60) -> str:
 
 def _example_lines(t: TableDiff) -> list[str]:
     lines = []
-    for op, mark, total in (("ADD", "+", t.added), ("DEL", "-", t.removed),
-                            ("MOD", "~", t.changed)):
+    for op, mark, total in (
+        ("ADD", "+", t.added),
+        ("DEL", "-", t.removed),
+        ("MOD", "~", t.changed),
+    ):
         for entry in t.examples.get(op, []):
             line = f"{mark} {_key_text(entry['key'])}"
             if op == "MOD":
-                line += ": " + "; ".join(f"{f}: {_cell(a)} → {_cell(b)}"
-                                         for f, (a, b) in entry["changes"].items())
+                line += ": " + "; ".join(
+                    f"{f}: {_cell(a)} → {_cell(b)}" for f, (a, b) in entry["changes"].items()
+                )
             lines.append(line)
         shown = len(t.examples.get(op, []))
         if total > shown:
@@ -699,13 +781,24 @@ def _example_lines(t: TableDiff) -> list[str]:
 
 
 def _table_rows(diff: Diff) -> list[tuple[str, str, str, str, str, str]]:
-    rows = [(t.name if t.name == t.old_name else f"{t.old_name} → {t.name}",
-             str(t.old_rows), str(t.new_rows), str(t.added), str(t.removed), str(t.changed))
-            for t in diff.tables]
-    rows += [(f"{n} (new table)", "–", str(c), str(c), "0", "0")
-             for n, c in diff.added_tables.items()]
-    rows += [(f"{n} (removed table)", str(c), "–", "0", str(c), "0")
-             for n, c in diff.removed_tables.items()]
+    rows = [
+        (
+            t.name if t.name == t.old_name else f"{t.old_name} → {t.name}",
+            str(t.old_rows),
+            str(t.new_rows),
+            str(t.added),
+            str(t.removed),
+            str(t.changed),
+        )
+        for t in diff.tables
+    ]
+    rows += [
+        (f"{n} (new table)", "–", str(c), str(c), "0", "0") for n, c in diff.added_tables.items()
+    ]
+    rows += [
+        (f"{n} (removed table)", str(c), "–", "0", str(c), "0")
+        for n, c in diff.removed_tables.items()
+    ]
     return rows
 
 
@@ -718,13 +811,20 @@ def _change_text(c: SchemaChange) -> str:
 
 
 def render_text(diff: Diff) -> str:
-    out = [f"{diff.old.label} ({diff.old.version}) → {diff.new.label} ({diff.new.version})",
-           f"Required version bump: {diff.bump}", ""]
+    out = [
+        f"{diff.old.label} ({diff.old.version}) → {diff.new.label} ({diff.new.version})",
+        f"Required version bump: {diff.bump}",
+        "",
+    ]
     rows = [_HEADERS, *_table_rows(diff)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(_HEADERS))]
     for r in rows:
-        out.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                             for i, (c, w) in enumerate(zip(r, widths, strict=True))))
+        out.append(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(r, widths, strict=True))
+            )
+        )
     if diff.schema_changes:
         out += ["", f"Schema changes ({len(diff.schema_changes)}):"]
         out += [f"  {_change_text(c)}" for c in diff.schema_changes]
@@ -734,8 +834,9 @@ def render_text(diff: Diff) -> str:
         out += ["", f"{t.name}: matched on {', '.join(t.matched_on) or 'whole rows'}"]
         out += [f"  note: {n}" for n in t.notes]
         if t.field_changes:
-            out.append("  changed fields: " + ", ".join(
-                f"{f} ({n})" for f, n in t.field_changes.items()))
+            out.append(
+                "  changed fields: " + ", ".join(f"{f} ({n})" for f, n in t.field_changes.items())
+            )
         out += [f"  {line}" for line in _example_lines(t)]
     return "\n".join(out) + "\n"
 
@@ -746,23 +847,39 @@ def _md(value: Any) -> str:
 
 def render_markdown(diff: Diff) -> str:
     """A pull-request comment: summary table first, details collapsed."""
-    out = [f"### Data diff: `{diff.old.label}` ({diff.old.version}) → "
-           f"`{diff.new.label}` ({diff.new.version})", "",
-           f"**Required version bump: {diff.bump}**", "",
-           "| " + " | ".join(_HEADERS) + " |", "|" + "---|" * len(_HEADERS)]
+    out = [
+        f"### Data diff: `{diff.old.label}` ({diff.old.version}) → "
+        f"`{diff.new.label}` ({diff.new.version})",
+        "",
+        f"**Required version bump: {diff.bump}**",
+        "",
+        "| " + " | ".join(_HEADERS) + " |",
+        "|" + "---|" * len(_HEADERS),
+    ]
     out += ["| " + " | ".join(_md(c) for c in r) + " |" for r in _table_rows(diff)]
     if diff.schema_changes:
-        out += ["", f"<details><summary>Schema changes ({len(diff.schema_changes)})</summary>",
-                "", "| bump | table | field | change | detail |", "|---|---|---|---|---|"]
-        out += [f"| {c.bump} | {_md(c.table)} | {_md(c.field or '')} | {c.kind} | "
-                f"{_md(c.detail)} |" for c in diff.schema_changes]
+        out += [
+            "",
+            f"<details><summary>Schema changes ({len(diff.schema_changes)})</summary>",
+            "",
+            "| bump | table | field | change | detail |",
+            "|---|---|---|---|---|",
+        ]
+        out += [
+            f"| {c.bump} | {_md(c.table)} | {_md(c.field or '')} | {c.kind} | {_md(c.detail)} |"
+            for c in diff.schema_changes
+        ]
         out += ["", "</details>"]
     for t in diff.tables:
         if not (t.has_changes or t.notes):
             continue
-        out += ["", f"<details><summary>{t.name}: {t.added} added, {t.removed} removed, "
-                f"{t.changed} changed</summary>", "",
-                f"Matched on: {', '.join(f'`{k}`' for k in t.matched_on) or 'whole rows'}"]
+        out += [
+            "",
+            f"<details><summary>{t.name}: {t.added} added, {t.removed} removed, "
+            f"{t.changed} changed</summary>",
+            "",
+            f"Matched on: {', '.join(f'`{k}`' for k in t.matched_on) or 'whole rows'}",
+        ]
         out += [f"> **Note:** {n}" for n in t.notes]
         if t.field_changes:
             out += ["", "| field | values changed |", "|---|---|"]
@@ -788,8 +905,13 @@ RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdo
 def changes_document(old: Package | None, new: Package) -> dict[str, Any]:
     """The row-level delta of a release against the previous one (None: first release)."""
     if old is None:
-        return {"version": new.version, "previous_version": None, "initial_release": True,
-                "rows": _row_counts(new), "tables": {}}
+        return {
+            "version": new.version,
+            "previous_version": None,
+            "initial_release": True,
+            "rows": _row_counts(new),
+            "tables": {},
+        }
     diff, entries = _compare(old, new, 0, full=True)
     rows = {t.name: t.new_rows for t in diff.tables} | diff.added_tables
     return {
@@ -802,10 +924,17 @@ def changes_document(old: Package | None, new: Package) -> dict[str, Any]:
         "added_tables": diff.added_tables,
         "removed_tables": diff.removed_tables,
         "tables": {
-            t.name: {"old_name": t.old_name, "matched_on": t.matched_on, "added": t.added,
-                     "removed": t.removed, "changed": t.changed, "notes": t.notes,
-                     "entries": entries[t.name]}
-            for t in diff.tables if t.has_changes
+            t.name: {
+                "old_name": t.old_name,
+                "matched_on": t.matched_on,
+                "added": t.added,
+                "removed": t.removed,
+                "changed": t.changed,
+                "notes": t.notes,
+                "entries": entries[t.name],
+            }
+            for t in diff.tables
+            if t.has_changes
         },
     }
 
@@ -819,8 +948,9 @@ def _row_counts(package: Package) -> dict[str, int]:
         con.close()
 
 
-def changelog_section(document: dict[str, Any], version: str, date: str = "",
-                      curated: str = "") -> str:
+def changelog_section(
+    document: dict[str, Any], version: str, date: str = "", curated: str = ""
+) -> str:
     """Keep a Changelog section for `version`: the curated notes, then the generated diff."""
     head = f"## [{version}]" + (f" - {date}" if date else "")
     lines = [head, *(["", curated] if curated else []), "", "### Data changes (generated)", ""]
@@ -828,17 +958,25 @@ def changelog_section(document: dict[str, Any], version: str, date: str = "",
         lines += ["First release: there is no earlier version to compare with. Tables:", ""]
         lines += [f"- `{name}`: {count} rows" for name, count in document["rows"].items()]
         return "\n".join(lines) + "\n"
-    lines.append(f"Compared with {document['previous_version']} "
-                 f"(required version bump: {document['bump']}).")
+    lines.append(
+        f"Compared with {document['previous_version']} (required version bump: {document['bump']})."
+    )
     added = [f"- Table `{n}` ({c} rows)." for n, c in document["added_tables"].items()]
-    added += [f"- {c['table']}: {c['detail']}." for c in document["schema_changes"]
-              if c["kind"] == "field added"]
+    added += [
+        f"- {c['table']}: {c['detail']}."
+        for c in document["schema_changes"]
+        if c["kind"] == "field added"
+    ]
     removed = [f"- Table `{n}`." for n in document["removed_tables"]]
-    changed = [f"- {c['table']}{'.' + c['field'] if c['field'] else ''}: {c['detail']}."
-               for c in document["schema_changes"]
-               if c["kind"] not in {"field added", "table added", "table removed"}]
-    changed += [f"- `{name}`: {t['added']} rows added, {t['removed']} removed, "
-                f"{t['changed']} changed." for name, t in document["tables"].items()]
+    changed = [
+        f"- {c['table']}{'.' + c['field'] if c['field'] else ''}: {c['detail']}."
+        for c in document["schema_changes"]
+        if c["kind"] not in {"field added", "table added", "table removed"}
+    ]
+    changed += [
+        f"- `{name}`: {t['added']} rows added, {t['removed']} removed, {t['changed']} changed."
+        for name, t in document["tables"].items()
+    ]
     for title, items in (("Added", added), ("Changed", changed), ("Removed", removed)):
         if items:
             lines += ["", f"#### {title}", "", *items]
@@ -849,8 +987,9 @@ def changelog_section(document: dict[str, Any], version: str, date: str = "",
 
 def curated_entry(changelog: str, version: str) -> str:
     """The `## [version]` entry of a Keep a Changelog file, without its heading."""
-    match = re.search(rf"^## \[{re.escape(version)}\][^\n]*\n(.*?)(?=^## |^\[|\Z)",
-                      changelog, flags=re.M | re.S)
+    match = re.search(
+        rf"^## \[{re.escape(version)}\][^\n]*\n(.*?)(?=^## |^\[|\Z)", changelog, flags=re.M | re.S
+    )
     return match.group(1).strip() if match else ""
 
 
@@ -867,12 +1006,18 @@ def write_changes(ctx) -> None:
     previous = read_package(ctx.previous_release_dir) if ctx.previous_release_dir else None
     document = changes_document(previous, read_package(ctx.stage_dir))
     changes = ctx.stage_dir / CHANGES_NAME
-    changes.write_text(json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
-                       encoding="utf-8", newline="\n")
+    changes.write_text(
+        json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+        newline="\n",
+    )
     ctx.log.wrote(changes, ctx.stage_dir)
     repository_changelog = ctx.package.root / CHANGELOG_NAME
-    curated = (curated_entry(repository_changelog.read_text(encoding="utf-8"), document["version"])
-               if repository_changelog.is_file() else "")
+    curated = (
+        curated_entry(repository_changelog.read_text(encoding="utf-8"), document["version"])
+        if repository_changelog.is_file()
+        else ""
+    )
     section = changelog_section(document, document["version"], ctx.created[:10], curated)
     changelog = ctx.stage_dir / CHANGELOG_NAME
     changelog.write_text(f"# Changelog\n\n{section}", encoding="utf-8", newline="\n")

@@ -64,8 +64,9 @@ def is_vendored(root: Path | None = None) -> bool:
 
 def _run(args: list[str], cwd: Path) -> None:
     try:
-        subprocess.run(args, cwd=cwd, check=True, capture_output=True, text=True,
-                       timeout=NPM_TIMEOUT_SECONDS)
+        subprocess.run(
+            args, cwd=cwd, check=True, capture_output=True, text=True, timeout=NPM_TIMEOUT_SECONDS
+        )
     except subprocess.CalledProcessError as exc:
         tail = "\n".join((exc.stderr or exc.stdout or "").strip().splitlines()[-8:])
         raise VendorError(f"`{' '.join(args)}` failed (exit {exc.returncode}):\n{tail}") from None
@@ -75,17 +76,27 @@ def _run(args: list[str], cwd: Path) -> None:
 
 def _manifest(node_modules: Path) -> dict:
     """Name, version and license of every npm package whose code ships in the site."""
-    shipped = ["@duckdb/duckdb-wasm", "apache-arrow", "flatbuffers", "tslib", "json-bignum",
-               "parquet-wasm"]
+    shipped = [
+        "@duckdb/duckdb-wasm",
+        "apache-arrow",
+        "flatbuffers",
+        "tslib",
+        "json-bignum",
+        "parquet-wasm",
+    ]
     packages = []
     for name in shipped:
         meta_path = node_modules / name / "package.json"
         if meta_path.is_file():
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            packages.append({"name": name, "version": meta.get("version"),
-                             "license": meta.get("license")})
-    return {"packages": packages, "files": list(FILES[:-1]),
-            "bundled_with": f"esbuild@{ESBUILD_VERSION}"}
+            packages.append(
+                {"name": name, "version": meta.get("version"), "license": meta.get("license")}
+            )
+    return {
+        "packages": packages,
+        "files": list(FILES[:-1]),
+        "bundled_with": f"esbuild@{ESBUILD_VERSION}",
+    }
 
 
 def vendor(root: Path | None = None) -> Path:
@@ -100,23 +111,47 @@ def vendor(root: Path | None = None) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".vendor-") as tmp:
         work = Path(tmp)
-        _run([npm, "install", "--prefix", str(work), "--no-audit", "--no-fund", "--no-save",
-              "--loglevel=error", f"@duckdb/duckdb-wasm@{DUCKDB_WASM_VERSION}",
-              f"apache-arrow@{APACHE_ARROW_VERSION}", f"esbuild@{ESBUILD_VERSION}",
-              f"parquet-wasm@{PARQUET_WASM_VERSION}"], work)
+        _run(
+            [
+                npm,
+                "install",
+                "--prefix",
+                str(work),
+                "--no-audit",
+                "--no-fund",
+                "--no-save",
+                "--loglevel=error",
+                f"@duckdb/duckdb-wasm@{DUCKDB_WASM_VERSION}",
+                f"apache-arrow@{APACHE_ARROW_VERSION}",
+                f"esbuild@{ESBUILD_VERSION}",
+                f"parquet-wasm@{PARQUET_WASM_VERSION}",
+            ],
+            work,
+        )
         node_modules = work / "node_modules"
         dist = node_modules / "@duckdb" / "duckdb-wasm" / "dist"
         staged = work / "staged"
         staged.mkdir()
-        _run([str(node_modules / ".bin" / "esbuild"), str(dist / MODULE), "--bundle",
-              "--format=esm", "--minify", "--legal-comments=eof", "--log-level=error",
-              f"--outfile={staged / MODULE}"], work)
+        _run(
+            [
+                str(node_modules / ".bin" / "esbuild"),
+                str(dist / MODULE),
+                "--bundle",
+                "--format=esm",
+                "--minify",
+                "--legal-comments=eof",
+                "--log-level=error",
+                f"--outfile={staged / MODULE}",
+            ],
+            work,
+        )
         for name in (WORKER, WASM):
             shutil.copyfile(dist / name, staged / name)
         for name in (PARQUET_MODULE, PARQUET_WASM):
             shutil.copyfile(node_modules / "parquet-wasm" / "esm" / name, staged / name)
-        (staged / MANIFEST).write_text(json.dumps(_manifest(node_modules), indent=2) + "\n",
-                                       encoding="utf-8")
+        (staged / MANIFEST).write_text(
+            json.dumps(_manifest(node_modules), indent=2) + "\n", encoding="utf-8"
+        )
         if target.exists():  # a partial earlier attempt
             shutil.rmtree(target)
         staged.rename(target)

@@ -137,8 +137,11 @@ def table_list(source: Source) -> Result:
         "SELECT table_name, comment FROM duckdb_tables() ORDER BY table_name"
     ).fetchall()
     rows = [
-        (name, source.con.execute(f"SELECT count(*) FROM {quote_ident(name)}").fetchall()[0][0],
-         comment or "")
+        (
+            name,
+            source.con.execute(f"SELECT count(*) FROM {quote_ident(name)}").fetchall()[0][0],
+            comment or "",
+        )
         for name, comment in tables
     ]
     return Result(["table", "rows", "description"], rows)

@@ -22,11 +22,23 @@ FATAL_CODES = frozenset({"package-error", "schema-error", "descriptor-error"})
 TEXT_LIMIT_PER_CODE = 20  # text output shows this many errors per code and file
 
 
-def error(resource: str | None, path: str | None, line: int | None, field: str | None,
-          code: str, message: str) -> dict[str, Any]:
+def error(
+    resource: str | None,
+    path: str | None,
+    line: int | None,
+    field: str | None,
+    code: str,
+    message: str,
+) -> dict[str, Any]:
     """One error record; `line` is the physical line in the file (header = 1)."""
-    return {"resource": resource, "path": path, "line": line, "field": field,
-            "code": code, "message": message}
+    return {
+        "resource": resource,
+        "path": path,
+        "line": line,
+        "field": field,
+        "code": code,
+        "message": message,
+    }
 
 
 @dataclass
@@ -56,8 +68,9 @@ class Report:
         return {"valid": self.valid, "errors": self.errors, "stats": stats}
 
 
-def render(report: Report, fmt: str = "text", stream: TextIO | None = None,
-           color: bool | None = None) -> None:
+def render(
+    report: Report, fmt: str = "text", stream: TextIO | None = None, color: bool | None = None
+) -> None:
     """Write `report` to `stream` (stdout by default) in one of `FORMATS`."""
     import sys
 
@@ -116,8 +129,9 @@ def _render_text(report: Report, stream: TextIO, color: bool) -> None:
         for code, n in shown.items():
             if n > TEXT_LIMIT_PER_CODE:
                 more = n - TEXT_LIMIT_PER_CODE
-                stream.write(paint(f"  {code}: and {more} more (use --format json for all)",
-                                   "yellow") + "\n")
+                stream.write(
+                    paint(f"  {code}: and {more} more (use --format json for all)", "yellow") + "\n"
+                )
     style = "green" if report.valid else "red"
     stream.write(paint(summary_line(report), style) + "\n")
 
@@ -157,7 +171,8 @@ def markdown_table(report: Report) -> str:
     if report.errors:
         lines += ["| file | line | field | code | message |", "|---|---|---|---|---|"]
         lines += [
-            "| " + " | ".join(_cell(err[k]) for k in ("path", "line", "field", "code", "message"))
+            "| "
+            + " | ".join(_cell(err[k]) for k in ("path", "line", "field", "code", "message"))
             + " |"
             for err in report.errors
         ]

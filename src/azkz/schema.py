@@ -37,8 +37,16 @@ class DescriptorError(Exception):
 
 def descriptor_error(path: str, message: str, code: str = "package-error") -> DescriptorError:
     return DescriptorError(
-        [{"resource": None, "path": path, "line": None, "field": None, "code": code,
-          "message": message}]
+        [
+            {
+                "resource": None,
+                "path": path,
+                "line": None,
+                "field": None,
+                "code": code,
+                "message": message,
+            }
+        ]
     )
 
 

@@ -40,24 +40,32 @@ UNKNOWN_REPORTER = "unknown"
 
 # Example queries of the SQL console; a test runs each one against the release.
 EXAMPLE_QUERIES = (
-    ("Yearly trade turnover, both countries' statistics",
-     "SELECT reporter, year(period_start) AS year, value, unit, source_id\n"
-     "FROM indicators\n"
-     f"WHERE indicator = '{TURNOVER_INDICATOR}'\n"
-     "  AND month(period_start) = 1 AND day(period_start) = 1\n"
-     "  AND month(period_end) = 12 AND day(period_end) = 31\n"
-     "  AND year(period_start) = year(period_end)\n"
-     "ORDER BY year, reporter;"),
-    ("Agreements by kind",
-     "SELECT kind, count(*) AS agreements\nFROM agreements\nGROUP BY kind\n"
-     "ORDER BY agreements DESC, kind;"),
-    ("Visits per year and host",
-     "SELECT year(date_start) AS year, host_country, count(*) AS visits\nFROM visits\n"
-     "GROUP BY ALL\nORDER BY year, host_country;"),
-    ("Rows per source",
-     "SELECT s.publisher, s.source_id, count(i.source_id) AS indicator_rows\n"
-     "FROM sources s LEFT JOIN indicators i USING (source_id)\n"
-     "GROUP BY ALL\nORDER BY indicator_rows DESC, s.source_id\nLIMIT 20;"),
+    (
+        "Yearly trade turnover, both countries' statistics",
+        "SELECT reporter, year(period_start) AS year, value, unit, source_id\n"
+        "FROM indicators\n"
+        f"WHERE indicator = '{TURNOVER_INDICATOR}'\n"
+        "  AND month(period_start) = 1 AND day(period_start) = 1\n"
+        "  AND month(period_end) = 12 AND day(period_end) = 31\n"
+        "  AND year(period_start) = year(period_end)\n"
+        "ORDER BY year, reporter;",
+    ),
+    (
+        "Agreements by kind",
+        "SELECT kind, count(*) AS agreements\nFROM agreements\nGROUP BY kind\n"
+        "ORDER BY agreements DESC, kind;",
+    ),
+    (
+        "Visits per year and host",
+        "SELECT year(date_start) AS year, host_country, count(*) AS visits\nFROM visits\n"
+        "GROUP BY ALL\nORDER BY year, host_country;",
+    ),
+    (
+        "Rows per source",
+        "SELECT s.publisher, s.source_id, count(i.source_id) AS indicator_rows\n"
+        "FROM sources s LEFT JOIN indicators i USING (source_id)\n"
+        "GROUP BY ALL\nORDER BY indicator_rows DESC, s.source_id\nLIMIT 20;",
+    ),
 )
 
 
@@ -75,8 +83,10 @@ def resolve_release(dist: Path, version: str | None) -> Path:
         try:
             index = json.loads(index_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise SiteError(f"{index_path} not found: build a release first "
-                            f"(`azkz build --out {dist}`) or pass --dist") from None
+            raise SiteError(
+                f"{index_path} not found: build a release first "
+                f"(`azkz build --out {dist}`) or pass --dist"
+            ) from None
         except (OSError, json.JSONDecodeError) as exc:
             raise SiteError(f"{index_path} cannot be read: {exc}") from None
         version = index.get("latest") if isinstance(index, dict) else None
@@ -84,8 +94,9 @@ def resolve_release(dist: Path, version: str | None) -> Path:
             raise SiteError(f"{index_path} names no 'latest' release")
     release = dist / version
     if not (release / "datapackage.json").is_file():
-        raise SiteError(f"release {version!r} not found: {release / 'datapackage.json'} "
-                        f"does not exist")
+        raise SiteError(
+            f"release {version!r} not found: {release / 'datapackage.json'} does not exist"
+        )
     return release
 
 
@@ -152,10 +163,13 @@ def open_release(release: Path, package: Package) -> duckdb.DuckDBPyConnection:
     for table in package.tables:
         path = parquet_path(release, table)
         if not path.is_file():
-            raise SiteError(f"{path} not found: the release has no Parquet file for "
-                            f"table {table.name!r}")
-        con.execute(f"CREATE VIEW {quote_ident(table.name)} AS "
-                    f"SELECT * FROM read_parquet({quote_literal(str(path))})")
+            raise SiteError(
+                f"{path} not found: the release has no Parquet file for table {table.name!r}"
+            )
+        con.execute(
+            f"CREATE VIEW {quote_ident(table.name)} AS "
+            f"SELECT * FROM read_parquet({quote_literal(str(path))})"
+        )
     return con
 
 
@@ -202,7 +216,7 @@ def table_facts(con, table: Table) -> TableFacts:
 
 
 def coverage_years(package: Package, con) -> str:
-    """"1996–2025": the years of the data's temporal coverage, as dataset.jsonld states it."""
+    """ "1996–2025": the years of the data's temporal coverage, as dataset.jsonld states it."""
     interval = temporal_coverage(package, con)
     if interval is None:
         return ""
@@ -259,13 +273,16 @@ def turnover_points(con) -> tuple[list[TurnoverPoint], int]:
     Other units are left out rather than converted (the package never converts silently);
     the page says how many were left out.
     """
-    full_year = ("month(period_start) = 1 AND day(period_start) = 1 AND month(period_end) = 12 "
-                 "AND day(period_end) = 31 AND year(period_start) = year(period_end)")
+    full_year = (
+        "month(period_start) = 1 AND day(period_start) = 1 AND month(period_end) = 12 "
+        "AND day(period_end) = 31 AND year(period_start) = year(period_end)"
+    )
     rows = con.execute(
         f"SELECT coalesce(reporter, '{UNKNOWN_REPORTER}'), year(period_start), value, "
         f"coalesce(qualifier, ''), source_id, unit = ? FROM indicators "
         f"WHERE indicator = ? AND {full_year} ORDER BY 2, 1, 3, 5",
-        [CHART_UNIT, TURNOVER_INDICATOR]).fetchall()
+        [CHART_UNIT, TURNOVER_INDICATOR],
+    ).fetchall()
     points = [TurnoverPoint(r[0], r[1], r[2], r[3], r[4]) for r in rows if r[5]]
     return points, len(rows) - len(points)
 
@@ -290,8 +307,13 @@ def marker(shape: str, x: float, y: float, attributes: str, title: str) -> str:
     elif shape == "square":
         tag, geometry = "rect", f'x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8"'
     else:
-        tag, geometry = "path", (f'd="M{x:.1f} {y - 5.5:.1f}L{x + 5.5:.1f} {y:.1f}'
-                                 f'L{x:.1f} {y + 5.5:.1f}L{x - 5.5:.1f} {y:.1f}Z"')
+        tag, geometry = (
+            "path",
+            (
+                f'd="M{x:.1f} {y - 5.5:.1f}L{x + 5.5:.1f} {y:.1f}'
+                f'L{x:.1f} {y + 5.5:.1f}L{x - 5.5:.1f} {y:.1f}Z"'
+            ),
+        )
     return f"<{tag} {geometry} {attributes}><title>{escape(title)}</title></{tag}>"
 
 
@@ -320,41 +342,54 @@ def turnover_chart_svg(points: list[TurnoverPoint]) -> Markup:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="chart-title chart-desc" class="chart" id="turnover-chart">',
         '<title id="chart-title">Yearly trade turnover between Azerbaijan and Kazakhstan, '
-        f'{CHART_UNIT}, by reporting country</title>',
+        f"{CHART_UNIT}, by reporting country</title>",
         f'<desc id="chart-desc">{len(points)} full-year observations from {first} to {last}; '
-        'the table below the chart lists every value with its source.</desc>',
+        "the table below the chart lists every value with its source.</desc>",
     ]
     tick = 0.0
     while tick <= y_max + 1e-9:
         y = y_of(tick)
-        parts.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y:.1f}" '
-                     f'y2="{y:.1f}"/><text class="tick" x="{left - 8}" y="{y + 4:.1f}" '
-                     f'text-anchor="end">{cell_text(tick)}</text>')
+        parts.append(
+            f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y:.1f}" '
+            f'y2="{y:.1f}"/><text class="tick" x="{left - 8}" y="{y + 4:.1f}" '
+            f'text-anchor="end">{cell_text(tick)}</text>'
+        )
         tick += step
     year_step = max(1, (last - first) // 10 + 1)
     for year in range(first, last + 1, year_step):
-        parts.append(f'<text class="tick" x="{x_of(year):.1f}" y="{height - bottom + 18}" '
-                     f'text-anchor="middle">{year}</text>')
-    parts.append(f'<text class="axis-label" x="14" y="{top + (height - top - bottom) / 2:.0f}" '
-                 f'transform="rotate(-90 14 {top + (height - top - bottom) / 2:.0f})" '
-                 f'text-anchor="middle">{CHART_UNIT}</text>')
+        parts.append(
+            f'<text class="tick" x="{x_of(year):.1f}" y="{height - bottom + 18}" '
+            f'text-anchor="middle">{year}</text>'
+        )
+    parts.append(
+        f'<text class="axis-label" x="14" y="{top + (height - top - bottom) / 2:.0f}" '
+        f'transform="rotate(-90 14 {top + (height - top - bottom) / 2:.0f})" '
+        f'text-anchor="middle">{CHART_UNIT}</text>'
+    )
     for reporter, (colour, shape, label) in SERIES_STYLE.items():
         series = [p for p in points if p.reporter == reporter]
         if not series:
             continue
         path = " ".join(f"{x_of(p.year):.1f},{y_of(p.value):.1f}" for p in series)
-        parts.append(f'<g class="series" data-reporter="{reporter}" fill="{colour}" '
-                     f'stroke="{colour}"><title>{label}</title>')
+        parts.append(
+            f'<g class="series" data-reporter="{reporter}" fill="{colour}" '
+            f'stroke="{colour}"><title>{label}</title>'
+        )
         if len(series) > 1:
             parts.append(f'<polyline fill="none" stroke-width="2" points="{path}"/>')
         for p in series:
             qualifier = f"{p.qualifier} " if p.qualifier else ""
-            parts.append(marker(
-                shape, x_of(p.year), y_of(p.value),
-                f'class="point" data-reporter="{reporter}" data-year="{p.year}" '
-                f'data-value="{p.value}"',
-                f"{label}, {p.year}: {qualifier}{cell_text(p.value)} {CHART_UNIT} "
-                f"(source {p.source_id})"))
+            parts.append(
+                marker(
+                    shape,
+                    x_of(p.year),
+                    y_of(p.value),
+                    f'class="point" data-reporter="{reporter}" data-year="{p.year}" '
+                    f'data-value="{p.value}"',
+                    f"{label}, {p.year}: {qualifier}{cell_text(p.value)} {CHART_UNIT} "
+                    f"(source {p.source_id})",
+                )
+            )
         parts.append("</g>")
     parts.append("</svg>")
     return Markup("".join(parts))
@@ -446,9 +481,13 @@ def table_page(table: Table) -> str:
 
 
 def environment() -> Environment:
-    env = Environment(loader=PackageLoader("azkz", TEMPLATES),
-                      autoescape=select_autoescape(["html"]), trim_blocks=True,
-                      lstrip_blocks=True, keep_trailing_newline=True)
+    env = Environment(
+        loader=PackageLoader("azkz", TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     env.globals["table_page"] = table_page
     env.filters["cell"] = cell_text
     env.filters["markdown"] = markdown_inline
@@ -474,8 +513,11 @@ def field_rules(f) -> list[str]:
 
 def console_bytes(release: Path, package: Package, wasm_dir: Path) -> int:
     """What the SQL console page downloads: the engine files plus every table's Parquet."""
-    engine = sum((wasm_dir / name).stat().st_size for name in duckdb_wasm.FILES
-                 if name != duckdb_wasm.MANIFEST)
+    engine = sum(
+        (wasm_dir / name).stat().st_size
+        for name in duckdb_wasm.FILES
+        if name != duckdb_wasm.MANIFEST
+    )
     return engine + sum(parquet_path(release, t).stat().st_size for t in package.tables)
 
 
@@ -486,9 +528,14 @@ def write_site(build: Path, package: Package, release: Path, wasm_dir: Path) -> 
     con = open_release(release, package)
     facts = [table_facts(con, t) for t in package.tables]
     for fact in facts:
-        fact.downloads = [by_path[p] for p in (fact.table.path,
-                                               parquet_path(release, fact.table)
-                                               .relative_to(release).as_posix()) if p in by_path]
+        fact.downloads = [
+            by_path[p]
+            for p in (
+                fact.table.path,
+                parquet_path(release, fact.table).relative_to(release).as_posix(),
+            )
+            if p in by_path
+        ]
     descriptor = package.descriptor
     version = package.version
     points, other_unit_rows = turnover_points(con)
@@ -504,37 +551,65 @@ def write_site(build: Path, package: Package, release: Path, wasm_dir: Path) -> 
         "download_root": f"download/{version}",
         "zip": [d for d in downloads if d.path.endswith(".zip")],
         "duckdb_files": [d for d in downloads if d.path.endswith(".duckdb")],
-        "metadata_files": [d for d in downloads if d.path not in tabled
-                           and not d.path.endswith((".zip", ".duckdb"))],
+        "metadata_files": [
+            d
+            for d in downloads
+            if d.path not in tabled and not d.path.endswith((".zip", ".duckdb"))
+        ],
         "changelog": changelog_html(release),
         "citation": citation(release),
         "json_ld": json_ld(release),
         "generated_with": f"azkz site, DuckDB-WASM {duckdb_wasm.DUCKDB_WASM_VERSION}",
     }
     env = environment()
-    pages = {"index.html": ("index.html", {}),
-             "sources.html": ("sources.html", {"uses": source_uses(con, package),
-                                               "refs": source_references(package)}),
-             "indicators.html": ("indicators.html", {
-                 "chart": turnover_chart_svg(points) if points else None, "points": points,
-                 "other_unit_rows": other_unit_rows, "chart_unit": CHART_UNIT,
-                 "turnover_indicator": TURNOVER_INDICATOR,
-                 "definitions": con.execute(
-                     "SELECT d.indicator, d.name_en, count(i.indicator) FROM "
-                     "indicator_definitions d LEFT JOIN indicators i USING (indicator) "
-                     "GROUP BY ALL ORDER BY 1").fetchall()}),
-             "sql.html": ("sql.html", {
-                 "examples": EXAMPLE_QUERIES,
-                 "console_mb": round(console_bytes(release, package, wasm_dir) / 1e6),
-                 "console_config": Markup(json.dumps({
-                     "module": f"assets/duckdb/{duckdb_wasm.MODULE}",
-                     "worker": f"assets/duckdb/{duckdb_wasm.WORKER}",
-                     "wasm": f"assets/duckdb/{duckdb_wasm.WASM}",
-                     "parquetModule": f"assets/duckdb/{duckdb_wasm.PARQUET_MODULE}",
-                     "parquetWasm": f"assets/duckdb/{duckdb_wasm.PARQUET_WASM}",
-                     "tables": [{"name": t.name, "url": f"download/{version}/"
-                                 + parquet_path(release, t).relative_to(release).as_posix()}
-                                for t in package.tables]}).replace("</", "<\\/"))})}
+    pages = {
+        "index.html": ("index.html", {}),
+        "sources.html": (
+            "sources.html",
+            {"uses": source_uses(con, package), "refs": source_references(package)},
+        ),
+        "indicators.html": (
+            "indicators.html",
+            {
+                "chart": turnover_chart_svg(points) if points else None,
+                "points": points,
+                "other_unit_rows": other_unit_rows,
+                "chart_unit": CHART_UNIT,
+                "turnover_indicator": TURNOVER_INDICATOR,
+                "definitions": con.execute(
+                    "SELECT d.indicator, d.name_en, count(i.indicator) FROM "
+                    "indicator_definitions d LEFT JOIN indicators i USING (indicator) "
+                    "GROUP BY ALL ORDER BY 1"
+                ).fetchall(),
+            },
+        ),
+        "sql.html": (
+            "sql.html",
+            {
+                "examples": EXAMPLE_QUERIES,
+                "console_mb": round(console_bytes(release, package, wasm_dir) / 1e6),
+                "console_config": Markup(
+                    json.dumps(
+                        {
+                            "module": f"assets/duckdb/{duckdb_wasm.MODULE}",
+                            "worker": f"assets/duckdb/{duckdb_wasm.WORKER}",
+                            "wasm": f"assets/duckdb/{duckdb_wasm.WASM}",
+                            "parquetModule": f"assets/duckdb/{duckdb_wasm.PARQUET_MODULE}",
+                            "parquetWasm": f"assets/duckdb/{duckdb_wasm.PARQUET_WASM}",
+                            "tables": [
+                                {
+                                    "name": t.name,
+                                    "url": f"download/{version}/"
+                                    + parquet_path(release, t).relative_to(release).as_posix(),
+                                }
+                                for t in package.tables
+                            ],
+                        }
+                    ).replace("</", "<\\/")
+                ),
+            },
+        ),
+    }
     for fact in facts:
         pages[table_page(fact.table)] = ("table.html", {"fact": fact, "field_rules": field_rules})
     con.close()
@@ -555,8 +630,10 @@ def replace_dir(built: Path, out: Path) -> None:
     """Put the new site at `out`, refusing to delete a directory that is not a site."""
     if out.exists():
         if not out.is_dir() or (any(out.iterdir()) and not (out / SITE_MARKER).is_file()):
-            raise SiteError(f"{out} exists and is not a site built by `azkz site` "
-                            f"(no {SITE_MARKER}); choose another --out or remove it")
+            raise SiteError(
+                f"{out} exists and is not a site built by `azkz site` "
+                f"(no {SITE_MARKER}); choose another --out or remove it"
+            )
         old = out.with_name(f".{out.name}.old")
         if old.exists():
             shutil.rmtree(old)
@@ -575,8 +652,9 @@ class SiteResult:
     bytes: int
 
 
-def build_site(dist: Path, out: Path, version: str | None = None,
-               wasm_dir: Path | None = None) -> SiteResult:
+def build_site(
+    dist: Path, out: Path, version: str | None = None, wasm_dir: Path | None = None
+) -> SiteResult:
     """Generate the site of one release (latest by default) into `out`, atomically."""
     release = resolve_release(Path(dist), version)
     try:

@@ -78,6 +78,5 @@ def load_tables(package: Package, con) -> None:
     for table in package.tables:
         raw = raw_csv_sql(package.file(table), table)
         con.execute(
-            f"CREATE OR REPLACE TABLE {quote_ident(table.name)} AS "
-            f"{typed_select_sql(table, raw)}"
+            f"CREATE OR REPLACE TABLE {quote_ident(table.name)} AS {typed_select_sql(table, raw)}"
         )
