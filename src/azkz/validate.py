@@ -207,6 +207,9 @@ class Scan:
     record_starts: Any = None  # numpy int64: byte offset of every non-blank data record
     record_lines: Any = None  # numpy int64: its physical line (header = 1)
     usable: bool = False  # True when DuckDB may parse the file
+    # Set instead of record_starts/lines by the quick scan, which does not locate records:
+    newlines: int = 0  # b"\n" bytes in the file
+    final_newline: bool = True  # the last record ends with b"\n"
 
 
 # Codes after which the table's rows are not checked (and other tables skip FKs to it).
@@ -221,8 +224,14 @@ def line_at(data: bytes, position: int) -> int:
     return data.count(b"\n", 0, position) + 1
 
 
-def scan_file(table: Table, path: Path) -> Scan:
-    """Guards DuckDB cannot do: presence, emptiness, NUL, UTF-8, endings, header, records."""
+def scan_file(table: Table, path: Path, locate: bool = True) -> Scan:
+    """Guards DuckDB cannot do: presence, emptiness, NUL, UTF-8, endings, header, records.
+
+    With `locate=False`, a file without `\r`, blank lines or stray quotes is not split
+    into records here (the costly part of the scan): `parse_rows` then derives every
+    row's line from DuckDB's result and the newline count, and asks for the full scan
+    only when the two disagree or DuckDB rejects a row.
+    """
     scan = Scan()
 
     def fail(line: int | None, code: str, message: str, name: str | None = None) -> Scan:
@@ -245,8 +254,27 @@ def scan_file(table: Table, path: Path) -> Scan:
         return fail(1, "encoding-error",
                     f"byte 0x{data[bad_byte]:02x} in the header is not valid UTF-8; "
                     f"save the file as UTF-8")
-    _find_records(data, body, scan, fail)
+    if locate or not _quick_records(data, body, scan):
+        _find_records(data, body, scan, fail)
     return scan
+
+
+def _quick_records(data: bytes, body: int, scan: Scan) -> bool:
+    """Cheap checks that make locating records unnecessary; False = do the full scan."""
+    import numpy as np
+
+    header_end = data.find(b"\n", body)
+    header = data[body: header_end if header_end >= 0 else len(data)]
+    if b"\r" in data or b"\n\n" in data or b'"' in header or not header:
+        return False
+    raw = np.frombuffer(data, dtype=np.uint8)
+    if _first_stray_quote(raw, np.flatnonzero(raw == ord('"')), body) is not None:
+        return False
+    scan.labels = next(csv.reader(io.StringIO(header.decode("utf-8"), newline="")), [])
+    scan.newlines = data.count(b"\n")
+    scan.final_newline = data.endswith(b"\n")
+    scan.usable = True
+    return True
 
 
 def _first_invalid_utf8(data: bytes) -> int | None:
@@ -375,15 +403,22 @@ def validate_table(package: Package, table: Table, con) -> tuple[list[dict[str, 
     parsed row (None otherwise: the table is then left out of foreign-key checks).
     """
     path = package.file(table)
-    scan = scan_file(table, path)
-    errors = list(scan.errors)
-    if not scan.usable:
+    scan = scan_file(table, path, locate=False)
+    errors, checkable = file_errors(table, scan)
+    if not checkable:
         return errors, None
-    errors += header_errors(table, scan.labels)
-    if any(e["code"] in STOPPING_CODES for e in errors):
-        return errors, None
-    rejects, good_lines = parse_rows(table, path, scan, con)
-    errors += rejects
+    failure = load_raw(table, path, con)
+    good_lines = None
+    if scan.record_starts is None and failure is None:
+        good_lines = quick_lines(table, scan, con)
+    if good_lines is None:
+        if scan.record_starts is None:  # the quick path saw something wrong: locate it
+            scan = scan_file(table, path)
+            errors, checkable = file_errors(table, scan)
+            if not checkable:
+                return errors, None
+        rejects, good_lines = parse_rows(table, scan, con, failure)
+        errors += rejects
     if good_lines is None:
         return errors, None
     errors += row_errors(table, con, good_lines)
@@ -392,16 +427,22 @@ def validate_table(package: Package, table: Table, con) -> tuple[list[dict[str, 
     return errors, good_lines
 
 
+def file_errors(table: Table, scan: Scan) -> tuple[list[dict[str, Any]], bool]:
+    """The scan's and the header's errors, and whether the rows can be checked."""
+    if not scan.usable:
+        return scan.errors, False
+    errors = scan.errors + header_errors(table, scan.labels)
+    return errors, not any(e["code"] in STOPPING_CODES for e in errors)
+
+
 def raw_name(table: Table) -> str:
     return quote_ident(f"raw_{table.name}")
 
 
-def parse_rows(table: Table, path: Path, scan: Scan, con) -> tuple[list[dict[str, Any]], Any]:
-    """Load the text table with stored rejects; map every parsed row to its line."""
+def load_raw(table: Table, path: Path, con) -> str | None:
+    """Load the text table `raw_<name>` with stored rejects; the parser's message if it fails."""
     import duckdb
-    import numpy as np
 
-    rejects = quote_ident(f"rejects_{table.name}")
     source = raw_csv_sql(path, table)[:-1] + (
         f", store_rejects=true, rejects_table={quote_literal(f'rejects_{table.name}')}, "
         f"rejects_scan={quote_literal(f'scans_{table.name}')})"
@@ -409,9 +450,50 @@ def parse_rows(table: Table, path: Path, scan: Scan, con) -> tuple[list[dict[str
     try:
         con.execute(f"CREATE OR REPLACE TABLE {raw_name(table)} AS SELECT * FROM {source}")
     except duckdb.Error as exc:
-        first = str(exc).splitlines()[0]
+        return str(exc).splitlines()[0]
+    return None
+
+
+def quick_lines(table: Table, scan: Scan, con) -> Any:
+    """Physical line of every row of a cleanly parsed file, without a record scan.
+
+    Records end at the newlines outside quotes, so when DuckDB rejects nothing and
+    newlines = header + rows + newlines inside cells (- 1 without a final newline),
+    row i is on line 2 + i + the newlines inside rows 0..i-1.  None when that does not
+    hold: the caller then scans the bytes to locate what went wrong.
+    """
+    import numpy as np
+
+    rejected = con.execute(
+        f"SELECT count(*) FROM {quote_ident(f'rejects_{table.name}')}").fetchall()[0][0]
+    parsed = con.execute(f"SELECT count(*) FROM {raw_name(table)}").fetchall()[0][0]
+    if rejected:
+        return None
+    has_newline = " OR ".join(f"contains({quote_ident(f.name)}, chr(10))" for f in table.fields)
+    count_newlines = " + ".join(
+        f"coalesce(length({quote_ident(f.name)}) - length(replace({quote_ident(f.name)}, "
+        f"chr(10), '')), 0)" for f in table.fields)
+    inside = con.execute(
+        f"SELECT rowid, {count_newlines} FROM {raw_name(table)} WHERE {has_newline}"
+    ).fetchnumpy()
+    rows, counts = (np.asarray(column, dtype=np.int64) for column in inside.values())
+    records = scan.newlines - 1 - int(counts.sum()) + (0 if scan.final_newline else 1)
+    if records != parsed:
+        return None
+    extra = np.zeros(parsed + 1, dtype=np.int64)
+    extra[rows + 1] = counts
+    return np.arange(2, parsed + 2, dtype=np.int64) + np.cumsum(extra[:-1])
+
+
+def parse_rows(table: Table, scan: Scan, con,
+               failure: str | None) -> tuple[list[dict[str, Any]], Any]:
+    """Map the loaded rows and DuckDB's rejects to the records the byte scan located."""
+    import numpy as np
+
+    rejects = quote_ident(f"rejects_{table.name}")
+    if failure is not None:
         return [error(table.name, table.path, None, None, "source-error",
-                      f"the CSV parser gave up: {first}")], None
+                      f"the CSV parser gave up: {failure}")], None
     parsed = con.execute(f"SELECT count(*) FROM {raw_name(table)}").fetchall()[0][0]
     found = con.execute(
         f"SELECT line_byte_position, column_name, error_type, error_message FROM {rejects} "
