@@ -207,9 +207,6 @@ class Scan:
     record_starts: Any = None  # numpy int64: byte offset of every non-blank data record
     record_lines: Any = None  # numpy int64: its physical line (header = 1)
     usable: bool = False  # True when DuckDB may parse the file
-    # Set instead of record_starts/lines by the quick scan, which does not locate records:
-    newlines: int = 0  # b"\n" bytes in the file
-    final_newline: bool = True  # the last record ends with b"\n"
 
 
 # Codes after which the table's rows are not checked (and other tables skip FKs to it).
@@ -260,22 +257,38 @@ def scan_file(table: Table, path: Path, locate: bool = True) -> Scan:
 
 
 def _quick_records(data: bytes, body: int, scan: Scan) -> bool:
-    """Cheap checks that make locating records unnecessary; False = do the full scan."""
+    """Records' lines from newlines outside quotes, for a file without `\r` or stray quotes.
+
+    False = do the full scan.  Blank lines are not looked for here: DuckDB skips them,
+    so its row count then differs from the records found and the caller rescans.
+    """
     import numpy as np
 
     header_end = data.find(b"\n", body)
     header = data[body: header_end if header_end >= 0 else len(data)]
-    # A blank line is caught later: DuckDB skips it, so the newline count will not match.
     if b"\r" in data or b'"' in header or not header:
         return False
     raw = np.frombuffer(data, dtype=np.uint8)
-    if _first_stray_quote(raw, np.flatnonzero(raw == ord('"')), body) is not None:
+    quotes = _positions(raw, ord('"'))
+    if _first_stray_quote(raw, quotes, body) is not None:
         return False
+    newlines = _positions(raw, ord("\n"))
+    # Newline number k (0-based) outside quotes ends a record; the next starts on line k + 2.
+    terminators = np.flatnonzero((np.searchsorted(quotes, newlines) & 1) == 0)
+    if len(terminators) and newlines[terminators[-1]] == len(data) - 1:
+        terminators = terminators[:-1]  # the final newline starts no record
     scan.labels = next(csv.reader(io.StringIO(header.decode("utf-8"), newline="")), [])
-    scan.newlines = data.count(b"\n")
-    scan.final_newline = data.endswith(b"\n")
+    scan.record_lines = terminators + 2
     scan.usable = True
     return True
+
+
+def _positions(raw, byte: int):
+    """Offsets of `byte` in `raw`, in chunks to bound the temporary masks' memory."""
+    import numpy as np
+
+    return np.concatenate([np.flatnonzero(raw[start: start + DECODE_CHUNK] == byte) + start
+                           for start in range(0, len(raw), DECODE_CHUNK)])
 
 
 def _first_invalid_utf8(data: bytes) -> int | None:
@@ -421,8 +434,8 @@ def validate_table(package: Package, table: Table, con) -> tuple[list[dict[str, 
         return errors, None
     failure = load_raw(table, path, con)
     good_lines = None
-    if scan.record_starts is None and failure is None:
-        good_lines = quick_lines(table, scan, con)
+    if scan.record_starts is None and failure is None and _parsed_all(table, scan, con):
+        good_lines = scan.record_lines
     if good_lines is None:
         if scan.record_starts is None:  # the quick path saw something wrong: locate it
             scan = scan_file(table, path)
@@ -466,35 +479,12 @@ def load_raw(table: Table, path: Path, con) -> str | None:
     return None
 
 
-def quick_lines(table: Table, scan: Scan, con) -> Any:
-    """Physical line of every row of a cleanly parsed file, without a record scan.
-
-    Records end at the newlines outside quotes, so when DuckDB rejects nothing and
-    newlines = header + rows + newlines inside cells (- 1 without a final newline),
-    row i is on line 2 + i + the newlines inside rows 0..i-1.  None when that does not
-    hold: the caller then scans the bytes to locate what went wrong.
-    """
-    import numpy as np
-
+def _parsed_all(table: Table, scan: Scan, con) -> bool:
+    """DuckDB rejected nothing and read as many rows as the quick scan found records."""
     rejected = con.execute(
         f"SELECT count(*) FROM {quote_ident(f'rejects_{table.name}')}").fetchall()[0][0]
     parsed = con.execute(f"SELECT count(*) FROM {raw_name(table)}").fetchall()[0][0]
-    if rejected:
-        return None
-    has_newline = " OR ".join(f"contains({quote_ident(f.name)}, chr(10))" for f in table.fields)
-    count_newlines = " + ".join(
-        f"coalesce(length({quote_ident(f.name)}) - length(replace({quote_ident(f.name)}, "
-        f"chr(10), '')), 0)" for f in table.fields)
-    inside = con.execute(
-        f"SELECT rowid, {count_newlines} FROM {raw_name(table)} WHERE {has_newline}"
-    ).fetchnumpy()
-    rows, counts = (np.asarray(column, dtype=np.int64) for column in inside.values())
-    records = scan.newlines - 1 - int(counts.sum()) + (0 if scan.final_newline else 1)
-    if records != parsed:
-        return None
-    extra = np.zeros(parsed + 1, dtype=np.int64)
-    extra[rows + 1] = counts
-    return np.arange(2, parsed + 2, dtype=np.int64) + np.cumsum(extra[:-1])
+    return rejected == 0 and parsed == len(scan.record_lines)
 
 
 def parse_rows(table: Table, scan: Scan, con,
@@ -694,9 +684,10 @@ def row_errors(table: Table, con, lines) -> list[dict[str, Any]]:
     and casts run thousands of times instead of once per row.
     """
     checks = row_checks(table)
+    group_of = _check_group(table, checks)
     groups: dict[tuple[str, ...], list[int]] = {}
     for i, check in enumerate(checks):
-        groups.setdefault(check.reads, []).append(i)
+        groups.setdefault(group_of[check.reads[0]], []).append(i)
     n = len(table.fields)
     failures = []  # (row, check index, raw values of the row)
     for inputs, indices in groups.items():
@@ -708,6 +699,21 @@ def row_errors(table: Table, con, lines) -> list[dict[str, Any]]:
     failures.sort(key=lambda failure: failure[:2])
     return [error(table.name, table.path, int(lines[row]), checks[i].field, checks[i].code,
                   checks[i].message.format(**values)) for row, i, values in failures]
+
+
+def _check_group(table: Table, checks: list[RowCheck]) -> dict[str, tuple[str, ...]]:
+    """Field -> the fields evaluated together with it: those that rules read together.
+
+    Merging a cross-field rule's fields with their own single-field rules casts each
+    value once (one pass over distinct pairs instead of three passes).
+    """
+    group = {f.name: (f.name,) for f in table.fields}
+    for check in checks:
+        merged = {name for read in check.reads for name in group[read]}
+        fields = tuple(name for name in table.field_names if name in merged)
+        for name in fields:
+            group[name] = fields
+    return group
 
 
 def _failing_rows_sql(table: Table, checks: list[RowCheck], inputs: tuple[str, ...],
@@ -769,8 +775,9 @@ def _text_may_repeat(table: Table, fields: list[Field], con) -> bool:
     if any(f.type not in ("string", "date") for f in fields):
         return True
     cols = ", ".join(quote_ident(f.name) for f in fields)
+    # A hash collision only sends the key to the exact check.
     return bool(con.execute(
-        f"SELECT EXISTS (SELECT 1 FROM {raw_name(table)} GROUP BY {cols} HAVING count(*) > 1)"
+        f"SELECT count(*) > count(DISTINCT hash({cols})) FROM {raw_name(table)}"
     ).fetchall()[0][0])
 
 
