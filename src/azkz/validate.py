@@ -29,6 +29,7 @@ import csv
 import io
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -237,6 +238,8 @@ def scan_file(table: Table, path: Path, locate: bool = True) -> Scan:
 
     if not path.is_file():
         return fail(None, "scheme-error", f"file {table.path} does not exist")
+    if not locate and _quick_records(path, scan):
+        return scan
     data = path.read_bytes()
     body = len(BOM) if data.startswith(BOM) else 0
     if len(data) == body:
@@ -251,44 +254,76 @@ def scan_file(table: Table, path: Path, locate: bool = True) -> Scan:
         return fail(1, "encoding-error",
                     f"byte 0x{data[bad_byte]:02x} in the header is not valid UTF-8; "
                     f"save the file as UTF-8")
-    if locate or not _quick_records(data, body, scan):
-        _find_records(data, body, scan, fail)
+    _find_records(data, body, scan, fail)
     return scan
 
 
-def _quick_records(data: bytes, body: int, scan: Scan) -> bool:
-    """Records' lines from newlines outside quotes, for a file without `\r` or stray quotes.
+def _quick_records(path: Path, scan: Scan) -> bool:
+    """Records' lines from newlines outside quotes, reading the file in chunks.
 
-    False = do the full scan.  Blank lines are not looked for here: DuckDB skips them,
-    so its row count then differs from the records found and the caller rescans.
+    Only for a file with a plain UTF-8 header and no NUL, `\r` or stray quote; False
+    = use the full scan, which names the problem.  Blank lines are not looked for
+    here: DuckDB skips them, so its row count then differs from the records found and
+    the caller rescans.  Chunks keep memory flat while DuckDB loads the same file.
     """
     import numpy as np
 
-    header_end = data.find(b"\n", body)
-    header = data[body: header_end if header_end >= 0 else len(data)]
-    if b"\r" in data or b'"' in header or not header:
+    quotes, before, after, newlines = [], [], [], []
+    size = path.stat().st_size
+    # One reused buffer: [byte before the chunk] + chunk + [byte after it]. Reusing it
+    # (and the mask) keeps the allocator from holding freed chunks while DuckDB loads.
+    buffer = np.empty(DECODE_CHUNK + 2, dtype=np.uint8)
+    mask = np.empty(DECODE_CHUNK, dtype=bool)
+    with path.open("rb") as f:
+        first = f.readline(DECODE_CHUNK)
+        body = len(BOM) if first.startswith(BOM) else 0
+        header = first[body:-1]
+        if not first.endswith(b"\n") or not header or b'"' in header:
+            return False
+        try:
+            scan.labels = next(csv.reader(io.StringIO(header.decode("utf-8"), newline="")))
+        except UnicodeDecodeError:
+            return False
+        f.seek(0)
+        buffer[0] = ord(",")
+        for start in range(0, size, DECODE_CHUNK):
+            n = min(DECODE_CHUNK, size - start)
+            got = f.readinto(memoryview(buffer)[1: n + 2])  # one byte more, when there is one
+            if got < n:
+                return False  # the file shrank while being read
+            if got == n + 1:
+                f.seek(-1, 1)
+            else:
+                buffer[n + 1] = ord(",")
+            inner, chunk_mask = buffer[1: n + 1], mask[:n]
+            for forbidden in (0, ord("\r")):
+                if np.equal(inner, forbidden, out=chunk_mask).any():
+                    return False
+            at = np.flatnonzero(np.equal(inner, ord('"'), out=chunk_mask))
+            quotes.append(_offsets(at + start, size))
+            before.append(buffer[at])
+            after.append(buffer[at + 2])
+            newlines.append(_offsets(
+                np.flatnonzero(np.equal(inner, ord("\n"), out=chunk_mask)) + start, size))
+            buffer[0] = buffer[n]
+    quotes, newlines = np.concatenate(quotes), np.concatenate(newlines)
+    if _first_stray_quote(quotes, np.concatenate(before), np.concatenate(after), body,
+                          size) is not None:
         return False
-    raw = np.frombuffer(data, dtype=np.uint8)
-    quotes = _positions(raw, ord('"'))
-    if _first_stray_quote(raw, quotes, body) is not None:
-        return False
-    newlines = _positions(raw, ord("\n"))
     # Newline number k (0-based) outside quotes ends a record; the next starts on line k + 2.
     terminators = np.flatnonzero((np.searchsorted(quotes, newlines) & 1) == 0)
-    if len(terminators) and newlines[terminators[-1]] == len(data) - 1:
+    if len(terminators) and newlines[terminators[-1]] == size - 1:
         terminators = terminators[:-1]  # the final newline starts no record
-    scan.labels = next(csv.reader(io.StringIO(header.decode("utf-8"), newline="")), [])
     scan.record_lines = terminators + 2
     scan.usable = True
     return True
 
 
-def _positions(raw, byte: int):
-    """Offsets of `byte` in `raw`, in chunks to bound the temporary masks' memory."""
+def _offsets(positions, size: int):
+    """Byte offsets as int32 when the file allows: half the memory of int64."""
     import numpy as np
 
-    return np.concatenate([np.flatnonzero(raw[start: start + DECODE_CHUNK] == byte) + start
-                           for start in range(0, len(raw), DECODE_CHUNK)])
+    return positions.astype(np.int32) if size < 2**31 else positions
 
 
 def _first_invalid_utf8(data: bytes) -> int | None:
@@ -313,7 +348,8 @@ def _find_records(data: bytes, body: int, scan: Scan, fail) -> None:
     raw = np.frombuffer(data, dtype=np.uint8)
     quotes = np.flatnonzero(raw == ord('"'))
     newlines = np.flatnonzero(raw == ord("\n"))
-    stray = _first_stray_quote(raw, quotes, body)
+    stray = _first_stray_quote(quotes, raw[np.maximum(quotes - 1, 0)],
+                               raw[np.minimum(quotes + 1, len(raw) - 1)], body, len(raw))
     if stray is not None:
         fail(line_at(data, stray), "source-error",
              'a quote (") inside an unquoted cell, or text right after a closing quote; '
@@ -367,14 +403,15 @@ BEFORE_OPENING = frozenset(b',\n"')
 AFTER_CLOSING = frozenset(b',\n\r"')
 
 
-def _first_stray_quote(raw, quotes, body: int) -> int | None:
+def _first_stray_quote(quotes, before, after, body: int, size: int) -> int | None:
     """Byte offset of the first quote that breaks RFC 4180 quoting, if any.
 
     By parity, even-numbered quotes open a cell and odd ones close it.  An opening
     quote must start a cell (or be the second of a doubled quote `""`); a closing quote
     must end the cell.  Before the first violation the parity is right, so the record
-    boundaries found from it are trustworthy up to there.  (Byte lookup tables keep
-    this to a few passes over the quote positions.)
+    boundaries found from it are trustworthy up to there.  `before`/`after` hold the
+    byte on either side of each quote (`size` = file length); byte lookup tables keep
+    this to a few passes over the quote positions.
     """
     import numpy as np
 
@@ -385,10 +422,10 @@ def _first_stray_quote(raw, quotes, body: int) -> int | None:
     may_follow = np.zeros(256, dtype=bool)
     may_follow[list(AFTER_CLOSING)] = True
     opening, closing = quotes[0::2], quotes[1::2]
-    bad_open = ~may_precede[raw[np.maximum(opening - 1, 0)]]
+    bad_open = ~may_precede[before[0::2]]
     bad_open[0] &= opening[0] > body  # a quote at the very start opens the first cell
-    bad_close = ~may_follow[raw[np.minimum(closing + 1, len(raw) - 1)]]
-    if len(closing) and closing[-1] + 1 >= len(raw):
+    bad_close = ~may_follow[after[1::2]]
+    if len(closing) and closing[-1] + 1 >= size:
         bad_close[-1] = False  # a closing quote at the very end of the file
     first = [int(where[bad][0]) for where, bad in ((opening, bad_open), (closing, bad_close))
              if bad.any()]
@@ -428,11 +465,13 @@ def validate_table(package: Package, table: Table, con) -> tuple[list[dict[str, 
     parsed row (None otherwise: the table is then left out of foreign-key checks).
     """
     path = package.file(table)
-    scan = scan_file(table, path, locate=False)
+    with ThreadPoolExecutor(1) as pool:  # DuckDB parses while numpy scans the bytes
+        loading = pool.submit(load_raw, table, path, con)
+        scan = scan_file(table, path, locate=False)
+        failure = loading.result()
     errors, checkable = file_errors(table, scan)
     if not checkable:
         return errors, None
-    failure = load_raw(table, path, con)
     good_lines = None
     if scan.record_starts is None and failure is None and _parsed_all(table, scan, con):
         good_lines = scan.record_lines
