@@ -18,9 +18,13 @@ Why this shape: DuckDB's parser is the fast structural gate but it counts record
 blank lines silently and accepts NUL bytes, so a vectorised byte scan (numpy) of each
 file finds record boundaries outside quotes independently; it gives every record's
 physical line (header = 1, embedded newlines counted) and a record count that DuckDB's
-result must match.  All cell rules then run as one generated SQL pass per table; the
-pandera contract in `azkz.contracts` expresses the same rules for typed frames but is
-too slow to import and run for this command (see benchmarks/validate.md).
+result must match.  The scan has two speeds: a quick one (chunked, run while DuckDB
+loads the file in another thread) for files with no NUL, CR or stray quote, and the
+full one, which names what is wrong, only when the quick one or DuckDB found a problem.
+Cell rules are generated SQL evaluated once per distinct value (or value combination)
+and joined back to the failing rows only; the pandera contract in `azkz.contracts`
+expresses the same rules for typed frames but is too slow to import and run for this
+command (see benchmarks/validate.md).
 """
 
 from __future__ import annotations
@@ -225,10 +229,10 @@ def line_at(data: bytes, position: int) -> int:
 def scan_file(table: Table, path: Path, locate: bool = True) -> Scan:
     """Guards DuckDB cannot do: presence, emptiness, NUL, UTF-8, endings, header, records.
 
-    With `locate=False`, a file without `\r`, blank lines or stray quotes is not split
-    into records here (the costly part of the scan): `parse_rows` then derives every
-    row's line from DuckDB's result and the newline count, and asks for the full scan
-    only when the two disagree or DuckDB rejects a row.
+    With `locate=False` the quick chunked scan (`_quick_records`) is tried first: it
+    gives each record's line but no byte offsets (`record_starts` stays None), and
+    `validate_table` trusts it only when DuckDB rejected nothing and read as many rows;
+    otherwise it rescans with `locate=True`, which names and places the problem.
     """
     scan = Scan()
 
@@ -261,7 +265,7 @@ def scan_file(table: Table, path: Path, locate: bool = True) -> Scan:
 def _quick_records(path: Path, scan: Scan) -> bool:
     """Records' lines from newlines outside quotes, reading the file in chunks.
 
-    Only for a file with a plain UTF-8 header and no NUL, `\r` or stray quote; False
+    Only for a file with a plain UTF-8 header and no NUL, CR or stray quote; False
     = use the full scan, which names the problem.  Blank lines are not looked for
     here: DuckDB skips them, so its row count then differs from the records found and
     the caller rescans.  Chunks keep memory flat while DuckDB loads the same file.
@@ -730,7 +734,11 @@ def row_errors(table: Table, con, lines) -> list[dict[str, Any]]:
     n = len(table.fields)
     failures = []  # (row, check index, raw values of the row)
     for inputs, indices in groups.items():
-        for row, *rest in con.execute(_failing_rows_sql(table, checks, inputs, indices)).fetchall():
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _failing AS "
+                    f"{_failing_values_sql(table, checks, inputs, indices)}")
+        if not con.execute("SELECT count(*) FROM _failing").fetchall()[0][0]:
+            continue  # the usual case: no need to look for the rows
+        for row, *rest in con.execute(_failing_rows_sql(table, inputs, indices)).fetchall():
             values = {f.name: ("" if v is None else v)
                       for f, v in zip(table.fields, rest[:n], strict=True)}
             failures += [(row, i, values)
@@ -755,22 +763,26 @@ def _check_group(table: Table, checks: list[RowCheck]) -> dict[str, tuple[str, .
     return group
 
 
-def _failing_rows_sql(table: Table, checks: list[RowCheck], inputs: tuple[str, ...],
-                      indices: list[int]) -> str:
-    """Rows (rowid, raw columns, one flag per check) where a check of the group fails."""
+def _failing_values_sql(table: Table, checks: list[RowCheck], inputs: tuple[str, ...],
+                        indices: list[int]) -> str:
+    """Distinct values of `inputs` failing a check of the group, one flag per check."""
     columns = ", ".join(quote_ident(name) for name in inputs)
     typed_columns = ", ".join(f"{cast_sql(table.field(name))} AS {typed(table.field(name))}"
                               for name in inputs)
     flags = ", ".join(f"coalesce({checks[i].condition}, false) AS _c{i}" for i in indices)
     any_flag = " OR ".join(f"_c{i}" for i in indices)
-    failing = (f"SELECT {columns}, {flags} FROM (SELECT {columns}, {typed_columns} FROM "
-               f"(SELECT DISTINCT {columns} FROM {raw_name(table)})) WHERE {any_flag}")
+    return (f"SELECT {columns}, {flags} FROM (SELECT {columns}, {typed_columns} FROM "
+            f"(SELECT DISTINCT {columns} FROM {raw_name(table)})) WHERE {any_flag}")
+
+
+def _failing_rows_sql(table: Table, inputs: tuple[str, ...], indices: list[int]) -> str:
+    """Rows (rowid, raw columns, one flag per check) holding a value in `_failing`."""
     on = " AND ".join(f"r.{quote_ident(name)} IS NOT DISTINCT FROM f.{quote_ident(name)}"
                       for name in inputs)
     raw_columns = ", ".join(f"r.{quote_ident(f.name)}" for f in table.fields)
     flag_columns = ", ".join(f"f._c{i}" for i in indices)
     return (f"SELECT r.rowid, {raw_columns}, {flag_columns} FROM {raw_name(table)} r "
-            f"JOIN ({failing}) f ON {on}")
+            f"JOIN _failing f ON {on}")
 
 
 def key_errors(table: Table, con, lines) -> list[dict[str, Any]]:
