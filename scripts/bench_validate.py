@@ -34,11 +34,18 @@ BAD_KINDS = [
     ("source_id", "'no-such-source'", "foreign-key"),
 ]
 NOTES = [
-    "rail and sea, Қазақстан–Azərbaycan, \"Middle Corridor\"",
+    'rail and sea, Қазақстан–Azərbaycan, "Middle Corridor"',
     "по данным таможни; şəhər ğ ı ö ü ç қ ә ң ө ұ ү і",
     "two lines:\nfirst, then second",
     "",
 ]
+
+
+def sql_list(values: list[str]) -> str:
+    """SQL list literal; newlines become chr(10) (SQL string literals have no escapes)."""
+    items = ("'" + v.replace("'", "''").replace("\n", "' || chr(10) || '") + "'"
+             for v in values)
+    return "[" + ", ".join(items) + "]"
 
 
 def make_package(dest: Path, rows: int, bad: bool) -> Path:
@@ -51,14 +58,22 @@ def make_package(dest: Path, rows: int, bad: bool) -> Path:
     shutil.copytree(ROOT / "data", dest / "data")
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
-    sources = [r[0] for r in con.execute(
-        f"SELECT source_id FROM read_csv('{ROOT}/data/sources.csv', all_varchar=true)"
-    ).fetchall()]
-    codes = [r[0] for r in con.execute(
-        f"SELECT indicator FROM read_csv('{ROOT}/data/indicator_definitions.csv', "
-        f"all_varchar=true)").fetchall()]
-    units = json.loads((ROOT / "schemas/indicators.json").read_text())["fields"][7][
-        "constraints"]["enum"]
+    sources = [
+        r[0]
+        for r in con.execute(
+            f"SELECT source_id FROM read_csv('{ROOT}/data/sources.csv', all_varchar=true)"
+        ).fetchall()
+    ]
+    codes = [
+        r[0]
+        for r in con.execute(
+            f"SELECT indicator FROM read_csv('{ROOT}/data/indicator_definitions.csv', "
+            f"all_varchar=true)"
+        ).fetchall()
+    ]
+    units = json.loads((ROOT / "schemas/indicators.json").read_text())["fields"][7]["constraints"][
+        "enum"
+    ]
     pick = "list_extract({list}, (hash(i, {salt}) % len({list}))::INTEGER + 1)"
     columns = {
         "indicator": pick.format(list=codes, salt=1),
@@ -71,17 +86,20 @@ def make_package(dest: Path, rows: int, bad: bool) -> Path:
         "unit": pick.format(list=units, salt=3),
         "qualifier": "CASE WHEN i % 5 = 0 THEN 'about' ELSE '' END",
         "source_id": pick.format(list=sources, salt=4),
-        "note": pick.format(list=NOTES, salt=5),
+        "note": pick.format(list=sql_list(NOTES), salt=5),
         "evidence": "'the source says so, ' || i::VARCHAR",
     }
     if bad:
         for k, (name, value, _code) in enumerate(BAD_KINDS):
-            columns[name] = (f"CASE WHEN i % 100 = 50 AND (i // 100) % {len(BAD_KINDS)} = {k} "
-                             f"THEN {value} ELSE {columns[name]} END")
+            columns[name] = (
+                f"CASE WHEN i % 100 = 50 AND (i // 100) % {len(BAD_KINDS)} = {k} "
+                f"THEN {value} ELSE {columns[name]} END"
+            )
     select = ", ".join(f"{expr} AS {name}" for name, expr in columns.items())
     con.execute(
         f"COPY (SELECT {select} FROM range({rows}) t(i) ORDER BY i) "
-        f"TO '{dest}/data/indicators.csv' (HEADER, DELIMITER ',', QUOTE '\"')")
+        f"TO '{dest}/data/indicators.csv' (HEADER, DELIMITER ',', QUOTE '\"')"
+    )
     return dest
 
 
@@ -93,12 +111,19 @@ def measure(command: list[str], cwd: Path) -> dict:
     """
     with tempfile.NamedTemporaryFile("r") as rss_file:
         started = time.perf_counter()
-        proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file.name, *command],
-                              cwd=cwd, capture_output=True)
+        proc = subprocess.run(
+            ["/usr/bin/time", "-f", "%M", "-o", rss_file.name, *command],
+            cwd=cwd,
+            capture_output=True,
+        )
         seconds = time.perf_counter() - started
         rss_kib = int(rss_file.read().split()[-1])
-    return {"seconds": seconds, "rss": rss_kib / 1024, "status": proc.returncode,
-            "stdout": proc.stdout}
+    return {
+        "seconds": seconds,
+        "rss": rss_kib / 1024,
+        "status": proc.returncode,
+        "stdout": proc.stdout,
+    }
 
 
 def best_of(runs: int, command: list[str], cwd: Path) -> dict:
@@ -106,8 +131,9 @@ def best_of(runs: int, command: list[str], cwd: Path) -> dict:
     return min(results, key=lambda r: r["seconds"])
 
 
-FLOOR = ("import duckdb; duckdb.sql(\"SELECT count(*) FROM "
-         "read_csv('data/indicators.csv')\").fetchall()")
+FLOOR = (
+    "import duckdb; duckdb.sql(\"SELECT count(*) FROM read_csv('data/indicators.csv')\").fetchall()"
+)
 PANDERA = """
 import duckdb
 from azkz.contracts import check_frame
@@ -127,22 +153,26 @@ def expected_errors(rows: int) -> int:
 def run(sizes: list[int], frictionless_max: int, runs: int) -> str:
     lines = []
     help_time = best_of(5, [str(BIN / "azkz"), "--help"], ROOT)
-    lines += ["# `azkz validate` benchmark", "",
-              f"Machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}. "
-              f"Wall time of a fresh process (interpreter start-up included), best of "
-              f"{runs}; peak RSS of that process. Synthetic `indicators` tables with the "
-              f"project's schema (quoted notes with Cyrillic/Azerbaijani/Kazakh letters and "
-              f"embedded newlines), plus the real small tables. Generated by "
-              f"`scripts/bench_validate.py`.", "",
-              f"`azkz --help`: **{help_time['seconds']:.3f} s**", "",
-              "| rows | data | command | seconds | peak RSS MiB | exit | errors reported "
-              "| vs floor | frictionless / azkz |",
-              "|---|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "# `azkz validate` benchmark",
+        "",
+        f"Machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}. "
+        f"Wall time of a fresh process (interpreter start-up included), best of "
+        f"{runs}; peak RSS of that process. Synthetic `indicators` tables with the "
+        f"project's schema (quoted notes with Cyrillic/Azerbaijani/Kazakh letters and "
+        f"embedded newlines), plus the real small tables. Generated by "
+        f"`scripts/bench_validate.py`.",
+        "",
+        f"`azkz --help`: **{help_time['seconds']:.3f} s**",
+        "",
+        "| rows | data | command | seconds | peak RSS MiB | exit | errors reported "
+        "| vs floor | frictionless / azkz |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     frictionless_per_row = None  # seconds per row, from the largest size it ran on
     with tempfile.TemporaryDirectory() as tmp:
         shipped_azkz = best_of(runs, [str(BIN / "azkz"), "validate"], ROOT)
-        shipped_fl = best_of(1, [str(BIN / "frictionless"), "validate", "datapackage.json"],
-                             ROOT)
+        shipped_fl = best_of(1, [str(BIN / "frictionless"), "validate", "datapackage.json"], ROOT)
         real = {"azkz": shipped_azkz, "frictionless": shipped_fl}
         for rows in sizes:
             for bad in (False, True):
@@ -157,42 +187,61 @@ def run(sizes: list[int], frictionless_max: int, runs: int) -> str:
                 pandera = best_of(1, [str(BIN / "python"), "-c", PANDERA], pkg)
                 fl = None
                 if rows <= frictionless_max and not bad:
-                    fl = best_of(1, [str(BIN / "frictionless"), "validate",
-                                     "datapackage.json"], pkg)
+                    fl = best_of(
+                        1, [str(BIN / "frictionless"), "validate", "datapackage.json"], pkg
+                    )
                     frictionless_per_row = fl["seconds"] / rows
                 label = "1% bad cells" if bad else "valid"
                 head = f"| {rows:,} | {label} ({size:.0f} MB)"
-                lines.append(f"{head} | floor: DuckDB `count(*)` | {floor['seconds']:.2f} | "
-                             f"{floor['rss']:.0f} | {floor['status']} | | 1.0× | |")
+                lines.append(
+                    f"{head} | floor: DuckDB `count(*)` | {floor['seconds']:.2f} | "
+                    f"{floor['rss']:.0f} | {floor['status']} | | 1.0× | |"
+                )
                 ratio_fl = ""
                 if fl is not None:
                     ratio_fl = f"{fl['seconds'] / azkz['seconds']:.0f}×"
                 elif frictionless_per_row is not None:
                     estimate = frictionless_per_row * rows
-                    ratio_fl = (f"{estimate / azkz['seconds']:.0f}× (frictionless "
-                                f"extrapolated linearly: {estimate:.0f} s)")
-                lines.append(f"{head} | `azkz validate` | **{azkz['seconds']:.2f}** | "
-                             f"{azkz['rss']:.0f} | {azkz['status']} | {found:,} of {expected:,} | "
-                             f"{azkz['seconds'] / floor['seconds']:.1f}× | {ratio_fl} |")
-                lines.append(f"{head} | pandera contract (DuckDB typed read → polars → "
-                             f"`check_frame`) | {pandera['seconds']:.2f} | {pandera['rss']:.0f} "
-                             f"| {pandera['status']} | | "
-                             f"{pandera['seconds'] / floor['seconds']:.1f}× | |")
+                    ratio_fl = (
+                        f"{estimate / azkz['seconds']:.0f}× (frictionless "
+                        f"extrapolated linearly: {estimate:.0f} s)"
+                    )
+                lines.append(
+                    f"{head} | `azkz validate` | **{azkz['seconds']:.2f}** | "
+                    f"{azkz['rss']:.0f} | {azkz['status']} | {found:,} of {expected:,} | "
+                    f"{azkz['seconds'] / floor['seconds']:.1f}× | {ratio_fl} |"
+                )
+                lines.append(
+                    f"{head} | pandera contract (DuckDB typed read → polars → "
+                    f"`check_frame`) | {pandera['seconds']:.2f} | {pandera['rss']:.0f} "
+                    f"| {pandera['status']} | | "
+                    f"{pandera['seconds'] / floor['seconds']:.1f}× | |"
+                )
                 if fl is not None:
-                    lines.append(f"{head} | `frictionless validate` | {fl['seconds']:.2f} | "
-                                 f"{fl['rss']:.0f} | {fl['status']} | | "
-                                 f"{fl['seconds'] / floor['seconds']:.1f}× | |")
+                    lines.append(
+                        f"{head} | `frictionless validate` | {fl['seconds']:.2f} | "
+                        f"{fl['rss']:.0f} | {fl['status']} | | "
+                        f"{fl['seconds'] / floor['seconds']:.1f}× | |"
+                    )
                 shutil.rmtree(pkg)
-    lines += ["", f"Shipped package (`azkz validate` vs `frictionless validate` in the repo): "
-              f"{real['azkz']['seconds']:.2f} s vs {real['frictionless']['seconds']:.2f} s.", ""]
+    lines += [
+        "",
+        f"Shipped package (`azkz validate` vs `frictionless validate` in the repo): "
+        f"{real['azkz']['seconds']:.2f} s vs {real['frictionless']['seconds']:.2f} s.",
+        "",
+    ]
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000")
-    parser.add_argument("--frictionless-max", type=int, default=100_000,
-                        help="run frictionless only up to this many rows; extrapolate above")
+    parser.add_argument(
+        "--frictionless-max",
+        type=int,
+        default=100_000,
+        help="run frictionless only up to this many rows; extrapolate above",
+    )
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     text = run([int(s) for s in args.sizes.split(",")], args.frictionless_max, args.runs)

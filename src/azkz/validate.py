@@ -323,6 +323,15 @@ def _quick_records(path: Path, scan: Scan) -> bool:
     return True
 
 
+def _positions(raw, byte: int):
+    """Offsets of `byte` in `raw`, by chunks: no file-sized temporary mask."""
+    import numpy as np
+
+    return np.concatenate([
+        _offsets(np.flatnonzero(raw[start: start + DECODE_CHUNK] == byte) + start, len(raw))
+        for start in range(0, len(raw), DECODE_CHUNK)])
+
+
 def _offsets(positions, size: int):
     """Byte offsets as int32 when the file allows: half the memory of int64."""
     import numpy as np
@@ -350,8 +359,7 @@ def _find_records(data: bytes, body: int, scan: Scan, fail) -> None:
     import numpy as np
 
     raw = np.frombuffer(data, dtype=np.uint8)
-    quotes = np.flatnonzero(raw == ord('"'))
-    newlines = np.flatnonzero(raw == ord("\n"))
+    quotes, newlines = _positions(raw, ord('"')), _positions(raw, ord("\n"))
     stray = _first_stray_quote(quotes, raw[np.maximum(quotes - 1, 0)],
                                raw[np.minimum(quotes + 1, len(raw) - 1)], body, len(raw))
     if stray is not None:
@@ -481,10 +489,14 @@ def validate_table(package: Package, table: Table, con) -> tuple[list[dict[str, 
         good_lines = scan.record_lines
     if good_lines is None:
         if scan.record_starts is None:  # the quick path saw something wrong: locate it
+            # Free DuckDB's copy first: the full scan holds the whole file in memory.
+            for name in ("raw_{}", "rejects_{}", "scans_{}"):
+                con.execute(f"DROP TABLE IF EXISTS {quote_ident(name.format(table.name))}")
             scan = scan_file(table, path)
             errors, checkable = file_errors(table, scan)
             if not checkable:
                 return errors, None
+            failure = load_raw(table, path, con)
         rejects, good_lines = parse_rows(table, scan, con, failure)
         errors += rejects
     if good_lines is None:
