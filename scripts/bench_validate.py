@@ -43,8 +43,7 @@ NOTES = [
 
 def sql_list(values: list[str]) -> str:
     """SQL list literal; newlines become chr(10) (SQL string literals have no escapes)."""
-    items = ("'" + v.replace("'", "''").replace("\n", "' || chr(10) || '") + "'"
-             for v in values)
+    items = ("'" + v.replace("'", "''").replace("\n", "' || chr(10) || '") + "'" for v in values)
     return "[" + ", ".join(items) + "]"
 
 

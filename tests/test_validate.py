@@ -26,15 +26,17 @@ NASTY_TEXT = 'Қазақстан, "Azərbaycan" — şəhər ğ ı ö ü ç қ �
 
 # ----------------------------------------------------------------------------- helpers
 def snapshot(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def run(root: Path, *args: str, env: dict[str, str] | None = None):
     """Run `azkz validate --format json` on `root`; check it changed no file."""
     before = snapshot(root)
-    result = CliRunner().invoke(main, ["validate", str(root), "--format", "json", *args],
-                                env=env)
+    result = CliRunner().invoke(main, ["validate", str(root), "--format", "json", *args], env=env)
     assert snapshot(root) == before, "validation must never modify the package"
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     return result.exit_code, json.loads(result.output)
@@ -81,13 +83,23 @@ def errors_of(output: dict, code: str) -> list[dict]:
     return [e for e in output["errors"] if e["code"] == code]
 
 
-def assert_error(root: Path, code: str, resource: str | None, line: int | None,
-                 field: str | None = None, status: int = 1) -> dict:
+def assert_error(
+    root: Path,
+    code: str,
+    resource: str | None,
+    line: int | None,
+    field: str | None = None,
+    status: int = 1,
+) -> dict:
     status_found, output = run(root)
     assert status_found == status, output
-    matches = [e for e in errors_of(output, code)
-               if e["resource"] == resource and e["line"] == line
-               and (field is None or e["field"] == field)]
+    matches = [
+        e
+        for e in errors_of(output, code)
+        if e["resource"] == resource
+        and e["line"] == line
+        and (field is None or e["field"] == field)
+    ]
     assert matches, f"no {code} at {resource}:{line} in {output['errors']}"
     assert output["valid"] is False
     return matches[0]
@@ -114,8 +126,11 @@ def test_text_in_number_field(package_copy):
 
 
 def test_impossible_date(package_copy):
-    line = append_row(package_copy, "indicators",
-                      **unique_indicator_row(period_start="2025-02-30", period_end="2025-03-31"))
+    line = append_row(
+        package_copy,
+        "indicators",
+        **unique_indicator_row(period_start="2025-02-30", period_end="2025-03-31"),
+    )
     err = assert_error(package_copy, "type-error", "indicators", line, "period_start")
     assert "2025-02-30" in err["message"]
 
@@ -127,8 +142,9 @@ def test_value_outside_enum(package_copy):
 
 
 def test_pattern_and_minimum(package_copy):
-    line = append_row(package_copy, "indicators",
-                      **unique_indicator_row(from_country="aze", value="-3"))
+    line = append_row(
+        package_copy, "indicators", **unique_indicator_row(from_country="aze", value="-3")
+    )
     assert_error(package_copy, "constraint-error", "indicators", line, "from_country")
     assert_error(package_copy, "constraint-error", "indicators", line, "value")
 
@@ -141,8 +157,9 @@ def test_duplicate_primary_key(package_copy):
 
 
 def test_broken_foreign_key(package_copy):
-    line = append_row(package_copy, "indicators",
-                      **unique_indicator_row(source_id="no-such-source"))
+    line = append_row(
+        package_copy, "indicators", **unique_indicator_row(source_id="no-such-source")
+    )
     err = assert_error(package_copy, "foreign-key", "indicators", line, "source_id")
     assert "no-such-source" in err["message"] and "sources.source_id" in err["message"]
 
@@ -174,15 +191,18 @@ def test_blank_row(package_copy):
 
 
 def test_end_before_start(package_copy):
-    row = {"visit_id": "end-before-start", "date_start": "2020-05-10", "date_end": "2020-05-09",
-           "date_precision": "day"}
+    row = {
+        "visit_id": "end-before-start",
+        "date_start": "2020-05-10",
+        "date_end": "2020-05-09",
+        "date_precision": "day",
+    }
     line = append_row(package_copy, "visits", **row)
     assert_error(package_copy, "date-order", "visits", line, "date_end")
 
 
 def test_period_end_before_start(package_copy):
-    line = append_row(package_copy, "indicators",
-                      **unique_indicator_row(period_start="1902-01-01"))
+    line = append_row(package_copy, "indicators", **unique_indicator_row(period_start="1902-01-01"))
     assert_error(package_copy, "period-order", "indicators", line, "period_end")
 
 
@@ -192,8 +212,12 @@ def test_unknown_country_code(package_copy):
 
 
 def test_month_precision_date_must_be_first_of_month(package_copy):
-    row = {"visit_id": "precision-test", "date_start": "2020-05-10", "date_end": "2020-05-10",
-           "date_precision": "month"}
+    row = {
+        "visit_id": "precision-test",
+        "date_start": "2020-05-10",
+        "date_end": "2020-05-10",
+        "date_precision": "month",
+    }
     line = append_row(package_copy, "visits", **row)
     assert_error(package_copy, "date-precision", "visits", line, "date_start")
 
@@ -212,7 +236,7 @@ def test_negative_value_rule_applies_when_schema_sets_no_minimum(package_copy):
 def replace_header(root: Path, table: str, labels: list[str]) -> None:
     path = csv_path(root, table)
     data = path.read_text(encoding="utf-8")
-    path.write_text(",".join(labels) + data[data.index("\n"):], encoding="utf-8")
+    path.write_text(",".join(labels) + data[data.index("\n") :], encoding="utf-8")
 
 
 def test_renamed_header(package_copy):
@@ -281,8 +305,10 @@ def resource(descriptor: dict, name: str) -> dict:
     return next(r for r in descriptor["resources"] if r["name"] == name)
 
 
-@pytest.mark.parametrize("bad_path", ["../outside.csv", "data/../../outside.csv",
-                                      "/etc/passwd", "https://example.org/visits.csv"])
+@pytest.mark.parametrize(
+    "bad_path",
+    ["../outside.csv", "data/../../outside.csv", "/etc/passwd", "https://example.org/visits.csv"],
+)
 def test_unsafe_resource_path_is_never_opened(package_copy, bad_path):
     edit_descriptor(package_copy, lambda d: resource(d, "visits").update(path=bad_path))
     status, output = run(package_copy)
@@ -356,9 +382,11 @@ def test_quoted_cells_keep_physical_lines(package_copy, newline):
     append_row(package_copy, "indicators", **unique_indicator_row(note=NASTY_TEXT))
     status, output = run(package_copy)
     assert (status, output["errors"]) == (0, [])
-    bad_line = append_row(package_copy, "indicators",
-                          **unique_indicator_row(period_start="1903-01-01",
-                                                 period_end="1903-12-32", note=NASTY_TEXT))
+    bad_line = append_row(
+        package_copy,
+        "indicators",
+        **unique_indicator_row(period_start="1903-01-01", period_end="1903-12-32", note=NASTY_TEXT),
+    )
     path = csv_path(package_copy, "indicators")
     path.write_bytes(path.read_bytes().replace(b"\n", newline.encode()))
     physical = path.read_bytes()[: path.read_bytes().index(b"1903-12-32")].count(b"\n") + 1
@@ -366,15 +394,22 @@ def test_quoted_cells_keep_physical_lines(package_copy, newline):
     status, output = run(package_copy)
     assert status == 1
     assert [(e["code"], e["line"], e["field"]) for e in output["errors"]] == [
-        ("type-error", bad_line, "period_end")]
+        ("type-error", bad_line, "period_end")
+    ]
 
 
 # ----------------------------------------------------------------------------- formats
 def test_every_bad_cell_is_reported(package_copy):
-    lines = [append_row(package_copy, "indicators",
-                        **unique_indicator_row(period_start=f"19{i:02d}-01-01",
-                                               period_end=f"19{i:02d}-12-31", value="n/a"))
-             for i in range(10, 40)]
+    lines = [
+        append_row(
+            package_copy,
+            "indicators",
+            **unique_indicator_row(
+                period_start=f"19{i:02d}-01-01", period_end=f"19{i:02d}-12-31", value="n/a"
+            ),
+        )
+        for i in range(10, 40)
+    ]
     status, output = run(package_copy)
     assert status == 1
     assert [e["line"] for e in errors_of(output, "type-error")] == lines
@@ -382,9 +417,13 @@ def test_every_bad_cell_is_reported(package_copy):
 
 def test_text_format_groups_and_truncates(package_copy):
     for i in range(10, 40):
-        append_row(package_copy, "indicators",
-                   **unique_indicator_row(period_start=f"19{i:02d}-01-01",
-                                          period_end=f"19{i:02d}-12-31", value="n/a"))
+        append_row(
+            package_copy,
+            "indicators",
+            **unique_indicator_row(
+                period_start=f"19{i:02d}-01-01", period_end=f"19{i:02d}-12-31", value="n/a"
+            ),
+        )
     result = CliRunner().invoke(main, ["validate", str(package_copy)])
     assert result.exit_code == 1
     assert "data/indicators.csv: 30 errors" in result.output
@@ -396,11 +435,13 @@ def test_text_format_groups_and_truncates(package_copy):
 def test_github_format_and_step_summary(package_copy, tmp_path):
     line = append_row(package_copy, "visits", visit_id="gh-test", date_end="not a date")
     summary = tmp_path / "summary.md"
-    result = CliRunner().invoke(main, ["validate", str(package_copy), "--format", "github"],
-                                env={"GITHUB_STEP_SUMMARY": str(summary)})
+    result = CliRunner().invoke(
+        main,
+        ["validate", str(package_copy), "--format", "github"],
+        env={"GITHUB_STEP_SUMMARY": str(summary)},
+    )
     assert result.exit_code == 1
-    assert f"::error file=data/visits.csv,line={line},title=type-error::date_end: " \
-           in result.output
+    assert f"::error file=data/visits.csv,line={line},title=type-error::date_end: " in result.output
     table = summary.read_text(encoding="utf-8")
     assert f"| data/visits.csv | {line} | date_end | type-error |" in table
 
@@ -414,11 +455,13 @@ def test_validate_package_api_never_raises(tmp_path):
 
 # ----------------------------------------------------------------------------- random mutations
 MUTATION_BYTES = st.binary(min_size=0, max_size=12) | st.sampled_from(
-    [b'"', b",", b"\n", b"\r\n", b"\r", b"\x00", b"\xff", b'""', "ə қ ю".encode(), b"2025-02-30"])
+    [b'"', b",", b"\n", b"\r\n", b"\r", b"\x00", b"\xff", b'""', "ə қ ю".encode(), b"2025-02-30"]
+)
 
 
-@settings(max_examples=30, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_random_mutations_never_crash(package_copy, data):
     table = data.draw(st.sampled_from(["indicators", "visits", "sources"]))
@@ -426,7 +469,7 @@ def test_random_mutations_never_crash(package_copy, data):
     original = (Path(__file__).resolve().parents[1] / "data" / f"{table}.csv").read_bytes()
     position = data.draw(st.integers(0, len(original)))
     cut = data.draw(st.integers(0, 20))
-    mutated = original[:position] + data.draw(MUTATION_BYTES) + original[position + cut:]
+    mutated = original[:position] + data.draw(MUTATION_BYTES) + original[position + cut :]
     path.write_bytes(mutated)
     status, output = run(package_copy)
     assert status in (0, 1, 2)

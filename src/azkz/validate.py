@@ -50,8 +50,10 @@ DECODE_CHUNK = 1 << 24
 REJECT_CODES = {
     "TOO MANY COLUMNS": ("extra-cell", "row has more cells than the header ({detail})"),
     "MISSING COLUMNS": ("missing-cell", "row has fewer cells than the header ({detail})"),
-    "UNQUOTED VALUE": ("source-error", "a quoted cell is not closed properly: unterminated "
-                                       "quote or text after the closing quote"),
+    "UNQUOTED VALUE": (
+        "source-error",
+        "a quoted cell is not closed properly: unterminated quote or text after the closing quote",
+    ),
     "INVALID ENCODING": ("encoding-error", "not valid UTF-8; save the file as UTF-8"),
 }
 TYPE_FORMS = {
@@ -133,20 +135,44 @@ def _constraint_errors(table: Table, f: Field) -> list[dict[str, Any]]:
     errors = []
     where = table.schema_path
     if not isinstance(f.constraints, dict):
-        return [error(None, where, None, f.name, "schema-error",
-                      f"{table.name}.{f.name}: 'constraints' must be an object")]
+        return [
+            error(
+                None,
+                where,
+                None,
+                f.name,
+                "schema-error",
+                f"{table.name}.{f.name}: 'constraints' must be an object",
+            )
+        ]
     pattern = f.constraints.get("pattern")
     if pattern is not None:
         try:
             re.compile(pattern)
         except (re.error, TypeError) as exc:
-            errors.append(error(None, where, None, f.name, "schema-error",
-                                f"{table.name}.{f.name}: pattern {pattern!r} is not a valid "
-                                f"regular expression ({exc})"))
+            errors.append(
+                error(
+                    None,
+                    where,
+                    None,
+                    f.name,
+                    "schema-error",
+                    f"{table.name}.{f.name}: pattern {pattern!r} is not a valid "
+                    f"regular expression ({exc})",
+                )
+            )
     enum = f.constraints.get("enum")
     if enum is not None and (not isinstance(enum, list) or not enum):
-        errors.append(error(None, where, None, f.name, "schema-error",
-                            f"{table.name}.{f.name}: enum must be a non-empty list"))
+        errors.append(
+            error(
+                None,
+                where,
+                None,
+                f.name,
+                "schema-error",
+                f"{table.name}.{f.name}: enum must be a non-empty list",
+            )
+        )
     for key in ("minimum", "maximum", "minLength", "maxLength"):
         value = f.constraints.get(key)
         if value is None:
@@ -154,45 +180,98 @@ def _constraint_errors(table: Table, f: Field) -> list[dict[str, Any]]:
         numeric = isinstance(value, int | float) and not isinstance(value, bool)
         if key.endswith("Length") or f.type in ("number", "integer", "year"):
             if not numeric:
-                errors.append(error(None, where, None, f.name, "schema-error",
-                                    f"{table.name}.{f.name}: {key} must be a number"))
+                errors.append(
+                    error(
+                        None,
+                        where,
+                        None,
+                        f.name,
+                        "schema-error",
+                        f"{table.name}.{f.name}: {key} must be a number",
+                    )
+                )
         elif f.type != "date" or not isinstance(value, str):
-            errors.append(error(None, where, None, f.name, "schema-error",
-                                f"{table.name}.{f.name}: {key} is not supported for "
-                                f"type {f.type!r}"))
+            errors.append(
+                error(
+                    None,
+                    where,
+                    None,
+                    f.name,
+                    "schema-error",
+                    f"{table.name}.{f.name}: {key} is not supported for type {f.type!r}",
+                )
+            )
     return errors
 
 
-def _foreign_key_descriptor_errors(package: Package, table: Table,
-                                   fk: Any) -> list[dict[str, Any]]:
+def _foreign_key_descriptor_errors(package: Package, table: Table, fk: Any) -> list[dict[str, Any]]:
     where = table.schema_path
     if not isinstance(fk, dict) or not isinstance(fk.get("reference"), dict):
-        return [error(None, where, None, None, "schema-error",
-                      f"{table.name}: foreign key {fk!r} needs 'fields' and 'reference'")]
+        return [
+            error(
+                None,
+                where,
+                None,
+                None,
+                "schema-error",
+                f"{table.name}: foreign key {fk!r} needs 'fields' and 'reference'",
+            )
+        ]
     fields = _as_list(fk.get("fields"))
     ref = fk["reference"]
     ref_fields = _as_list(ref.get("fields"))
     target = ref.get("resource") or table.name
     errors = []
     if not fields or len(fields) != len(ref_fields):
-        errors.append(error(None, where, None, None, "schema-error",
-                            f"{table.name}: foreign key fields {fields} and reference fields "
-                            f"{ref_fields} must be non-empty and of equal length"))
+        errors.append(
+            error(
+                None,
+                where,
+                None,
+                None,
+                "schema-error",
+                f"{table.name}: foreign key fields {fields} and reference fields "
+                f"{ref_fields} must be non-empty and of equal length",
+            )
+        )
     for name in fields:
         if name not in table.field_names:
-            errors.append(error(None, where, None, name, "schema-error",
-                                f"{table.name}: foreign key field {name!r} is not in the schema"))
+            errors.append(
+                error(
+                    None,
+                    where,
+                    None,
+                    name,
+                    "schema-error",
+                    f"{table.name}: foreign key field {name!r} is not in the schema",
+                )
+            )
     try:
         parent = package.table(target)
     except KeyError:
-        return errors + [error(None, where, None, None, "schema-error",
-                               f"{table.name}: foreign key refers to unknown resource "
-                               f"{target!r}")]
+        return errors + [
+            error(
+                None,
+                where,
+                None,
+                None,
+                "schema-error",
+                f"{table.name}: foreign key refers to unknown resource {target!r}",
+            )
+        ]
     for name in ref_fields:
         if name not in parent.field_names:
-            errors.append(error(None, where, None, name, "schema-error",
-                                f"{table.name}: foreign key refers to {target}.{name}, which "
-                                f"is not a field of {target!r}"))
+            errors.append(
+                error(
+                    None,
+                    where,
+                    None,
+                    name,
+                    "schema-error",
+                    f"{table.name}: foreign key refers to {target}.{name}, which "
+                    f"is not a field of {target!r}",
+                )
+            )
     return errors
 
 
@@ -215,10 +294,18 @@ class Scan:
 
 
 # Codes after which the table's rows are not checked (and other tables skip FKs to it).
-STOPPING_CODES = frozenset({
-    "scheme-error", "encoding-error", "missing-label", "extra-label", "incorrect-label",
-    "duplicate-label", "blank-label", "source-error",
-})
+STOPPING_CODES = frozenset(
+    {
+        "scheme-error",
+        "encoding-error",
+        "missing-label",
+        "extra-label",
+        "incorrect-label",
+        "duplicate-label",
+        "blank-label",
+        "source-error",
+    }
+)
 
 
 def line_at(data: bytes, position: int) -> int:
@@ -250,14 +337,19 @@ def scan_file(table: Table, path: Path, locate: bool = True) -> Scan:
         return fail(None, "source-error", f"file {table.path} is empty; expected a header row")
     nul = data.find(b"\0")
     if nul >= 0:
-        return fail(line_at(data, nul), "source-error",
-                    "NUL byte (\\x00) in the file; a CSV file holds text only")
+        return fail(
+            line_at(data, nul),
+            "source-error",
+            "NUL byte (\\x00) in the file; a CSV file holds text only",
+        )
     header_end = data.find(b"\n")
     bad_byte = _first_invalid_utf8(data[: header_end if header_end >= 0 else len(data)])
     if bad_byte is not None:  # the rows' encoding is checked by DuckDB (INVALID ENCODING)
-        return fail(1, "encoding-error",
-                    f"byte 0x{data[bad_byte]:02x} in the header is not valid UTF-8; "
-                    f"save the file as UTF-8")
+        return fail(
+            1,
+            "encoding-error",
+            f"byte 0x{data[bad_byte]:02x} in the header is not valid UTF-8; save the file as UTF-8",
+        )
     _find_records(data, body, scan, fail)
     return scan
 
@@ -292,14 +384,14 @@ def _quick_records(path: Path, scan: Scan) -> bool:
         buffer[0] = ord(",")
         for start in range(0, size, DECODE_CHUNK):
             n = min(DECODE_CHUNK, size - start)
-            got = f.readinto(memoryview(buffer)[1: n + 2])  # one byte more, when there is one
+            got = f.readinto(memoryview(buffer)[1 : n + 2])  # one byte more, when there is one
             if got < n:
                 return False  # the file shrank while being read
             if got == n + 1:
                 f.seek(-1, 1)
             else:
                 buffer[n + 1] = ord(",")
-            inner, chunk_mask = buffer[1: n + 1], mask[:n]
+            inner, chunk_mask = buffer[1 : n + 1], mask[:n]
             for forbidden in (0, ord("\r")):
                 if np.equal(inner, forbidden, out=chunk_mask).any():
                     return False
@@ -307,12 +399,15 @@ def _quick_records(path: Path, scan: Scan) -> bool:
             quotes.append(_offsets(at + start, size))
             before.append(buffer[at])
             after.append(buffer[at + 2])
-            newlines.append(_offsets(
-                np.flatnonzero(np.equal(inner, ord("\n"), out=chunk_mask)) + start, size))
+            newlines.append(
+                _offsets(np.flatnonzero(np.equal(inner, ord("\n"), out=chunk_mask)) + start, size)
+            )
             buffer[0] = buffer[n]
     quotes, newlines = np.concatenate(quotes), np.concatenate(newlines)
-    if _first_stray_quote(quotes, np.concatenate(before), np.concatenate(after), body,
-                          size) is not None:
+    if (
+        _first_stray_quote(quotes, np.concatenate(before), np.concatenate(after), body, size)
+        is not None
+    ):
         return False
     # Newline number k (0-based) outside quotes ends a record; the next starts on line k + 2.
     terminators = np.flatnonzero((np.searchsorted(quotes, newlines) & 1) == 0)
@@ -327,9 +422,12 @@ def _positions(raw, byte: int):
     """Offsets of `byte` in `raw`, by chunks: no file-sized temporary mask."""
     import numpy as np
 
-    return np.concatenate([
-        _offsets(np.flatnonzero(raw[start: start + DECODE_CHUNK] == byte) + start, len(raw))
-        for start in range(0, len(raw), DECODE_CHUNK)])
+    return np.concatenate(
+        [
+            _offsets(np.flatnonzero(raw[start : start + DECODE_CHUNK] == byte) + start, len(raw))
+            for start in range(0, len(raw), DECODE_CHUNK)
+        ]
+    )
 
 
 def _offsets(positions, size: int):
@@ -360,12 +458,20 @@ def _find_records(data: bytes, body: int, scan: Scan, fail) -> None:
 
     raw = np.frombuffer(data, dtype=np.uint8)
     quotes, newlines = _positions(raw, ord('"')), _positions(raw, ord("\n"))
-    stray = _first_stray_quote(quotes, raw[np.maximum(quotes - 1, 0)],
-                               raw[np.minimum(quotes + 1, len(raw) - 1)], body, len(raw))
+    stray = _first_stray_quote(
+        quotes,
+        raw[np.maximum(quotes - 1, 0)],
+        raw[np.minimum(quotes + 1, len(raw) - 1)],
+        body,
+        len(raw),
+    )
     if stray is not None:
-        fail(line_at(data, stray), "source-error",
-             'a quote (") inside an unquoted cell, or text right after a closing quote; '
-             'quote the whole cell and double the quotes inside it ("")')
+        fail(
+            line_at(data, stray),
+            "source-error",
+            'a quote (") inside an unquoted cell, or text right after a closing quote; '
+            'quote the whole cell and double the quotes inside it ("")',
+        )
         return
     terminators = newlines[(np.searchsorted(quotes, newlines) & 1) == 0]
     # A last record without its own terminator (no final newline, or an open quote
@@ -382,18 +488,24 @@ def _find_records(data: bytes, body: int, scan: Scan, fail) -> None:
     if len(real) and crlf[: len(real)].any() and not crlf[: len(real)].all():
         first_odd = int(np.flatnonzero(crlf[: len(real)] != crlf[0])[0])
         kind = "CRLF" if crlf[first_odd] else "LF"
-        fail(int(lines[first_odd]), "source-error",
-             f"mixed line endings: this line ends with {kind}, line 1 does not; "
-             f"use one kind throughout (LF preferred)")
+        fail(
+            int(lines[first_odd]),
+            "source-error",
+            f"mixed line endings: this line ends with {kind}, line 1 does not; "
+            f"use one kind throughout (LF preferred)",
+        )
         return
     if data.count(b"\r") != data.count(b"\r\n"):
         lone = re.search(rb"\r(?!\n)", data).start()
-        fail(line_at(data, lone), "source-error",
-             "carriage return (\\r) without a newline; use LF line endings")
+        fail(
+            line_at(data, lone),
+            "source-error",
+            "carriage return (\\r) without a newline; use LF line endings",
+        )
         return
 
     lengths = ends - starts - crlf
-    header = data[starts[0]: starts[0] + lengths[0]].decode("utf-8")
+    header = data[starts[0] : starts[0] + lengths[0]].decode("utf-8")
     try:
         scan.labels = next(csv.reader(io.StringIO(header, newline="")), [])
     except csv.Error as exc:
@@ -439,8 +551,11 @@ def _first_stray_quote(quotes, before, after, body: int, size: int) -> int | Non
     bad_close = ~may_follow[after[1::2]]
     if len(closing) and closing[-1] + 1 >= size:
         bad_close[-1] = False  # a closing quote at the very end of the file
-    first = [int(where[bad][0]) for where, bad in ((opening, bad_open), (closing, bad_close))
-             if bad.any()]
+    first = [
+        int(where[bad][0])
+        for where, bad in ((opening, bad_open), (closing, bad_close))
+        if bad.any()
+    ]
     return min(first) if first else None
 
 
@@ -460,12 +575,18 @@ def header_errors(table: Table, labels: list[str]) -> list[dict[str, Any]]:
         elif i >= len(expected):
             bad("extra-label", f"column {i + 1} {label!r} is not in the schema", label)
         elif label != expected[i]:
-            bad("incorrect-label",
+            bad(
+                "incorrect-label",
                 f"column {i + 1} is {label!r} but the schema expects {expected[i]!r} there "
-                f"(expected header: {','.join(expected)})", expected[i])
+                f"(expected header: {','.join(expected)})",
+                expected[i],
+            )
     for i in range(len(labels), len(expected)):
-        bad("missing-label", f"column {i + 1} {expected[i]!r} is missing from the header",
-            expected[i])
+        bad(
+            "missing-label",
+            f"column {i + 1} {expected[i]!r} is missing from the header",
+            expected[i],
+        )
     return errors
 
 
@@ -503,7 +624,7 @@ def validate_table(package: Package, table: Table, con) -> tuple[list[dict[str, 
         return errors, None
     errors += row_errors(table, con, good_lines)
     errors += key_errors(table, con, good_lines)
-    errors.sort(key=lambda e: (e["line"] or 0))
+    errors.sort(key=lambda e: e["line"] or 0)
     return errors, good_lines
 
 
@@ -537,20 +658,30 @@ def load_raw(table: Table, path: Path, con) -> str | None:
 def _parsed_all(table: Table, scan: Scan, con) -> bool:
     """DuckDB rejected nothing and read as many rows as the quick scan found records."""
     rejected = con.execute(
-        f"SELECT count(*) FROM {quote_ident(f'rejects_{table.name}')}").fetchall()[0][0]
+        f"SELECT count(*) FROM {quote_ident(f'rejects_{table.name}')}"
+    ).fetchall()[0][0]
     parsed = con.execute(f"SELECT count(*) FROM {raw_name(table)}").fetchall()[0][0]
     return rejected == 0 and parsed == len(scan.record_lines)
 
 
-def parse_rows(table: Table, scan: Scan, con,
-               failure: str | None) -> tuple[list[dict[str, Any]], Any]:
+def parse_rows(
+    table: Table, scan: Scan, con, failure: str | None
+) -> tuple[list[dict[str, Any]], Any]:
     """Map the loaded rows and DuckDB's rejects to the records the byte scan located."""
     import numpy as np
 
     rejects = quote_ident(f"rejects_{table.name}")
     if failure is not None:
-        return [error(table.name, table.path, None, None, "source-error",
-                      f"the CSV parser gave up: {failure}")], None
+        return [
+            error(
+                table.name,
+                table.path,
+                None,
+                None,
+                "source-error",
+                f"the CSV parser gave up: {failure}",
+            )
+        ], None
     parsed = con.execute(f"SELECT count(*) FROM {raw_name(table)}").fetchall()[0][0]
     found = con.execute(
         f"SELECT line_byte_position, column_name, error_type, error_message FROM {rejects} "
@@ -565,14 +696,29 @@ def parse_rows(table: Table, scan: Scan, con,
         rejected.add(index)
         code, text = REJECT_CODES.get(kind, ("source-error", "{detail}"))
         column = None if code == "extra-cell" else column
-        errors.append(error(table.name, table.path, int(scan.record_lines[index]), column, code,
-                            text.format(detail=message.rstrip("."))))
+        errors.append(
+            error(
+                table.name,
+                table.path,
+                int(scan.record_lines[index]),
+                column,
+                code,
+                text.format(detail=message.rstrip(".")),
+            )
+        )
     errors = _dedupe(errors)
     if parsed + len(rejected) != len(starts):
-        errors.append(error(
-            table.name, table.path, None, None, "source-error",
-            f"the file has {len(starts)} records but the CSV parser read {parsed} "
-            f"(+{len(rejected)} rejected); look for a stray or unbalanced quote '\"'"))
+        errors.append(
+            error(
+                table.name,
+                table.path,
+                None,
+                None,
+                "source-error",
+                f"the file has {len(starts)} records but the CSV parser read {parsed} "
+                f"(+{len(rejected)} rejected); look for a stray or unbalanced quote '\"'",
+            )
+        )
         return errors, None
     good = np.ones(len(starts), dtype=bool)
     good[list(rejected)] = False
@@ -632,34 +778,68 @@ def field_checks(f: Field) -> list[RowCheck]:
     value = "{" + name + "!r}"
     checks = []
     if f.required:
-        checks.append(RowCheck("constraint-error", name, f"({raw} IS NULL OR {raw} = '')",
-                               f"{name} is required but the cell is empty"))
+        checks.append(
+            RowCheck(
+                "constraint-error",
+                name,
+                f"({raw} IS NULL OR {raw} = '')",
+                f"{name} is required but the cell is empty",
+            )
+        )
     if f.type != "string":
         form = TYPE_FORMS[f.type].format(true_false=", ".join(f.true_values + f.false_values))
-        checks.append(RowCheck("type-error", name, f"({raw} <> '' AND {t} IS NULL)",
-                               f"{value} is not of type {f.type}: expected {form}"))
+        checks.append(
+            RowCheck(
+                "type-error",
+                name,
+                f"({raw} <> '' AND {t} IS NULL)",
+                f"{value} is not of type {f.type}: expected {form}",
+            )
+        )
     c = f.constraints
     if c.get("enum"):
         allowed = ", ".join(_literal_of(f, v) for v in c["enum"])
         shown = _literal_text(", ".join(str(v) for v in c["enum"]))
-        checks.append(RowCheck("constraint-error", name, f"({t} NOT IN ({allowed}))",
-                               f"{value} is not one of the allowed values: {shown}"))
+        checks.append(
+            RowCheck(
+                "constraint-error",
+                name,
+                f"({t} NOT IN ({allowed}))",
+                f"{value} is not one of the allowed values: {shown}",
+            )
+        )
     if c.get("pattern") is not None and f.type == "string":
-        checks.append(RowCheck("constraint-error", name,
-                               f"NOT regexp_full_match({t}, {quote_literal(c['pattern'])})",
-                               f"{value} does not match the pattern "
-                               f"{_literal_text(c['pattern'])}"))
-    for key, op, words in (("minimum", "<", "less than the minimum"),
-                           ("maximum", ">", "more than the maximum")):
+        checks.append(
+            RowCheck(
+                "constraint-error",
+                name,
+                f"NOT regexp_full_match({t}, {quote_literal(c['pattern'])})",
+                f"{value} does not match the pattern {_literal_text(c['pattern'])}",
+            )
+        )
+    for key, op, words in (
+        ("minimum", "<", "less than the minimum"),
+        ("maximum", ">", "more than the maximum"),
+    ):
         if c.get(key) is not None:
-            checks.append(RowCheck("constraint-error", name,
-                                   f"({t} {op} {_literal_of(f, c[key])})",
-                                   f"{value} is {words} {_literal_text(c[key])}"))
+            checks.append(
+                RowCheck(
+                    "constraint-error",
+                    name,
+                    f"({t} {op} {_literal_of(f, c[key])})",
+                    f"{value} is {words} {_literal_text(c[key])}",
+                )
+            )
     for key, op, words in (("minLength", "<", "shorter than"), ("maxLength", ">", "longer than")):
         if c.get(key) is not None:
-            checks.append(RowCheck("constraint-error", name,
-                                   f"(length({raw}) {op} {int(c[key])} AND {raw} <> '')",
-                                   f"{value} is {words} {c[key]} characters"))
+            checks.append(
+                RowCheck(
+                    "constraint-error",
+                    name,
+                    f"(length({raw}) {op} {int(c[key])} AND {raw} <> '')",
+                    f"{value} is {words} {c[key]} characters",
+                )
+            )
     return checks
 
 
@@ -692,32 +872,59 @@ def domain_checks(table: Table) -> list[RowCheck]:
     for f in table.fields:
         prefix = f.name.removesuffix("_start")
         end = names.get(f"{prefix}_end")
-        if f.name.endswith("_start") and f.type == "date" and end is not None \
-                and end.type == "date":
-            checks.append(RowCheck(
-                f"{prefix}-order", end.name, f"({typed(end)} < {typed(f)})",
-                f"{end.name} {{{end.name}}} is before {f.name} {{{f.name}}}",
-                (f.name, end.name)))
+        if (
+            f.name.endswith("_start")
+            and f.type == "date"
+            and end is not None
+            and end.type == "date"
+        ):
+            checks.append(
+                RowCheck(
+                    f"{prefix}-order",
+                    end.name,
+                    f"({typed(end)} < {typed(f)})",
+                    f"{end.name} {{{end.name}}} is before {f.name} {{{f.name}}}",
+                    (f.name, end.name),
+                )
+            )
         if f.type == "string" and ISO3_MARKER in f.description:
             codes = ", ".join(quote_literal(code) for code in iso3_codes())
-            checks.append(RowCheck(
-                "iso3-code", f.name,
-                f"(regexp_full_match({typed(f)}, '[A-Z]{{3}}') AND {typed(f)} NOT IN ({codes}))",
-                f"{{{f.name}!r}} is not an ISO 3166-1 alpha-3 country code"))
+            checks.append(
+                RowCheck(
+                    "iso3-code",
+                    f.name,
+                    f"(regexp_full_match({typed(f)}, '[A-Z]{{3}}') AND {typed(f)} NOT IN ({codes}))",
+                    f"{{{f.name}!r}} is not an ISO 3166-1 alpha-3 country code",
+                )
+            )
         minimum = f.constraints.get("minimum")
-        if f.type in ("number", "integer") and (f.name == "value" or f.name.endswith("_value")) \
-                and not (isinstance(minimum, int | float) and minimum >= 0):
-            checks.append(RowCheck("negative-value", f.name, f"({typed(f)} < 0)",
-                                   f"{{{f.name}}} is negative; amounts and counts cannot be"))
+        if (
+            f.type in ("number", "integer")
+            and (f.name == "value" or f.name.endswith("_value"))
+            and not (isinstance(minimum, int | float) and minimum >= 0)
+        ):
+            checks.append(
+                RowCheck(
+                    "negative-value",
+                    f.name,
+                    f"({typed(f)} < 0)",
+                    f"{{{f.name}}} is negative; amounts and counts cannot be",
+                )
+            )
     for precision, date in precision_pairs(table):
         p, d = typed(precision), typed(date)
-        checks.append(RowCheck(
-            "date-precision", date.name,
-            f"(({p} = 'month' AND day({d}) <> 1) OR "
-            f"({p} = 'year' AND (month({d}) <> 1 OR day({d}) <> 1)))",
-            f"{date.name} {{{date.name}}} has {precision.name} "
-            f"{{{precision.name}}}, so it must be the 1st of the month (month) or "
-            f"1 January (year)", (precision.name, date.name)))
+        checks.append(
+            RowCheck(
+                "date-precision",
+                date.name,
+                f"(({p} = 'month' AND day({d}) <> 1) OR "
+                f"({p} = 'year' AND (month({d}) <> 1 OR day({d}) <> 1)))",
+                f"{date.name} {{{date.name}}} has {precision.name} "
+                f"{{{precision.name}}}, so it must be the 1st of the month (month) or "
+                f"1 January (year)",
+                (precision.name, date.name),
+            )
+        )
     return checks
 
 
@@ -746,18 +953,32 @@ def row_errors(table: Table, con, lines) -> list[dict[str, Any]]:
     n = len(table.fields)
     failures = []  # (row, check index, raw values of the row)
     for inputs, indices in groups.items():
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _failing AS "
-                    f"{_failing_values_sql(table, checks, inputs, indices)}")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _failing AS "
+            f"{_failing_values_sql(table, checks, inputs, indices)}"
+        )
         if not con.execute("SELECT count(*) FROM _failing").fetchall()[0][0]:
             continue  # the usual case: no need to look for the rows
         for row, *rest in con.execute(_failing_rows_sql(table, inputs, indices)).fetchall():
-            values = {f.name: ("" if v is None else v)
-                      for f, v in zip(table.fields, rest[:n], strict=True)}
-            failures += [(row, i, values)
-                         for i, failed in zip(indices, rest[n:], strict=True) if failed]
+            values = {
+                f.name: ("" if v is None else v)
+                for f, v in zip(table.fields, rest[:n], strict=True)
+            }
+            failures += [
+                (row, i, values) for i, failed in zip(indices, rest[n:], strict=True) if failed
+            ]
     failures.sort(key=lambda failure: failure[:2])
-    return [error(table.name, table.path, int(lines[row]), checks[i].field, checks[i].code,
-                  checks[i].message.format(**values)) for row, i, values in failures]
+    return [
+        error(
+            table.name,
+            table.path,
+            int(lines[row]),
+            checks[i].field,
+            checks[i].code,
+            checks[i].message.format(**values),
+        )
+        for row, i, values in failures
+    ]
 
 
 def _check_group(table: Table, checks: list[RowCheck]) -> dict[str, tuple[str, ...]]:
@@ -775,26 +996,33 @@ def _check_group(table: Table, checks: list[RowCheck]) -> dict[str, tuple[str, .
     return group
 
 
-def _failing_values_sql(table: Table, checks: list[RowCheck], inputs: tuple[str, ...],
-                        indices: list[int]) -> str:
+def _failing_values_sql(
+    table: Table, checks: list[RowCheck], inputs: tuple[str, ...], indices: list[int]
+) -> str:
     """Distinct values of `inputs` failing a check of the group, one flag per check."""
     columns = ", ".join(quote_ident(name) for name in inputs)
-    typed_columns = ", ".join(f"{cast_sql(table.field(name))} AS {typed(table.field(name))}"
-                              for name in inputs)
+    typed_columns = ", ".join(
+        f"{cast_sql(table.field(name))} AS {typed(table.field(name))}" for name in inputs
+    )
     flags = ", ".join(f"coalesce({checks[i].condition}, false) AS _c{i}" for i in indices)
     any_flag = " OR ".join(f"_c{i}" for i in indices)
-    return (f"SELECT {columns}, {flags} FROM (SELECT {columns}, {typed_columns} FROM "
-            f"(SELECT DISTINCT {columns} FROM {raw_name(table)})) WHERE {any_flag}")
+    return (
+        f"SELECT {columns}, {flags} FROM (SELECT {columns}, {typed_columns} FROM "
+        f"(SELECT DISTINCT {columns} FROM {raw_name(table)})) WHERE {any_flag}"
+    )
 
 
 def _failing_rows_sql(table: Table, inputs: tuple[str, ...], indices: list[int]) -> str:
     """Rows (rowid, raw columns, one flag per check) holding a value in `_failing`."""
-    on = " AND ".join(f"r.{quote_ident(name)} IS NOT DISTINCT FROM f.{quote_ident(name)}"
-                      for name in inputs)
+    on = " AND ".join(
+        f"r.{quote_ident(name)} IS NOT DISTINCT FROM f.{quote_ident(name)}" for name in inputs
+    )
     raw_columns = ", ".join(f"r.{quote_ident(f.name)}" for f in table.fields)
     flag_columns = ", ".join(f"f._c{i}" for i in indices)
-    return (f"SELECT r.rowid, {raw_columns}, {flag_columns} FROM {raw_name(table)} r "
-            f"JOIN _failing f ON {on}")
+    return (
+        f"SELECT r.rowid, {raw_columns}, {flag_columns} FROM {raw_name(table)} r "
+        f"JOIN _failing f ON {on}"
+    )
 
 
 def key_errors(table: Table, con, lines) -> list[dict[str, Any]]:
@@ -822,9 +1050,16 @@ def key_errors(table: Table, con, lines) -> list[dict[str, Any]]:
         label = "primary key" if code == "primary-key" else "unique field"
         for row, first, *values in duplicates:
             shown = ", ".join(f"{n}={v}" for n, v in zip(names, values, strict=True))
-            errors.append(error(table.name, table.path, int(lines[row]),
-                                names[0] if len(names) == 1 else None, code,
-                                f"{label} ({shown}) repeats line {int(lines[first])}"))
+            errors.append(
+                error(
+                    table.name,
+                    table.path,
+                    int(lines[row]),
+                    names[0] if len(names) == 1 else None,
+                    code,
+                    f"{label} ({shown}) repeats line {int(lines[first])}",
+                )
+            )
     return errors
 
 
@@ -839,14 +1074,17 @@ def _text_may_repeat(table: Table, fields: list[Field], con) -> bool:
         return True
     cols = ", ".join(quote_ident(f.name) for f in fields)
     # A hash collision only sends the key to the exact check.
-    return bool(con.execute(
-        f"SELECT count(*) > count(DISTINCT hash({cols})) FROM {raw_name(table)}"
-    ).fetchall()[0][0])
+    return bool(
+        con.execute(
+            f"SELECT count(*) > count(DISTINCT hash({cols})) FROM {raw_name(table)}"
+        ).fetchall()[0][0]
+    )
 
 
 # ----------------------------------------------------------------------------- package
-def foreign_key_errors(package: Package, table: Table, lines: dict[str, Any],
-                       con) -> list[dict[str, Any]]:
+def foreign_key_errors(
+    package: Package, table: Table, lines: dict[str, Any], con
+) -> list[dict[str, Any]]:
     """Rows whose reference is not in the parent table (empty references are allowed)."""
     errors = []
     for fk in table.foreign_keys:
@@ -868,7 +1106,14 @@ def foreign_key_errors(package: Package, table: Table, lines: dict[str, Any],
         target = f"{parent.name}.{','.join(ref_names)}"
         for row, *values in missing:
             shown = ", ".join(str(v) for v in values)
-            errors.append(error(table.name, table.path, int(lines[table.name][row]),
-                                names[0] if len(names) == 1 else None, "foreign-key",
-                                f"{','.join(names)} {shown!r} is not in {target}"))
+            errors.append(
+                error(
+                    table.name,
+                    table.path,
+                    int(lines[table.name][row]),
+                    names[0] if len(names) == 1 else None,
+                    "foreign-key",
+                    f"{','.join(names)} {shown!r} is not in {target}",
+                )
+            )
     return errors
