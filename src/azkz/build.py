@@ -42,6 +42,7 @@ from typing import Any
 
 from azkz.citation import write_citation_files
 from azkz.diff import write_changes
+from azkz.digest import sha256_file
 from azkz.schema import Package, Table, read_package
 from azkz.typed import load_tables, quote_ident, quote_literal
 
@@ -322,14 +323,6 @@ def write_release_files(ctx: ReleaseContext) -> None:
 
 
 # --- checksums, zip, index ---------------------------------------------------------
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def release_files(directory: Path) -> list[Path]:

@@ -15,7 +15,6 @@ Both outputs are deterministic: dates come from the data or the descriptor, neve
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from azkz.digest import sha256_file
 from azkz.schema import Package
 from azkz.typed import load_tables, quote_ident
 
@@ -44,14 +44,6 @@ ENCODING_FORMATS = {
     ".zip": "application/zip",
     ".md": "text/markdown",
 }
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def encoding_format(path: Path) -> str:
@@ -145,7 +137,7 @@ def data_download(path: Path, name: str, url: str) -> dict[str, Any]:
     if path.suffix in NOT_REPRODUCIBLE_SUFFIXES:
         entry["description"] = "Not byte-reproducible between builds; its sha256 is in SHA256SUMS."
     else:
-        entry["sha256"] = sha256_of(path)
+        entry["sha256"] = sha256_file(path)
     return entry
 
 

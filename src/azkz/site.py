@@ -24,8 +24,8 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
 from azkz import duckdb_wasm
-from azkz.build import sha256_file
 from azkz.citation import temporal_coverage
+from azkz.digest import sha256_file
 from azkz.schema import DescriptorError, Package, Table, read_package
 from azkz.typed import quote_ident, quote_literal
 
