@@ -106,12 +106,16 @@ def validate_package(root: str | Path = ".") -> Report:
 
 
 # ----------------------------------------------------------------------------- descriptor
+def schema_error(where: str, field: str | None, message: str) -> dict[str, Any]:
+    return error(None, where, None, field, "schema-error", message)
+
+
 def descriptor_errors(package: Package) -> list[dict[str, Any]]:
     """Schema coherence that `read_package` does not check: keys, references, regexes."""
     errors = []
 
     def bad(path: str, message: str) -> None:
-        errors.append(error(None, path, None, None, "schema-error", message))
+        errors.append(schema_error(path, None, message))
 
     names = [t.name for t in package.tables]
     for dup in {n for n in names if names.count(n) > 1}:
@@ -136,14 +140,7 @@ def _constraint_errors(table: Table, f: Field) -> list[dict[str, Any]]:
     where = table.schema_path
     if not isinstance(f.constraints, dict):
         return [
-            error(
-                None,
-                where,
-                None,
-                f.name,
-                "schema-error",
-                f"{table.name}.{f.name}: 'constraints' must be an object",
-            )
+            schema_error(where, f.name, f"{table.name}.{f.name}: 'constraints' must be an object")
         ]
     pattern = f.constraints.get("pattern")
     if pattern is not None:
@@ -151,12 +148,9 @@ def _constraint_errors(table: Table, f: Field) -> list[dict[str, Any]]:
             re.compile(pattern)
         except (re.error, TypeError) as exc:
             errors.append(
-                error(
-                    None,
+                schema_error(
                     where,
-                    None,
                     f.name,
-                    "schema-error",
                     f"{table.name}.{f.name}: pattern {pattern!r} is not a valid "
                     f"regular expression ({exc})",
                 )
@@ -164,14 +158,7 @@ def _constraint_errors(table: Table, f: Field) -> list[dict[str, Any]]:
     enum = f.constraints.get("enum")
     if enum is not None and (not isinstance(enum, list) or not enum):
         errors.append(
-            error(
-                None,
-                where,
-                None,
-                f.name,
-                "schema-error",
-                f"{table.name}.{f.name}: enum must be a non-empty list",
-            )
+            schema_error(where, f.name, f"{table.name}.{f.name}: enum must be a non-empty list")
         )
     for key in ("minimum", "maximum", "minLength", "maxLength"):
         value = f.constraints.get(key)
@@ -181,23 +168,13 @@ def _constraint_errors(table: Table, f: Field) -> list[dict[str, Any]]:
         if key.endswith("Length") or f.type in ("number", "integer", "year"):
             if not numeric:
                 errors.append(
-                    error(
-                        None,
-                        where,
-                        None,
-                        f.name,
-                        "schema-error",
-                        f"{table.name}.{f.name}: {key} must be a number",
-                    )
+                    schema_error(where, f.name, f"{table.name}.{f.name}: {key} must be a number")
                 )
         elif f.type != "date" or not isinstance(value, str):
             errors.append(
-                error(
-                    None,
+                schema_error(
                     where,
-                    None,
                     f.name,
-                    "schema-error",
                     f"{table.name}.{f.name}: {key} is not supported for type {f.type!r}",
                 )
             )
@@ -208,13 +185,8 @@ def _foreign_key_descriptor_errors(package: Package, table: Table, fk: Any) -> l
     where = table.schema_path
     if not isinstance(fk, dict) or not isinstance(fk.get("reference"), dict):
         return [
-            error(
-                None,
-                where,
-                None,
-                None,
-                "schema-error",
-                f"{table.name}: foreign key {fk!r} needs 'fields' and 'reference'",
+            schema_error(
+                where, None, f"{table.name}: foreign key {fk!r} needs 'fields' and 'reference'"
             )
         ]
     fields = _as_list(fk.get("fields"))
@@ -224,12 +196,9 @@ def _foreign_key_descriptor_errors(package: Package, table: Table, fk: Any) -> l
     errors = []
     if not fields or len(fields) != len(ref_fields):
         errors.append(
-            error(
-                None,
+            schema_error(
                 where,
                 None,
-                None,
-                "schema-error",
                 f"{table.name}: foreign key fields {fields} and reference fields "
                 f"{ref_fields} must be non-empty and of equal length",
             )
@@ -237,37 +206,24 @@ def _foreign_key_descriptor_errors(package: Package, table: Table, fk: Any) -> l
     for name in fields:
         if name not in table.field_names:
             errors.append(
-                error(
-                    None,
-                    where,
-                    None,
-                    name,
-                    "schema-error",
-                    f"{table.name}: foreign key field {name!r} is not in the schema",
+                schema_error(
+                    where, name, f"{table.name}: foreign key field {name!r} is not in the schema"
                 )
             )
     try:
         parent = package.table(target)
     except KeyError:
         return errors + [
-            error(
-                None,
-                where,
-                None,
-                None,
-                "schema-error",
-                f"{table.name}: foreign key refers to unknown resource {target!r}",
+            schema_error(
+                where, None, f"{table.name}: foreign key refers to unknown resource {target!r}"
             )
         ]
     for name in ref_fields:
         if name not in parent.field_names:
             errors.append(
-                error(
-                    None,
+                schema_error(
                     where,
-                    None,
                     name,
-                    "schema-error",
                     f"{table.name}: foreign key refers to {target}.{name}, which "
                     f"is not a field of {target!r}",
                 )
