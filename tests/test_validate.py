@@ -355,6 +355,17 @@ def test_foreign_key_to_unknown_resource(package_copy):
     assert status == 2 and "nowhere" in output["errors"][0]["message"]
 
 
+def test_unit_field_naming_no_column(package_copy):
+    schema_path = package_copy / "schemas" / "indicators.json"
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    next(f for f in schema["fields"] if f["name"] == "value")["unitField"] = "units"
+    schema_path.write_text(json.dumps(schema), encoding="utf-8")
+    status, output = run(package_copy)
+    assert status == 2
+    assert output["errors"][0]["code"] == "schema-error"
+    assert "unitField 'units'" in output["errors"][0]["message"]
+
+
 def test_missing_package_is_exit_2(tmp_path):
     status, output = run(tmp_path)
     assert status == 2 and output["errors"][0]["code"] == "source-error"

@@ -34,23 +34,6 @@ def md_table(header: list[str], rows: list[list[Any]]) -> list[str]:
     return lines
 
 
-def unit_of(field: Field, table: Table) -> str:
-    """The field's unit: its own `unit` property, or the column that carries it per row.
-
-    By the package's naming convention a number `value` is measured in the row's `unit`
-    and `<stem>_value` in `<stem>_unit`.
-    """
-    if field.raw.get("unit"):
-        return str(field.raw["unit"])
-    if field.type not in ("number", "integer"):
-        return ""
-    stem = field.name.removesuffix("value")
-    unit_column = f"{stem}unit"
-    if unit_column in table.field_names and unit_column != field.name:
-        return f"per row, in `{unit_column}`"
-    return ""
-
-
 def allowed_values(field: Field, table: Table) -> str:
     """Every constraint a contributor must satisfy, in words, beyond the type."""
     c = field.constraints
@@ -110,7 +93,7 @@ def _table_section(table: Table, row_count: int) -> list[str]:
         [
             f"`{f.name}`",
             f.type,
-            unit_of(f, table),
+            f.unit,
             "yes" if f.required else "no",
             allowed_values(f, table),
             f.description,

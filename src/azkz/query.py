@@ -151,7 +151,6 @@ def describe(source: Source, table_name: str) -> Result:
     """Columns of one table: types from DuckDB; units and `required` from the schema
     when it is known (the working tree's in-memory tables carry no NOT NULL), else
     from the database's own NOT NULL constraints."""
-    from azkz.docs import unit_of
 
     columns = source.con.execute(
         "SELECT column_name, data_type, is_nullable, comment FROM duckdb_columns() "
@@ -168,7 +167,7 @@ def describe(source: Source, table_name: str) -> Result:
     for name, data_type, nullable, comment in columns:
         unit, required = "", not nullable
         if table is not None and name in table.field_names:
-            unit, required = unit_of(table.field(name), table), table.field(name).required
+            unit, required = table.field(name).unit, table.field(name).required
         rows.append((name, data_type, unit, "yes" if required else "no", comment or ""))
     return Result(["column", "type", "unit", "required", "description"], rows)
 

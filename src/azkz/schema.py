@@ -71,6 +71,16 @@ class Field:
         return DUCKDB_TYPES[self.type]
 
     @property
+    def unit(self) -> str:
+        """The unit as a reader should take it: a fixed `unit` property, or the column that
+        gives it row by row (`unitField`, a custom property: indicators mix USD and tonnes)."""
+        if self.raw.get("unit"):
+            return str(self.raw["unit"])
+        if self.raw.get("unitField"):
+            return f"per row, in `{self.raw['unitField']}`"
+        return ""
+
+    @property
     def true_values(self) -> list[str]:
         return self.raw.get("trueValues", ["true"])
 

@@ -130,6 +130,9 @@ def descriptor_errors(package: Package) -> list[dict[str, Any]]:
                 bad(where, f"{table.name}: primaryKey field {name!r} is not in the schema")
         for f in table.fields:
             errors.extend(_constraint_errors(table, f))
+            unit_field = f.raw.get("unitField")
+            if unit_field is not None and unit_field not in fields:
+                bad(where, f"{table.name}.{f.name}: unitField {unit_field!r} is not in the schema")
         for fk in table.foreign_keys:
             errors.extend(_foreign_key_descriptor_errors(package, table, fk))
     return errors
