@@ -28,6 +28,8 @@ WORKFLOWS = ROOT / ".github" / "workflows"
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$")
 # Shell words the workflows may use besides `make` and `azkz`.
 SHELL_TOOLS = {"echo", "cat", "python3", "sha256sum", "find", "sort", "uniq", "exit", "["}
+# Used only by the release job to fetch the previous release from GitHub.
+RELEASE_TOOLS = {"git", "awk", "mkdir", "gh", "unzip", "mv"}
 SHELL_KEYWORDS = {"if", "then", "else", "elif", "fi", "!"}
 SHELL_OPERATORS = {"|", "||", "&&", ";", "(", ")"}
 REDIRECTIONS = {">", ">>", "<"}
@@ -151,7 +153,8 @@ def test_every_shell_command_is_documented_and_parses():
         elif words[0] == "azkz":
             check_azkz_command(words)
         else:
-            assert words[0] in SHELL_TOOLS, f"{workflow}: undocumented command {words}"
+            allowed = SHELL_TOOLS | (RELEASE_TOOLS if workflow == "release.yml" else set())
+            assert words[0] in allowed, f"{workflow}: undocumented command {words}"
 
 
 def test_command_checker_rejects_unknown_options_and_commands():
@@ -333,6 +336,36 @@ def test_asset_name_check_refuses_two_files_with_one_base_name(tmp_path):
     result = _run_bash(script, tmp_path)
     assert result.returncode == 1
     assert "a.csv" in result.stdout
+
+
+def test_previous_release_is_fetched_into_dist_before_the_build(built_release, tmp_path):
+    """The release before the pushed tag lands in dist/<version>/, as `azkz build` needs it."""
+    script = _release_script("previous release")
+    version = json.loads((built_release / "datapackage.json").read_text())["version"]
+    (zip_path,) = (built_release / "dist" / version).glob("*.zip")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for command in (
+        "git init -q",
+        "git -c user.email=a@b -c user.name=a commit -q --allow-empty -m one",
+        f"git tag v{version}",
+        "git tag v0.10.0",
+        "git tag v0.2.0",
+    ):
+        subprocess.run(command.split(), cwd=repo, check=True)
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    gh = fake_bin / "gh"  # `gh release download TAG --pattern P --dir D`: copies the zip
+    gh.write_text(f'#!/bin/sh\necho "$@" > "{tmp_path}/gh-args"\ncp "{zip_path}" "$7/"\n')
+    gh.chmod(0o755)
+    env = {"PATH": f"{fake_bin}:{os.environ['PATH']}", "RUNNER_TEMP": str(tmp_path / "t")}
+    result = _run_bash(script, repo, GITHUB_REF_NAME="v0.2.0", **env)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "gh-args").read_text().split()[:3] == ["release", "download", f"v{version}"]
+    assert (repo / "dist" / version / "datapackage.json").is_file()
+    assert (repo / "dist" / version / "SHA256SUMS").is_file()
+    first = _run_bash(script, repo, GITHUB_REF_NAME=f"v{version}", **env)
+    assert first.returncode == 0 and "first release" in first.stdout
 
 
 def test_release_notes_and_assets_exist_in_a_real_build(built_release):
