@@ -366,6 +366,34 @@ def test_unit_field_naming_no_column(package_copy):
     assert "unitField 'units'" in output["errors"][0]["message"]
 
 
+@pytest.mark.parametrize(
+    ("resource_change", "expected"),
+    [
+        ({"dialect": {"delimiter": ";"}}, "delimiter = ';' is not supported"),
+        ({"dialect": {"skipInitialSpace": True}}, "'skipInitialSpace' is not supported"),
+        ({"encoding": "windows-1251"}, "encoding 'windows-1251' is not supported"),
+    ],
+)
+def test_dialect_other_than_the_packages_csv_is_refused(package_copy, resource_change, expected):
+    descriptor_path = package_copy / "datapackage.json"
+    before = {p: p.read_bytes() for p in (package_copy / "data").iterdir()}
+    descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
+    resource = next(r for r in descriptor["resources"] if r["name"] == "visits")
+    for key, value in resource_change.items():
+        resource[key] = {**resource.get(key, {}), **value} if isinstance(value, dict) else value
+    descriptor_path.write_text(json.dumps(descriptor), encoding="utf-8")
+    status, output = run(package_copy)
+    assert status == 2
+    (err,) = output["errors"]
+    assert (err["code"], err["resource"], err["path"]) == (
+        "dialect-error",
+        "visits",
+        "datapackage.json",
+    )
+    assert expected in err["message"]
+    assert before == {p: p.read_bytes() for p in (package_copy / "data").iterdir()}
+
+
 def test_missing_package_is_exit_2(tmp_path):
     status, output = run(tmp_path)
     assert status == 2 and output["errors"][0]["code"] == "source-error"

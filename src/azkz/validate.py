@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from azkz.report import Report, error
-from azkz.schema import DescriptorError, Field, Package, Table, read_package
+from azkz.schema import DESCRIPTOR, DescriptorError, Field, Package, Table, read_package
 from azkz.typed import cast_sql, quote_ident, quote_literal, raw_csv_sql
 
 BOM = b"\xef\xbb\xbf"
@@ -121,6 +121,7 @@ def descriptor_errors(package: Package) -> list[dict[str, Any]]:
     for dup in {n for n in names if names.count(n) > 1}:
         bad("datapackage.json", f"resource name {dup!r} is used twice")
     for table in package.tables:
+        errors.extend(_dialect_errors(table))
         where = table.schema_path
         fields = table.field_names
         for dup in {n for n in fields if fields.count(n) > 1}:
@@ -135,6 +136,37 @@ def descriptor_errors(package: Package) -> list[dict[str, Any]]:
                 bad(where, f"{table.name}.{f.name}: unitField {unit_field!r} is not in the schema")
         for fk in table.foreign_keys:
             errors.extend(_foreign_key_descriptor_errors(package, table, fk))
+    return errors
+
+
+# The one CSV dialect the package uses (typed.raw_csv_sql reads exactly this): a resource
+# that declares another would be parsed wrongly, so it is refused rather than misread.
+SUPPORTED_DIALECT = {"delimiter": ",", "quoteChar": '"', "doubleQuote": True, "header": True}
+DIALECT_PROPERTIES = {"$schema", *SUPPORTED_DIALECT}
+
+
+def _dialect_errors(table: Table) -> list[dict[str, Any]]:
+    resource = table.resource
+    errors = []
+
+    def bad(message: str) -> None:
+        errors.append(error(table.name, DESCRIPTOR, None, None, "dialect-error", message))
+
+    encoding = resource.get("encoding", "utf-8")
+    if str(encoding).lower().replace("_", "-") not in ("utf-8", "utf8"):
+        bad(f"resource {table.name!r}: encoding {encoding!r} is not supported (use utf-8)")
+    dialect = resource.get("dialect", {})
+    if not isinstance(dialect, dict):
+        bad(f"resource {table.name!r}: dialect must be an object")
+        return errors
+    for key, value in dialect.items():
+        if key not in DIALECT_PROPERTIES:
+            bad(f"resource {table.name!r}: dialect property {key!r} is not supported")
+        elif key in SUPPORTED_DIALECT and value != SUPPORTED_DIALECT[key]:
+            bad(
+                f"resource {table.name!r}: dialect {key} = {value!r} is not supported "
+                f"(the package's CSV files use {key} = {SUPPORTED_DIALECT[key]!r})"
+            )
     return errors
 
 
