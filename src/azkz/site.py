@@ -317,11 +317,27 @@ def marker(shape: str, x: float, y: float, attributes: str, title: str) -> str:
     return f"<{tag} {geometry} {attributes}><title>{escape(title)}</title></{tag}>"
 
 
+def consecutive_year_runs(series: list[TurnoverPoint]) -> list[list[TurnoverPoint]]:
+    """A year-ordered series cut wherever a calendar year has no observation.
+
+    Each run is drawn as its own line segment: a line across a missing year would suggest
+    a value for that year that no source gives.
+    """
+    runs: list[list[TurnoverPoint]] = []
+    for point in series:
+        if runs and point.year - runs[-1][-1].year <= 1:
+            runs[-1].append(point)
+        else:
+            runs.append([point])
+    return runs
+
+
 def turnover_chart_svg(points: list[TurnoverPoint]) -> Markup:
     """Line chart, one line per reporter; every observation is a marked point.
 
     Where sources disagree for one reporter and year, the line passes through each value
     in turn, so the conflict shows as a vertical segment instead of being averaged away.
+    A year without an observation breaks the line (see `consecutive_year_runs`).
     """
     width, height = 760, 380
     left, right, top, bottom = 64, 24, 20, 44
@@ -370,13 +386,17 @@ def turnover_chart_svg(points: list[TurnoverPoint]) -> Markup:
         series = [p for p in points if p.reporter == reporter]
         if not series:
             continue
-        path = " ".join(f"{x_of(p.year):.1f},{y_of(p.value):.1f}" for p in series)
         parts.append(
             f'<g class="series" data-reporter="{reporter}" fill="{colour}" '
             f'stroke="{colour}"><title>{label}</title>'
         )
-        if len(series) > 1:
-            parts.append(f'<polyline fill="none" stroke-width="2" points="{path}"/>')
+        lines = [
+            "M" + " L".join(f"{x_of(p.year):.1f},{y_of(p.value):.1f}" for p in run)
+            for run in consecutive_year_runs(series)
+            if len(run) > 1
+        ]
+        if lines:
+            parts.append(f'<path class="line" fill="none" stroke-width="2" d="{" ".join(lines)}"/>')
         for p in series:
             qualifier = f"{p.qualifier} " if p.qualifier else ""
             parts.append(
