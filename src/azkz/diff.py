@@ -5,7 +5,14 @@ Either side of a diff is a release directory (`dist/<version>/`), a `datapackage
 repository (`v0.1.0`, `origin/main`, `HEAD`).  A git ref is read with `git archive`
 into a temporary directory, so the working tree is never touched; `HEAD` is the last
 commit, `WORKTREE` (or `.`) the files as they are on disk.  A path that exists wins
-over a ref of the same name.
+over a ref of the same name.  For refs and `WORKTREE` the package is the nearest
+directory holding a `datapackage.json`, from `--repo` (default: the current directory)
+up to the repository's top level, so `azkz diff HEAD~1 HEAD` works from `src/` too.
+
+Before comparing, `diff_specs` validates each side (`azkz.validate.validate_package`,
+well under a second on this package): a cell that fails its type would otherwise be
+NULL on that side and the diff would be silently wrong, so an invalid side is refused
+(exit 2) with its first errors as file:line field code and a pointer to `azkz validate`.
 
 Both sides are loaded as typed tables (`azkz.typed.load_tables`, i.e. with the same
 Frictionless semantics as validation) into two schemas of one DuckDB connection, and
@@ -21,25 +28,34 @@ compared; values are compared on the remaining common fields and the report says
 
 SemVer for data (decided here, shown to users by `azkz diff` and `--check-version`):
 
-- **patch**: values changed, rows added or removed, descriptions reworded, or a
-  constraint loosened (a wider enum, a dropped `required`, a removed foreign key):
-  everything a consumer already does with the data keeps working.
+- **patch**: values changed, rows added or removed, or a constraint loosened (a wider
+  enum, a dropped `required`, a removed foreign key); documentation changed: any field
+  property that does not change how a cell is read (`description`, `title`,
+  `example(s)`, `unitField`, `rdfType` and any custom property, reported as "metadata
+  changed"), and the package's title, description, keywords, contributors, sources and
+  homepage, and a resource's title and description: everything a consumer already does
+  with the data keeps working.
 - **minor**: a new table or a new field.
 - **major**: a table or field removed or renamed (a rename is detected when a removed
   and an added table have identical fields, or a removed and an added field share
-  position and type, and is called out as such), a changed type or field property
-  that changes how values are read (`format`, `trueValues`...), fields reordered
-  (positional readers break), a changed primary key, and a tighter constraint
-  (new `required`/`unique`, narrower enum, new or changed `pattern`, higher minimum,
-  lower maximum, new foreign key).
+  position and type, and is called out as such), a changed type or a field property
+  that changes how values are read or what they mean (`format`, `trueValues`,
+  `falseValues`, `missingValues` of a field or schema, `bareNumber`, `decimalChar`,
+  `groupChar`, a fixed `unit`), fields reordered (positional readers break), a changed
+  primary key, a tighter constraint (new `required`/`unique`, narrower enum, new or
+  changed `pattern`, higher minimum, lower maximum, new foreign key), a changed
+  `licenses` or package `name` (users' right to reuse and their citations and
+  catalogue entries depend on them), and a changed resource `dialect` or `encoding`
+  (the CSV bytes are read differently).
 
 Strict SemVer is applied also below 1.0.0: a breaking change to 0.1.0 needs 1.0.0.
 
 Releases: `release_step` (a step of `azkz build`) writes into the staged release
 `changes.json`, the row-level delta against the previous version listed in
 `dist/index.json` (ADD/DEL entries carry the whole row, MOD entries the changed
-fields old → new, all sorted by primary key; with no previous version the file says
-`"initial_release": true` and lists no rows rather than repeating the whole data),
+fields old → new, all sorted by primary key; every release has the same keys: with no
+previous version the file says `"initial_release": true`, `"bump": null`, no schema
+changes and no rows rather than repeating the whole data),
 and `CHANGELOG.md`: a section generated from the diff followed by the curated entry
 for this version from the repository's `CHANGELOG.md`, if it has one.  Only that
 entry is copied, not the whole file, so later edits of other entries never change an
@@ -174,11 +190,11 @@ def _export_git_ref(ref: str, repo: Path, dest: Path) -> Path:
         raise DiffError(
             f"{ref!r} is neither an existing path nor a git ref of the repository at {repo}"
         ) from None
+    prefix = _package_prefix(repo, commit.strip(), prefix)
+    if prefix is None:
+        raise DiffError(f"git ref {ref!r} has no {DESCRIPTOR}")
     tree = f"{commit.strip()}:{prefix}"
-    try:
-        descriptor_text = _git(repo, "show", f"{tree}{DESCRIPTOR}")
-    except DiffError:
-        raise DiffError(f"git ref {ref!r} has no {prefix}{DESCRIPTOR}") from None
+    descriptor_text = _git(repo, "show", f"{tree}{DESCRIPTOR}")
     paths = [DESCRIPTOR, *_descriptor_paths(descriptor_text)]
     proc = subprocess.Popen(
         ["git", "-C", str(repo), "archive", "--format=tar", tree, "--", *paths],
@@ -197,6 +213,25 @@ def _export_git_ref(ref: str, repo: Path, dest: Path) -> Path:
     return dest
 
 
+def _package_prefix(repo: Path, commit: str, prefix: str) -> str | None:
+    """Where the package is at `commit`, relative to the repository top level.
+
+    `prefix` is `repo`'s place in the repository (`git rev-parse --show-prefix`); the
+    package is the nearest of it and its parents holding a descriptor at that commit, so
+    a diff run from `src/` (or with `--repo src`) finds the top-level package.
+    """
+    parts = Path(prefix).parts
+    for depth in range(len(parts), -1, -1):
+        candidate = "".join(f"{p}/" for p in parts[:depth])
+        check = subprocess.run(
+            ["git", "-C", str(repo), "cat-file", "-e", f"{commit}:{candidate}{DESCRIPTOR}"],
+            capture_output=True,
+        )
+        if check.returncode == 0:
+            return candidate
+    return None
+
+
 def _descriptor_paths(text: str) -> list[str]:
     """Data and schema paths a descriptor names; safety is checked by `read_package`."""
     try:
@@ -210,11 +245,23 @@ def _descriptor_paths(text: str) -> list[str]:
     return sorted({p for p in paths if "://" not in p and ".." not in Path(p).parts})
 
 
+def _worktree_package(repo: Path) -> Path:
+    """The nearest directory from `repo` up to the repository top level with a descriptor."""
+    try:
+        top = Path(_git(repo, "rev-parse", "--show-toplevel").strip()).resolve()
+    except DiffError:
+        return repo  # not a repository: only `repo` itself can hold the package
+    for directory in [repo.resolve(), *repo.resolve().parents]:
+        if (directory / DESCRIPTOR).is_file() or directory == top:
+            return directory
+    return repo
+
+
 def open_side(spec: str, repo: Path, stack: ExitStack) -> tuple[Package, str]:
     """Read one side of the diff as a Package; temporary files live as long as `stack`."""
     path = Path(spec)
     if spec == WORKTREE:
-        path = repo
+        path = _worktree_package(repo)
     if path.exists():
         if path.is_file() and path.name != DESCRIPTOR:
             raise DiffError(f"{spec}: expected a release directory or a {DESCRIPTOR}")
@@ -224,6 +271,36 @@ def open_side(spec: str, repo: Path, stack: ExitStack) -> tuple[Package, str]:
         return package, spec
     dest = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="azkz-diff-")))
     return read_package(_export_git_ref(spec, repo, dest)), spec
+
+
+INVALID_SHOWN = 5
+
+
+def require_valid(package: Package, label: str, spec: str) -> None:
+    """Refuse an invalid side: failing cells would otherwise be NULL and diff silently."""
+    from azkz.validate import validate_package
+
+    report = validate_package(package.root)
+    if report.valid:
+        return
+    shown = [
+        f"{e.get('path') or DESCRIPTOR}"
+        + (f":{e['line']}" if e.get("line") else "")
+        + (f" {e['field']}" if e.get("field") else "")
+        + f" {e['code']}"
+        for e in report.errors[:INVALID_SHOWN]
+    ]
+    more = len(report.errors) - len(shown)
+    where = (
+        f"`azkz validate {spec}`"
+        if Path(spec).exists()
+        else f"`azkz validate` on a checkout of {spec}"
+    )
+    raise DiffError(
+        f"{label} ({spec}) is not a valid package, so it cannot be compared: "
+        f"{_plural(len(report.errors), 'error')} ({'; '.join(shown)}"
+        f"{f'; … and {more} more' if more else ''}); run {where} for the full report"
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -320,7 +397,19 @@ def _pair_fields(old: Table, new: Table) -> tuple[dict[str, str], list[SchemaCha
 # Constraints where a larger value is tighter, and where a smaller one is.
 _LOWER_BOUNDS = {"minimum", "exclusiveMinimum", "minLength"}
 _UPPER_BOUNDS = {"maximum", "exclusiveMaximum", "maxLength"}
-_FIELD_METADATA = {"name", "description", "title", "example", "constraints", "type", "rdfType"}
+# Field properties that change how a cell is read or what a value means: changing them is
+# major.  Every other property (description, title, example(s), unitField, rdfType, any
+# custom property) only documents the field and is a patch.
+_FIELD_MEANING = {
+    "format",
+    "trueValues",
+    "falseValues",
+    "missingValues",
+    "bareNumber",
+    "decimalChar",
+    "groupChar",
+    "unit",
+}
 
 
 def _constraint_bump(key: str, before: Any, after: Any) -> str:
@@ -366,11 +455,7 @@ def _compare_field(table: str, old_f, new_f) -> list[SchemaChange]:
         before, after = old_f.raw.get(key), new_f.raw.get(key)
         if before == after or key in {"name", "type", "constraints"}:
             continue
-        if key in _FIELD_METADATA:
-            changes.append(
-                SchemaChange("patch", table, name, "metadata changed", f"{key} reworded")
-            )
-        else:
+        if key in _FIELD_MEANING:
             changes.append(
                 SchemaChange(
                     "major",
@@ -380,7 +465,24 @@ def _compare_field(table: str, old_f, new_f) -> list[SchemaChange]:
                     f"{key}: {_show(before)} → {_show(after)}",
                 )
             )
+        else:
+            changes.append(
+                SchemaChange(
+                    "patch", table, name, "metadata changed", _metadata_detail(key, before, after)
+                )
+            )
     return changes
+
+
+def _metadata_detail(key: str, before: Any, after: Any) -> str:
+    """Prose is only said to be reworded; short values are shown old → new."""
+    if before is None:
+        return f"{key} added: {_show(after, 80)}"
+    if after is None:
+        return f"{key} removed"
+    if isinstance(before, str) and isinstance(after, str) and len(before) + len(after) > 80:
+        return f"{key} reworded"
+    return f"{key}: {_show(before, 80)} → {_show(after, 80)}"
 
 
 def _normal_foreign_keys(table: Table, rename: dict[str, str]) -> set[str]:
@@ -424,8 +526,9 @@ def _compare_keys(old: Table, new: Table, mapping: dict[str, str]) -> list[Schem
     return changes
 
 
-def _show(value: Any) -> str:
-    return "none" if value is None else json.dumps(value, ensure_ascii=False)
+def _show(value: Any, width: int | None = None) -> str:
+    text = "none" if value is None else json.dumps(value, ensure_ascii=False)
+    return text if width is None or len(text) <= width else text[: width - 1] + "…"
 
 
 # ---------------------------------------------------------------------------
@@ -442,9 +545,28 @@ def _load(package: Package, schema: str, label: str, con) -> None:
     try:
         load_tables(package, con)
     except duckdb.Error as exc:
-        raise DiffError(f"{label}: cannot read the data: {exc}".splitlines()[0]) from None
+        raise DiffError(_load_error(package, schema, label, con, exc)) from None
     finally:
         con.execute("USE memory.main")
+
+
+def _load_error(package: Package, schema: str, label: str, con, exc: duckdb.Error) -> str:
+    """Name the file that failed (the first table not loaded) and the line DuckDB gave."""
+    loaded = {
+        row[0]
+        for row in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = ?", [schema]
+        ).fetchall()
+    }
+    failed = next((t for t in package.tables if t.name not in loaded), None)
+    where = failed.path if failed else "the data"
+    line = re.search(r"\bLine: (\d+)", str(exc))
+    where += f", line {line.group(1)}" if line and failed else ""
+    reason = str(exc).splitlines()[0]
+    return (
+        f"{label}: cannot read {where}: {reason}; run `azkz validate` on that side "
+        "for the full report"
+    )
 
 
 def _row_count(con, relation: str) -> int:
@@ -602,7 +724,8 @@ class _TableComparison:
             )
         skipped = sorted(set(mapping.values()) - set(self.comparable.values()))
         if skipped:
-            notes.append(f"values not compared for fields whose type changed: {', '.join(skipped)}")
+            which = "field whose type" if len(skipped) == 1 else "fields whose types"
+            notes.append(f"values not compared for the {which} changed: {', '.join(skipped)}")
         one_sided = sorted(set(self.old_cols) - set(mapping)) + sorted(
             set(self.new_cols) - set(mapping.values())
         )
@@ -620,7 +743,59 @@ def _table_schema_changes(old: Table, new: Table) -> tuple[dict[str, str], list[
     mapping, changes = _pair_fields(old, new)
     for o, n in mapping.items():
         changes += _compare_field(new.name, old.field(o), new.field(n))
+    before, after = old.schema.get("missingValues"), new.schema.get("missingValues")
+    if before != after:
+        detail = f"schema missingValues: {_show(before)} → {_show(after)}"
+        changes.append(SchemaChange("major", new.name, None, "missing values changed", detail))
     return mapping, changes + _compare_keys(old, new, mapping)
+
+
+# Descriptor properties compared, with the bump a change of each needs.  Users rely on
+# the licence and the package name (citations, catalogues, `import`), and the dialect
+# and encoding say how the CSV bytes are read; the rest is documentation.
+PACKAGE_PROPERTIES = {
+    "name": "major",
+    "licenses": "major",
+    "title": "patch",
+    "description": "patch",
+    "keywords": "patch",
+    "contributors": "patch",
+    "sources": "patch",
+    "homepage": "patch",
+}
+RESOURCE_PROPERTIES = {
+    "dialect": "major",
+    "encoding": "major",
+    "title": "patch",
+    "description": "patch",
+}
+
+
+def _property_changes(
+    where: str, before: dict[str, Any], after: dict[str, Any], bumps: dict[str, str], what: str
+) -> list[SchemaChange]:
+    changes = []
+    for key, bump in bumps.items():
+        old_value, new_value = before.get(key), after.get(key)
+        if old_value != new_value:
+            kind = f"{what} {key} changed" if bump == "major" else f"{what} metadata changed"
+            detail = _metadata_detail(key, old_value, new_value)
+            changes.append(SchemaChange(bump, where, None, kind, detail))
+    return changes
+
+
+def _descriptor_changes(
+    old: Package, new: Package, pairs: list[tuple[Table, Table]]
+) -> list[SchemaChange]:
+    """Package- and resource-level descriptor changes (licence, name, dialect, prose)."""
+    changes = _property_changes(
+        DESCRIPTOR, old.descriptor, new.descriptor, PACKAGE_PROPERTIES, "package"
+    )
+    for old_t, new_t in pairs:
+        changes += _property_changes(
+            new_t.name, old_t.resource, new_t.resource, RESOURCE_PROPERTIES, "resource"
+        )
+    return changes
 
 
 def _table_diff(comparison: _TableComparison, mapping: dict[str, str], examples: int):
@@ -646,6 +821,7 @@ def _table_diff(comparison: _TableComparison, mapping: dict[str, str], examples:
 def _compare(old: Package, new: Package, examples: int, full: bool):
     """The Diff and, with `full`, every row entry per table (for changes.json)."""
     pairs, removed, added, changes = _pair_tables(old, new)
+    changes = _descriptor_changes(old, new, pairs) + changes
     con = duckdb.connect()
     try:
         _load(old, _OLD, "old side", con)
@@ -683,6 +859,8 @@ def diff_specs(old: str, new: str, repo: Path = Path("."), examples: int = EXAMP
     with ExitStack() as stack:
         old_pkg, old_label = open_side(old, repo, stack)
         new_pkg, new_label = open_side(new, repo, stack)
+        require_valid(old_pkg, "old side", old)
+        require_valid(new_pkg, "new side", new)
         diff = diff_packages(old_pkg, new_pkg, examples)
     diff.old.label, diff.new.label = old_label, new_label
     return diff
@@ -748,6 +926,10 @@ def suggest_version(old: str, bump: str) -> str:
 
 # ---------------------------------------------------------------------------
 # Rendering
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _key_text(key: dict[str, Any]) -> str:
@@ -910,6 +1092,10 @@ def changes_document(old: Package | None, new: Package) -> dict[str, Any]:
             "previous_version": None,
             "initial_release": True,
             "rows": _row_counts(new),
+            "bump": None,
+            "schema_changes": [],
+            "added_tables": {},
+            "removed_tables": {},
             "tables": {},
         }
     diff, entries = _compare(old, new, 0, full=True)
@@ -956,12 +1142,14 @@ def changelog_section(
     lines = [head, *(["", curated] if curated else []), "", "### Data changes (generated)", ""]
     if document["initial_release"]:
         lines += ["First release: there is no earlier version to compare with. Tables:", ""]
-        lines += [f"- `{name}`: {count} rows" for name, count in document["rows"].items()]
+        lines += [
+            f"- `{name}`: {_plural(count, 'row')}" for name, count in document["rows"].items()
+        ]
         return "\n".join(lines) + "\n"
     lines.append(
         f"Compared with {document['previous_version']} (required version bump: {document['bump']})."
     )
-    added = [f"- Table `{n}` ({c} rows)." for n, c in document["added_tables"].items()]
+    added = [f"- Table `{n}` ({_plural(c, 'row')})." for n, c in document["added_tables"].items()]
     added += [
         f"- {c['table']}: {c['detail']}."
         for c in document["schema_changes"]
@@ -974,7 +1162,8 @@ def changelog_section(
         if c["kind"] not in {"field added", "table added", "table removed"}
     ]
     changed += [
-        f"- `{name}`: {t['added']} rows added, {t['removed']} removed, {t['changed']} changed."
+        f"- `{name}`: {_plural(t['added'], 'row')} added, {t['removed']} removed, "
+        f"{t['changed']} changed."
         for name, t in document["tables"].items()
     ]
     for title, items in (("Added", added), ("Changed", changed), ("Removed", removed)):
