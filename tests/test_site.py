@@ -6,7 +6,9 @@ asked of the release's DuckDB file, independently of the Parquet files the site 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import itertools
 import json
 import re
 import shutil
@@ -26,6 +28,7 @@ from azkz.site import (
     TurnoverPoint,
     build_site,
     markdown_inline,
+    row_label,
     turnover_chart_svg,
 )
 from tests.conftest import copy_package
@@ -180,16 +183,91 @@ def test_table_pages_show_every_field_enum_and_key_from_the_schemas(built, relea
         assert preview_rows == min(n, 10)
 
 
-def test_sources_page_counts_rows_citing_each_source(built, release_db):
+def source_cell(html: str, source_id: str) -> str:
+    """The "Rows that use it" cell of one source on the sources page."""
+    row = html.split(f'<tr id="{source_id}">')[1].split("</tr>")[0]
+    return row.split('<td class="citing"')[1]
+
+
+def listed_rows(cell: str, table: str) -> list[str]:
+    """Row labels listed for one table in a source's cell; [] when the table is absent."""
+    if f'data-table="{table}"' not in cell:
+        return []
+    block = cell.split(f'data-table="{table}"')[1].split("</ul>")[0]
+    return re.findall(rf'<a href="table-{table}.html"><code>([^<]*)</code></a>', block)
+
+
+@pytest.mark.parametrize(
+    "table,key",
+    [("agreements", "agreement_id"), ("visits", "visit_id"), ("projects", "project_id")],
+)
+def test_sources_page_lists_rows_by_their_primary_key(built, release_db, table, key):
     _, site = built
     html = (site / "sources.html").read_text(encoding="utf-8")
-    source_id, n = release_db.execute(
-        "SELECT source_id, count(*) FROM indicators GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1"
-    ).fetchall()[0]
-    row = html.split(f'<tr id="{source_id}">')[1].split("</tr>")[0]
-    assert f'<td class="num" data-table="indicators">{n}</td>' in row
-    n_sources = release_db.execute("SELECT count(*) FROM sources").fetchall()[0][0]
-    assert html.count("<tr id=") == n_sources
+    by_source = release_db.execute(
+        f"SELECT source_id, list({key} ORDER BY {key}) FROM {table} GROUP BY 1"
+    ).fetchall()
+    assert by_source
+    for source_id, ids in by_source:
+        assert listed_rows(source_cell(html, source_id), table) == ids, source_id
+    quiet = release_db.execute(
+        f"SELECT source_id FROM sources WHERE source_id NOT IN (SELECT source_id FROM {table})"
+    ).fetchall()
+    for (source_id,) in quiet:
+        assert listed_rows(source_cell(html, source_id), table) == [], source_id
+
+
+def test_sources_page_lists_indicator_rows_with_compact_labels(built, release_db):
+    _, site = built
+    cell = source_cell((site / "sources.html").read_text(encoding="utf-8"), "seed-2025-10-20")
+    indicator_rows = release_db.execute(
+        "SELECT indicator, from_country, to_country, period_start, period_end FROM indicators "
+        "WHERE source_id = 'seed-2025-10-20' ORDER BY ALL"
+    ).fetchall()
+    assert indicator_rows
+    expected = [f"{i} {a}–{b} {s}..{e}" for i, a, b, s, e in indicator_rows]
+    assert listed_rows(cell, "indicators") == expected
+
+
+def test_sources_page_row_totals_match_the_release(built, release_db):
+    _, site = built
+    html = (site / "sources.html").read_text(encoding="utf-8")
+    totals = dict(
+        release_db.execute(
+            "SELECT s.source_id, count(u.source_id) FROM sources s LEFT JOIN ("
+            "SELECT source_id FROM agreements UNION ALL SELECT source_id FROM visits "
+            "UNION ALL SELECT source_id FROM projects UNION ALL SELECT source_id FROM indicators"
+            ") u USING (source_id) GROUP BY 1"
+        ).fetchall()
+    )
+    assert html.count("<tr id=") == len(totals)
+    for source_id, n in totals.items():
+        cell = source_cell(html, source_id)
+        assert cell.startswith(f' data-rows="{n}">'), source_id
+        assert cell.count("<li>") == n, source_id
+
+
+def test_row_labels_join_paired_key_fields_into_ranges():
+    names = ["indicator", "from_country", "to_country", "period_start", "period_end"]
+    values = ["trade_turnover", "AZE", "KAZ", dt.date(2025, 1, 1), dt.date(2025, 8, 31)]
+    assert row_label(names, values) == "trade_turnover AZE–KAZ 2025-01-01..2025-08-31"
+    assert row_label(["visit_id"], ["2005-05-nazarbayev-baku"]) == "2005-05-nazarbayev-baku"
+    assert row_label(["to_country", "from_country"], ["KAZ", "AZE"]) == "KAZ AZE"
+
+
+def test_unit_column_renders_markdown_like_the_descriptions(built):
+    release, site = built
+    for name in ("projects", "indicators"):
+        table = read_package(release).table(name)
+        unit_fields = [f for f in table.fields if f.unit]
+        assert unit_fields, name
+        html = (site / f"table-{name}.html").read_text(encoding="utf-8")
+        dictionary = html.split('class="dictionary"')[1].split("</table>")[0]
+        assert "`" not in dictionary, name
+        for f in unit_fields:
+            assert f"<td>{markdown_inline(f.unit)}</td>" in dictionary
+    html = (site / "table-projects.html").read_text(encoding="utf-8")
+    assert "<td>per row, in <code>capacity_unit</code></td>" in html
 
 
 def test_chart_has_one_point_per_full_year_turnover_row(built, release_db):
@@ -210,11 +288,49 @@ def test_conflicting_values_stay_separate_points_on_one_line():
     ]
     svg = str(turnover_chart_svg(points))
     assert svg.count('class="point"') == 4
-    kaz_line = re.search(
-        r'data-reporter="KAZ"[^>]*><title>[^<]*</title><polyline[^>]*points="([^"]*)"', svg
-    ).group(1)
-    assert len(kaz_line.split()) == 3
+    assert line_segments(svg, "KAZ") == [3]
+    assert line_segments(svg, "AZE") == []
     assert "about 300 USD million" in svg
+
+
+def line_segments(svg: str, reporter: str) -> list[int]:
+    """Number of points of each separate segment of one reporter's line."""
+    series = svg.split(f'<g class="series" data-reporter="{reporter}"')[1].split("</g>")[0]
+    line = re.search(r'<path class="line"[^>]* d="([^"]*)"', series)
+    if line is None:
+        return []
+    return [len(segment.split("L")) for segment in line.group(1).split("M")[1:]]
+
+
+def test_a_year_without_observation_breaks_the_line():
+    points = [
+        TurnoverPoint("unknown", 2019, 100, "", "a"),
+        TurnoverPoint("unknown", 2020, 110, "", "b"),
+        TurnoverPoint("unknown", 2021, 120, "", "c"),
+        TurnoverPoint("unknown", 2023, 140, "", "d"),
+        TurnoverPoint("unknown", 2025, 160, "", "e"),
+        TurnoverPoint("unknown", 2026, 170, "", "f"),
+        TurnoverPoint("KAZ", 2022, 90, "", "g"),
+    ]
+    svg = str(turnover_chart_svg(points))
+    assert line_segments(svg, "unknown") == [3, 2]  # 2023 stands alone: a point, no line
+    assert line_segments(svg, "KAZ") == []
+    assert svg.count('class="point"') == 7
+
+
+def test_the_release_chart_breaks_each_line_at_its_missing_years(built, release_db):
+    _, site = built
+    svg = (site / "indicators.html").read_text(encoding="utf-8")
+    years_by_reporter = release_db.execute(
+        f"SELECT coalesce(reporter, 'unknown'), list(year(period_start) ORDER BY period_start) "
+        f"FROM ({FULL_YEAR_TURNOVER_SQL.replace('count(*)', '*')}) GROUP BY 1"
+    ).fetchall()
+    assert years_by_reporter
+    for reporter, years in years_by_reporter:
+        gaps = [i for i in range(1, len(years)) if years[i] - years[i - 1] > 1]
+        bounds = [0, *gaps, len(years)]
+        run_sizes = [b - a for a, b in itertools.pairwise(bounds)]
+        assert line_segments(svg, reporter) == [n for n in run_sizes if n > 1], reporter
 
 
 @pytest.mark.parametrize("label,sql", EXAMPLE_QUERIES, ids=[q[0] for q in EXAMPLE_QUERIES])

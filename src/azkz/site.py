@@ -224,25 +224,68 @@ def coverage_years(package: Package, con) -> str:
     return first if first == last else f"{first}–{last}"
 
 
+def row_label(names: list[str], values: list[Any]) -> str:
+    """A row named by its key values, e.g. `trade_turnover AZE–KAZ 2025-01-01..2025-08-31`.
+
+    Key fields that form a pair, `from_x`/`to_x` or `x_start`/`x_end`, are written as one
+    range so that long composite keys stay short enough to scan in a list.
+    """
+    parts = []
+    i = 0
+    while i < len(names):
+        name, text = names[i], cell_text(values[i])
+        following = names[i + 1] if i + 1 < len(names) else None
+        if following is not None and name.startswith("from_") and following == f"to_{name[5:]}":
+            parts.append(f"{text}–{cell_text(values[i + 1])}")
+            i += 2
+        elif following is not None and name.endswith("_start") and following == f"{name[:-6]}_end":
+            parts.append(f"{text}..{cell_text(values[i + 1])}")
+            i += 2
+        else:
+            parts.append(text)
+            i += 1
+    return " ".join(parts)
+
+
+def citing_rows(con, table: Table, column: str) -> dict[str, list[str]]:
+    """{source_id: labels of the rows of `table` citing it}, in primary-key order.
+
+    The label leaves out the source column itself (the list sits under that source); a
+    table without a primary key is labelled by its first field.
+    """
+    key = [k for k in table.primary_key if k != column] or [table.fields[0].name]
+    key_sql = ", ".join(quote_ident(k) for k in key)
+    rows = con.execute(
+        f"SELECT {quote_ident(column)}, {key_sql} FROM {quote_ident(table.name)} "
+        f"WHERE {quote_ident(column)} IS NOT NULL ORDER BY {key_sql}"
+    ).fetchall()
+    by_source: dict[str, list[str]] = {}
+    for source_id, *values in rows:
+        by_source.setdefault(source_id, []).append(row_label(key, values))
+    return by_source
+
+
+@dataclass(frozen=True)
+class CitingRows:
+    table: Table
+    labels: list[str]  # one per row of `table` citing the source
+
+
 @dataclass(frozen=True)
 class SourceUse:
     row: dict[str, str]
-    counts: dict[str, int]  # table name -> rows citing the source
+    citing: list[CitingRows]  # tables with at least one row citing the source
 
     @property
     def total(self) -> int:
-        return sum(self.counts.values())
+        return sum(len(c.labels) for c in self.citing)
 
 
 def source_uses(con, package: Package) -> list[SourceUse]:
-    """Every source with the number of rows of each fact table that cite it."""
-    refs = source_references(package)
-    counts: dict[str, dict[str, int]] = {}
-    for table, column in refs:
-        for source_id, n in con.execute(
-            f"SELECT {quote_ident(column)}, count(*) FROM {quote_ident(table.name)} GROUP BY 1"
-        ).fetchall():
-            counts.setdefault(source_id, {})[table.name] = n
+    """Every source with the rows of each fact table that cite it."""
+    per_table = [
+        (table, citing_rows(con, table, column)) for table, column in source_references(package)
+    ]
     sources_table = package.table(SOURCES_TABLE)
     key = sources_table.primary_key[0]
     cursor = con.execute(f"SELECT * FROM {quote_ident(SOURCES_TABLE)} ORDER BY {quote_ident(key)}")
@@ -250,8 +293,12 @@ def source_uses(con, package: Package) -> list[SourceUse]:
     uses = []
     for values in cursor.fetchall():
         row = {n: cell_text(v) for n, v in zip(names, values, strict=True)}
-        per_table = {t.name: counts.get(row[key], {}).get(t.name, 0) for t, _ in refs}
-        uses.append(SourceUse(row, per_table))
+        citing = [
+            CitingRows(table, by_source[row[key]])
+            for table, by_source in per_table
+            if row[key] in by_source
+        ]
+        uses.append(SourceUse(row, citing))
     return uses
 
 
@@ -586,7 +633,7 @@ def write_site(build: Path, package: Package, release: Path, wasm_dir: Path) -> 
         "index.html": ("index.html", {}),
         "sources.html": (
             "sources.html",
-            {"uses": source_uses(con, package), "refs": source_references(package)},
+            {"uses": source_uses(con, package)},
         ),
         "indicators.html": (
             "indicators.html",
