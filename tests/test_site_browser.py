@@ -152,6 +152,28 @@ def test_chart_svg_renders_one_point_per_full_year_turnover_row(base_url, page, 
     points = chart.locator(".point")
     assert points.count() == expected > 0
     assert all(points.nth(i).bounding_box()["width"] > 0 for i in range(points.count()))
+    lines = chart.locator("path.line")
+    assert lines.count() > 0
+    assert all(lines.nth(i).bounding_box()["width"] > 0 for i in range(lines.count()))
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "site-indicators.png", full_page=True)
+    assert page.problems == []
+
+
+def test_sources_page_opens_a_source_row_list(base_url, page, release_db):
+    page.goto(base_url + "sources.html")
+    source_id, n = release_db.execute(
+        "SELECT source_id, count(*) FROM indicators GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1"
+    ).fetchall()[0]
+    cell = page.locator(f'tr[id="{source_id}"] td.citing')
+    first_row = cell.locator('ul[data-table="indicators"] li').first
+    assert not first_row.is_visible()
+    cell.locator("summary").click()
+    assert first_row.is_visible()
+    assert cell.locator('ul[data-table="indicators"] li').count() == n
+    first_row.locator("a").click()
+    page.wait_for_url("**/table-indicators.html")
+    assert page.locator("h1").inner_text().endswith("indicators")
     assert page.problems == []
 
 
