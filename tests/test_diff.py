@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from azkz.cli import main
 from azkz.diff import (
+    WORKTREE,
     DiffError,
     changelog_section,
     changes_document,
@@ -268,6 +269,134 @@ def test_higher_minimum_and_new_foreign_key_are_major(tmp_path):
     assert kinds(diff) == {"constraint tightened": "major", "foreign key added": "major"}
 
 
+@pytest.mark.parametrize(
+    "prop, before, after",
+    [
+        ("unitField", None, "source_id"),
+        ("description", "Value.", "The value as the source states it."),
+        ("title", None, "Value"),
+        ("examples", None, [1.5]),
+        ("x-curator-note", "a", "b"),
+    ],
+)
+def test_documentation_only_field_properties_are_patch(tmp_path, prop, before, after):
+    def change(s):
+        field = s["tables"]["obs"]["fields"][2]
+        field.pop(prop, None) if after is None else field.update({prop: after})
+
+    def base(s):
+        if before is not None:
+            s["tables"]["obs"]["fields"][2][prop] = before
+
+    old_spec, new_spec = base_spec(), base_spec()
+    base(old_spec), base(new_spec), change(new_spec)
+    diff = diff_packages(
+        read_package(write_package(tmp_path / "old", old_spec)),
+        read_package(write_package(tmp_path / "new", new_spec)),
+    )
+    assert [(c.kind, c.bump, c.field) for c in diff.schema_changes] == [
+        ("metadata changed", "patch", "value")
+    ]
+    assert diff.schema_changes[0].detail.startswith(prop)
+    assert diff.bump == "patch"
+
+
+@pytest.mark.parametrize(
+    "prop, value",
+    [
+        ("format", "default"),
+        ("missingValues", ["", "NA"]),
+        ("bareNumber", False),
+        ("decimalChar", ","),
+    ],
+)
+def test_field_properties_that_change_reading_stay_major(tmp_path, prop, value):
+    def change(s):
+        s["tables"]["obs"]["fields"][2][prop] = value
+
+    diff = diff_of(tmp_path, change)
+    assert kinds(diff) == {"field property changed": "major"}
+
+
+def test_schema_level_missing_values_change_is_major(tmp_path):
+    def change(s):
+        s["tables"]["obs"]["missingValues"] = ["", "n/a"]
+
+    assert kinds(diff_of(tmp_path, change)) == {"missing values changed": "major"}
+
+
+def descriptor_diff(tmp_path: Path, edit, version: str = "1.0.0"):
+    """Diff two identical data packages whose new descriptor is changed by `edit`."""
+    old = write_package(tmp_path / "old", base_spec())
+    new = write_package(tmp_path / "new", base_spec())
+    for root in (old, new):
+        descriptor = json.loads((root / "datapackage.json").read_text())
+        descriptor["licenses"] = [{"name": "CC-BY-4.0", "path": "https://x/by/4.0/"}]
+        descriptor["version"] = "1.0.0"
+        if root == new:
+            edit(descriptor)
+            descriptor["version"] = version
+        (root / "datapackage.json").write_text(json.dumps(descriptor))
+    return diff_packages(read_package(old), read_package(new))
+
+
+def relicense(d):
+    d["licenses"] = [{"name": "ODbL-1.0", "path": "https://x/odbl/"}]
+
+
+@pytest.mark.parametrize(
+    "edit, where, kind, bump",
+    [
+        (relicense, "datapackage.json", "package licenses changed", "major"),
+        (lambda d: d.update(name="renamed"), "datapackage.json", "package name changed", "major"),
+        (lambda d: d.update(title="T"), "datapackage.json", "package metadata changed", "patch"),
+        (
+            lambda d: d.update(keywords=["oil"]),
+            "datapackage.json",
+            "package metadata changed",
+            "patch",
+        ),
+        (
+            lambda d: d["resources"][1].update(description="Observations."),
+            "obs",
+            "resource metadata changed",
+            "patch",
+        ),
+        (
+            lambda d: d["resources"][1].update(title="Observations"),
+            "obs",
+            "resource metadata changed",
+            "patch",
+        ),
+        (
+            lambda d: d["resources"][1].update(dialect={"delimiter": ";"}),
+            "obs",
+            "resource dialect changed",
+            "major",
+        ),
+        (
+            lambda d: d["resources"][0].update(encoding="latin-1"),
+            "sources",
+            "resource encoding changed",
+            "major",
+        ),
+    ],
+)
+def test_descriptor_level_changes_are_reported(tmp_path, edit, where, kind, bump):
+    diff = descriptor_diff(tmp_path, edit)
+    assert [(c.table, c.kind, c.bump) for c in diff.schema_changes] == [(where, kind, bump)]
+    assert diff.bump == bump
+
+
+def test_license_change_fails_the_version_check_and_is_rendered(tmp_path):
+    diff = descriptor_diff(tmp_path, relicense, version="1.0.1")
+    ok, message = check_version(diff)
+    assert not ok
+    assert "need a major bump (datapackage.json: licenses: " in message
+    assert "ODbL-1.0" in message and "2.0.0" in message
+    assert "[major] datapackage.json: package licenses changed: licenses: " in render_text(diff)
+
+
 def test_duplicate_key_falls_back_to_whole_rows_and_says_so(tmp_path):
     def change(s):
         s["tables"]["obs"]["rows"].append([3, "KAZ", 5, "s1"])
@@ -444,13 +573,51 @@ def test_cli_bad_inputs_exit_2_without_traceback(tmp_path, monkeypatch, args, me
     assert "Traceback" not in result.output
 
 
-def test_unreadable_data_exits_2(tmp_path):
+def test_malformed_csv_is_refused_naming_side_file_line_and_validate(tmp_path):
     old, new = two_packages(tmp_path, change_value, "1.0.1")
     with open(Path(old) / "data" / "obs.csv", "a") as f:
         f.write('4,"AZE,1\n')
     result = run(old, new)
     assert result.exit_code == 2
-    assert "old side: cannot read the data" in result.output
+    assert result.output.startswith(f"error: old side ({old}) is not a valid package")
+    assert "1 error (data/obs.csv:5 country source-error)" in result.output
+    assert f"run `azkz validate {old}` for the full report" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cells_failing_their_type_are_refused_not_diffed_as_null(tmp_path):
+    def change(s):
+        s["tables"]["obs"]["rows"][1][2] = "twenty"
+
+    old, new = two_packages(tmp_path, change, "1.0.1")
+    result = run(old, new)
+    assert result.exit_code == 2
+    assert "error: new side (" in result.output
+    assert "1 error (data/obs.csv:3 value type-error)" in result.output
+
+
+def test_invalid_git_ref_points_to_a_checkout(repo):
+    write_package(repo, {**base_spec(), "version": "1.1.1"})
+    (repo / "data" / "obs.csv").write_text("id,country,value,source_id\nx,AZE,1,s1\n")
+    git(repo, "add", ".")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "bad")
+    result = run("--repo", str(repo), "HEAD~1", "HEAD")
+    assert result.exit_code == 2
+    assert "new side (HEAD)" in result.output
+    assert "data/obs.csv:2 id type-error" in result.output
+    assert "run `azkz validate` on a checkout of HEAD" in result.output
+
+
+def test_load_failure_names_the_file_and_line(tmp_path):
+    """Without the validation gate (diff_packages), DuckDB's error still names the file."""
+    old, new = two_packages(tmp_path, change_value, "1.0.1")
+    with open(Path(new).parent / "data" / "obs.csv", "a") as f:
+        f.write('4,"AZE,1\n')
+    with pytest.raises(DiffError) as caught:
+        diff_packages(read_package(old), read_package(new))
+    message = str(caught.value)
+    assert message.startswith("new side: cannot read data/obs.csv, line ")
+    assert message.endswith("run `azkz validate` on that side for the full report")
 
 
 def git(repo: Path, *args: str) -> str:
@@ -507,6 +674,33 @@ def test_worktree_differs_from_head_and_is_never_touched(repo):
     assert failed.exit_code == 1
 
 
+def test_git_refs_and_worktree_from_a_subdirectory(repo, monkeypatch):
+    monkeypatch.chdir(repo / "data")
+    diff = diff_specs("v1.0.0", "HEAD", Path("."))
+    assert (diff.old.version, diff.new.version, diff.bump) == ("1.0.0", "1.1.0", "minor")
+    assert diff_specs("HEAD", WORKTREE, Path(".")).bump == "none"
+    monkeypatch.chdir(repo.parent)
+    result = run("--check-version", "--repo", str(repo / "schemas"), "HEAD~1", "HEAD")
+    assert (result.exit_code, result.output) == (
+        0,
+        "ok: version 1.0.0 → 1.1.0 is a minor bump, enough for these changes (they need minor)\n",
+    )
+
+
+def test_package_in_a_subdirectory_of_the_repository(tmp_path):
+    root = tmp_path / "repo"
+    write_package(root / "pkg", base_spec())
+    git(root, "init", "-q")
+    git(root, "add", ".")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "v1")
+    change_value(spec := base_spec())
+    write_package(root / "pkg", {**spec, "version": "1.0.1"})
+    diff = diff_specs("HEAD", WORKTREE, root / "pkg" / "data")
+    assert (obs(diff).changed, diff.new.version) == (1, "1.0.1")
+    with pytest.raises(DiffError, match="git ref 'HEAD' has no datapackage.json"):
+        diff_specs("HEAD", WORKTREE, root)
+
+
 def test_ref_without_package_is_a_clear_error(repo):
     unknown = run("--repo", str(repo), "v9", "HEAD")
     assert (unknown.exit_code, unknown.output) == (
@@ -543,10 +737,34 @@ def test_changes_document_and_changelog_section(tmp_path):
 
     assert doc["rows"] == {"sources": 2, "obs": 3}
     first = changes_document(None, new_pkg)
-    assert (first["initial_release"], first["tables"]) == (True, {})
+    assert first.keys() == doc.keys()
+    assert {k: first[k] for k in ("initial_release", "bump", "schema_changes", "tables")} == {
+        "initial_release": True,
+        "bump": None,
+        "schema_changes": [],
+        "tables": {},
+    }
+    assert first == changes_document(None, new_pkg)
     assert changelog_section(first, "1.1.0").endswith(
         "no earlier version to compare with. Tables:\n\n- `sources`: 2 rows\n- `obs`: 3 rows\n"
     )
+
+
+def test_counts_of_one_are_singular(tmp_path):
+    def change(s):
+        s["tables"]["obs"]["rows"].append([4, "RUS", 7, "s2"])
+        s["tables"]["one"] = {"fields": [{"name": "k", "type": "string"}], "rows": [["a"]]}
+
+    old_pkg = read_package(write_package(tmp_path / "old", base_spec()))
+    new_spec = base_spec()
+    change(new_spec)
+    new_pkg = read_package(write_package(tmp_path / "new", {**new_spec, "version": "1.1.0"}))
+    section = changelog_section(changes_document(old_pkg, new_pkg), "1.1.0")
+    assert "- Table `one` (1 row)." in section
+    assert "- `obs`: 1 row added, 0 removed, 0 changed." in section
+    first = changelog_section(changes_document(None, new_pkg), "1.1.0")
+    assert "- `one`: 1 row\n" in first and "- `obs`: 4 rows\n" in first
+    assert " 1 rows" not in section + first
 
 
 def test_curated_entry_is_taken_from_keep_a_changelog():
@@ -622,7 +840,19 @@ def test_build_writes_changes_against_the_previous_release(built_release, packag
 
 def test_repository_changelog_has_an_entry_for_the_current_version():
     root = Path(__file__).resolve().parents[1]
-    entry = curated_entry(
-        (root / "CHANGELOG.md").read_text(encoding="utf-8"), read_package(root).version
+    version = read_package(root).version
+    entry = curated_entry((root / "CHANGELOG.md").read_text(encoding="utf-8"), version)
+    assert entry.startswith("### "), (
+        f"CHANGELOG.md has no entry for version {version}: put the entry under "
+        f"`## [{version}]` (create that heading above the previous version, moving anything "
+        "under `## [Unreleased]` into it), with `### Added`/`### Changed`/... subsections"
     )
-    assert entry.startswith("### ")
+
+
+def test_contributing_tells_contributors_to_write_the_entry_the_release_publishes():
+    """CONTRIBUTING's changelog step and the check above must describe the same process."""
+    root = Path(__file__).resolve().parents[1]
+    contributing = " ".join((root / "CONTRIBUTING.md").read_text(encoding="utf-8").split())
+    assert "under the heading of that **new version**: add `## [<new version>]`" in contributing
+    assert "move anything listed under `## [Unreleased]` into it" in contributing
+    assert "a line under `## [Unreleased]`" not in contributing

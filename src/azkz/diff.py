@@ -176,9 +176,14 @@ def _git(repo: Path, *args: str) -> str:
 
 
 def _export_git_ref(ref: str, repo: Path, dest: Path) -> Path:
-    """Write the package files as they are at `ref` into `dest` using `git archive`."""
+    """Write the package files as they are at `ref` into `dest` using `git archive`.
+
+    Every path given to git is relative to the repository's top level, and git runs
+    there, because pathspecs (`git archive ... -- paths`) are read relative to the
+    directory git runs in.
+    """
     try:
-        prefix = _git(repo, "rev-parse", "--show-prefix").strip()
+        top, prefix = _git(repo, "rev-parse", "--show-toplevel", "--show-prefix").splitlines()
     except DiffError:
         raise DiffError(
             f"{ref!r} is not an existing path, and {repo} is not inside a git repository "
@@ -190,6 +195,7 @@ def _export_git_ref(ref: str, repo: Path, dest: Path) -> Path:
         raise DiffError(
             f"{ref!r} is neither an existing path nor a git ref of the repository at {repo}"
         ) from None
+    repo = Path(top)
     prefix = _package_prefix(repo, commit.strip(), prefix)
     if prefix is None:
         raise DiffError(f"git ref {ref!r} has no {DESCRIPTOR}")
@@ -216,9 +222,10 @@ def _export_git_ref(ref: str, repo: Path, dest: Path) -> Path:
 def _package_prefix(repo: Path, commit: str, prefix: str) -> str | None:
     """Where the package is at `commit`, relative to the repository top level.
 
-    `prefix` is `repo`'s place in the repository (`git rev-parse --show-prefix`); the
-    package is the nearest of it and its parents holding a descriptor at that commit, so
-    a diff run from `src/` (or with `--repo src`) finds the top-level package.
+    `prefix` is where the diff was asked from (`git rev-parse --show-prefix`; `repo` is
+    the top level); the package is the nearest of it and its parents holding a
+    descriptor at that commit, so a diff run from `src/` (or with `--repo src`) finds the
+    top-level package.
     """
     parts = Path(prefix).parts
     for depth in range(len(parts), -1, -1):
