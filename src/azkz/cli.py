@@ -53,6 +53,7 @@ def validate(path: str, fmt: str, debug: bool) -> None:
 
     Exit status: 0 valid, 1 invalid data, 2 unusable package or usage error.
     """
+    import os
     import sys
 
     from azkz.report import render
@@ -61,6 +62,11 @@ def validate(path: str, fmt: str, debug: bool) -> None:
     try:
         report = validate_package(path)
         render(report, fmt, sys.stdout)
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): the result stands. Point stdout at
+        # /dev/null so the interpreter's final flush does not fail a second time.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(report.exit_code)
     except Exception as exc:
         if debug:
             raise
@@ -189,16 +195,49 @@ def _open_source(release: str | None, db: str | None, dist: str, package_dir: st
         raise SystemExit(2) from None
 
 
-def _emit(make_result, fmt: str) -> None:
+def _emit(make_result, fmt: str, max_rows: int | None = None) -> None:
+    """Render a result to stdout; every failure is a message and exit 2, never a traceback.
+
+    A closed pipe (`azkz query … | head`) ends the command quietly, as other tools do.
+    """
     import sys
 
     from azkz import query
 
+    limit = max_rows if max_rows is not None else query.default_row_limit(fmt)
     try:
-        query.render(make_result(), fmt, sys.stdout)
+        rendered = query.render(make_result(), fmt, sys.stdout, limit)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        raise SystemExit(141) from None  # 128 + SIGPIPE, what `head`'s writers get
     except query.QueryError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from None
+    except MemoryError:
+        click.echo(
+            "error: out of memory while reading the result; select fewer rows or columns, "
+            "or use --format csv (streamed) with --max-rows",
+            err=True,
+        )
+        raise SystemExit(2) from None
+    if rendered.truncated:
+        click.echo(
+            f"note: showing the first {rendered.rows:,} rows; there are more "
+            f"(use --format csv or json to stream all rows, or --max-rows N)",
+            err=True,
+        )
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so Python's exit-time flush cannot fail on the pipe."""
+    import contextlib
+    import os
+    import sys
+
+    # Not a real file descriptor (e.g. a test runner's buffer): nothing to flush.
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 _QUERY_FORMAT = click.option(
@@ -215,18 +254,32 @@ _QUERY_FORMAT = click.option(
 @click.argument("sql")
 @_source_options
 @_QUERY_FORMAT
+@click.option(
+    "--max-rows",
+    type=click.IntRange(min=0),
+    help="Write at most N rows. Default: 10,000 for table and markdown, "
+    "all rows (streamed) for csv and json.",
+)
 def query(
-    sql: str, release: str | None, db: str | None, dist: str, package_dir: str, fmt: str
+    sql: str,
+    release: str | None,
+    db: str | None,
+    dist: str,
+    package_dir: str,
+    fmt: str,
+    max_rows: int | None,
 ) -> None:
     """Run read-only SQL on the typed tables (working tree, or a release).
 
-    Only SELECT-like statements run, and no statement can read or write files.
-    Exit codes: 0 ok, 1 invalid package, 2 refused or failed query, unreadable source.
+    Only SELECT (and EXPLAIN of a SELECT) runs, and no statement can read or write
+    files. JSON: dates ISO 8601, intervals ISO 8601 durations, NaN/Infinity null,
+    BLOBs hex. Exit codes: 0 ok, 1 invalid package, 2 refused or failed query,
+    unreadable source.
     """
     from azkz.query import run
 
     source = _open_source(release, db, dist, package_dir)
-    _emit(lambda: run(source.con, sql), fmt)
+    _emit(lambda: run(source.con, sql), fmt, max_rows)
 
 
 @main.command()

@@ -8,8 +8,17 @@ connection is then locked down in two independent layers:
 1. DuckDB itself: files are opened `read_only`, then `enable_external_access=false`
    (no statement can read or write a file: `COPY … TO`, `ATTACH`, `INSTALL`,
    `read_csv('/etc/passwd')`) and `lock_configuration=true` (no `SET` can undo it);
-2. a statement gate: only SELECT-like statements run, so even the in-memory copy of
-   the working tree cannot be changed by a query.
+2. a statement gate: only SELECT and EXPLAIN of a SELECT run, so even the in-memory
+   copy of the working tree cannot be changed by a query. `EXPLAIN ANALYZE` executes
+   its inner statement, so the gate checks that inner statement too; PRAGMA and CALL
+   are refused because some of them change state (`PRAGMA force_checkpoint`, index
+   builders), and each has a SELECT form (`SHOW TABLES`, `DESCRIBE t`,
+   `SELECT * FROM pragma_table_info('t')`).
+
+Results are fetched in batches (`fetchmany`), never all at once: CSV and JSON rows are
+written as they arrive, the table and Markdown formats stop at a row limit. Every
+DuckDB value has a text and a JSON form (see `json_value`), so rendering cannot fail
+half-way through a document because of a value's type.
 """
 
 from __future__ import annotations
@@ -17,7 +26,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import decimal
+import itertools
 import json
+import math
+import re
+import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -26,8 +40,18 @@ from azkz.schema import Package, Table, read_package
 from azkz.typed import load_tables, quote_ident
 
 FORMATS = ("table", "csv", "json", "markdown")
-# Statement kinds a read-only query may use (DuckDB's StatementType names).
-READ_STATEMENTS = frozenset({"SELECT", "EXPLAIN", "PRAGMA", "CALL"})
+# Statement kinds a read-only query may use (DuckDB's StatementType names); an EXPLAIN
+# is allowed only when the statement it explains is itself allowed.
+READ_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
+# Rows shown by the `table` and `markdown` formats unless --max-rows says otherwise.
+DISPLAY_ROW_LIMIT = 10_000
+FETCH_BATCH_ROWS = 2_048
+# Leading whitespace and comments, then EXPLAIN and its options: the rest is the
+# explained statement. Anything this does not understand is refused, not guessed.
+_SKIP = r"(?:\s|--[^\n]*(?:\n|$)|/\*.*?\*/)*"
+_EXPLAIN_PREFIX = re.compile(
+    rf"^{_SKIP}EXPLAIN\b{_SKIP}(?:ANALY[SZ]E\b|\([^)]*\))?", re.IGNORECASE | re.DOTALL
+)
 
 
 class QueryError(Exception):
@@ -44,8 +68,16 @@ class Source:
 
 @dataclass
 class Result:
+    """Column names and rows; `rows` may be a one-pass iterator over a live cursor."""
+
     columns: list[str]
-    rows: list[tuple]
+    rows: Iterable[tuple]
+
+
+@dataclass
+class Rendered:
+    rows: int  # rows written
+    truncated: bool  # more rows existed than the limit allowed
 
 
 LOCKED_CONFIG = {"enable_external_access": False, "lock_configuration": True}
@@ -105,30 +137,84 @@ def open_release(version: str, dist: str | Path = "dist") -> Source:
 
 
 def run(con, sql: str) -> Result:
-    """Run read-only statements; the last one's rows are the result."""
+    """Run read-only statements; the last one's rows are the result, fetched lazily.
+
+    The first batch is fetched here, so most failures surface before anything is
+    written; later failures raise `QueryError` from the row iterator.
+    """
     import duckdb
 
-    try:
-        statements = con.extract_statements(sql)
-    except duckdb.Error as exc:
-        raise QueryError(f"query failed: {exc}") from None
+    statements = _parse(con, sql)
     if not statements:
         raise QueryError("query is empty")
     for statement in statements:
-        kind = statement.type.name
-        if kind not in READ_STATEMENTS:
-            raise QueryError(
-                f"refused: {kind} statements are not allowed; queries are read-only "
-                f"(allowed: {', '.join(sorted(READ_STATEMENTS))})"
-            )
+        check_read_only(con, statement)
     try:
         for statement in statements[:-1]:
             con.execute(statement)
         cursor = con.execute(statements[-1])
         columns = [d[0] for d in cursor.description or []]
-        return Result(columns, cursor.fetchall() if columns else [])
+        first = cursor.fetchmany(FETCH_BATCH_ROWS) if columns else []
     except duckdb.Error as exc:
         raise QueryError(f"query failed: {exc}") from None
+    rest = _remaining_rows(cursor) if len(first) == FETCH_BATCH_ROWS else iter(())
+    return Result(columns, itertools.chain(first, rest))
+
+
+def _parse(con, sql: str) -> list:
+    import duckdb
+
+    try:
+        return con.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise QueryError(f"query failed: {exc}") from None
+
+
+def check_read_only(con, statement) -> None:
+    """Raise `QueryError` unless `statement` is a SELECT or an EXPLAIN of an allowed one."""
+    kind = statement.type.name
+    if kind not in READ_STATEMENTS:
+        raise QueryError(
+            f"refused: {kind} statements are not allowed; queries are read-only "
+            f"(allowed: SELECT, EXPLAIN of a SELECT; for PRAGMA use SHOW TABLES, "
+            f"DESCRIBE t or SELECT * FROM pragma_table_info('t'))"
+        )
+    if kind == "EXPLAIN":
+        explained = _explained_statement(con, statement.query)
+        if explained is None:
+            raise QueryError(
+                "refused: cannot tell which statement this EXPLAIN runs; "
+                "write it as EXPLAIN [ANALYZE] SELECT …"
+            )
+        try:
+            check_read_only(con, explained)
+        except QueryError as exc:
+            raise QueryError(f"{exc} (EXPLAIN ANALYZE would run it)") from None
+
+
+def _explained_statement(con, text: str):
+    """The one statement after `EXPLAIN [ANALYZE | (options)]`, or None if unclear.
+
+    `EXPLAIN ANALYZE` executes that statement, so it must pass the gate itself.
+    """
+    prefix = _EXPLAIN_PREFIX.match(text)
+    if prefix is None:
+        return None
+    try:
+        inner = _parse(con, text[prefix.end() :])
+    except QueryError:
+        return None
+    return inner[0] if len(inner) == 1 else None
+
+
+def _remaining_rows(cursor) -> Iterator[tuple]:
+    import duckdb
+
+    try:
+        while batch := cursor.fetchmany(FETCH_BATCH_ROWS):
+            yield from batch
+    except duckdb.Error as exc:
+        raise QueryError(f"query failed while reading rows: {exc}") from None
 
 
 def table_list(source: Source) -> Result:
@@ -184,67 +270,135 @@ def _schema_table(package: Package | None, name: str) -> Table | None:
 # --- output ------------------------------------------------------------------------
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
+def iso_duration(value: dt.timedelta) -> str:
+    """ISO 8601 duration (`P1DT3H`, `-PT1H30M`, `PT0.5S`) of a DuckDB INTERVAL.
+
+    A string rather than seconds so that days stay visible; DuckDB hands Python a
+    `timedelta`, in which a month is already 30 days.
+    """
+    micros = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
+    sign, micros = ("-" if micros < 0 else ""), abs(micros)
+    days, micros = divmod(micros, 86_400_000_000)
+    hours, micros = divmod(micros, 3_600_000_000)
+    minutes, micros = divmod(micros, 60_000_000)
+    seconds = f"{micros // 1_000_000}.{micros % 1_000_000:06d}".rstrip("0").rstrip(".")
+    time = "".join(
+        f"{n}{unit}"
+        for n, unit in ((hours, "H"), (minutes, "M"), (seconds, "S"))
+        if n not in (0, "0")
+    )
+    text = (f"{days}D" if days else "") + (f"T{time}" if time else "")
+    return f"{sign}P{text or 'T0S'}"
+
+
+def json_value(value: Any) -> Any:
+    """A value JSON can hold, for every type DuckDB returns.
+
+    Dates and times: ISO 8601 text; INTERVAL: ISO 8601 duration; UUID: text; NaN and
+    ±Infinity: null (JSON has no such numbers); DECIMAL: a number (double precision);
+    BLOB: hex; LIST/ARRAY/STRUCT/MAP: recursively; anything else: its text.
+    """
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, decimal.Decimal):
+        return float(value) if value.is_finite() else None
     if isinstance(value, dt.date | dt.datetime | dt.time):
         return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return iso_duration(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    if isinstance(value, list | tuple):
+        return [json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): json_value(v) for k, v in value.items()}
+    if isinstance(value, uuid.UUID):
+        return str(value)
     return str(value)
 
 
-def _json_value(value: Any) -> Any:
-    if isinstance(value, dt.date | dt.datetime | dt.time):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, list | tuple):
-        return [_json_value(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _json_value(v) for k, v in value.items()}
-    return value
+def text_value(value: Any) -> str:
+    """A cell for CSV, Markdown and the table: empty for NULL, nested values as JSON.
+
+    Floats and decimals keep their own text (`inf`, `nan`, every decimal digit).
+    """
+    if value is None:
+        return ""
+    if isinstance(value, float | decimal.Decimal):
+        return str(value)
+    converted = json_value(value)
+    if isinstance(converted, list | dict):
+        return json.dumps(converted, ensure_ascii=False)
+    return str(converted)
 
 
-def render(result: Result, fmt: str, stream: TextIO) -> None:
-    """Write the result as a rich table, CSV (RFC 4180), JSON records or Markdown."""
+def default_row_limit(fmt: str) -> int | None:
+    """Rows shown when --max-rows is not given: bounded for the human formats only."""
+    return DISPLAY_ROW_LIMIT if fmt in ("table", "markdown") else None
+
+
+def render(result: Result, fmt: str, stream: TextIO, max_rows: int | None = None) -> Rendered:
+    """Write at most `max_rows` rows as a rich table, CSV (RFC 4180), JSON or Markdown.
+
+    CSV and JSON are streamed row by row; the table and Markdown need all their rows
+    first, which is why they have a default limit (`default_row_limit`).
+    """
+    if fmt not in FORMATS:
+        raise QueryError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    rows = iter(result.rows)
+    limited = rows if max_rows is None else itertools.islice(rows, max_rows)
+    counted = _Counter(limited)
     if fmt == "csv":
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(result.columns)
-        writer.writerows([_text(v) for v in row] for row in result.rows)
+        writer.writerows([text_value(v) for v in row] for row in counted)
     elif fmt == "json":
-        records = [
-            {c: _json_value(v) for c, v in zip(result.columns, row, strict=True)}
-            for row in result.rows
-        ]
-        json.dump(records, stream, ensure_ascii=False, indent=2)
-        stream.write("\n")
+        _write_json(result.columns, counted, stream)
     elif fmt == "markdown":
         from azkz.docs import md_table
 
-        lines = md_table(result.columns, [[_text(v) for v in row] for row in result.rows])
+        lines = md_table(result.columns, [[text_value(v) for v in row] for row in counted])
         stream.write("\n".join(lines) + "\n")
-    elif fmt == "table":
-        _render_rich(result, stream)
     else:
-        raise QueryError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        _render_rich(result.columns, list(counted), stream)
+    truncated = max_rows is not None and counted.n == max_rows and next(rows, None) is not None
+    return Rendered(counted.n, truncated)
 
 
-def _render_rich(result: Result, stream: TextIO) -> None:
+class _Counter:
+    """Pass rows through, counting them."""
+
+    def __init__(self, rows: Iterator[tuple]) -> None:
+        self.rows, self.n = rows, 0
+
+    def __iter__(self) -> Iterator[tuple]:
+        for row in self.rows:
+            self.n += 1
+            yield row
+
+
+def _write_json(columns: list[str], rows: Iterable[tuple], stream: TextIO) -> None:
+    """A JSON array of records, one per line, each serialised whole before it is written."""
+    separator = "[\n"
+    for row in rows:
+        record = {c: json_value(v) for c, v in zip(columns, row, strict=True)}
+        stream.write(separator + "  " + json.dumps(record, ensure_ascii=False, allow_nan=False))
+        separator = ",\n"
+    stream.write("[]\n" if separator == "[\n" else "\n]\n")
+
+
+def _render_rich(columns: list[str], rows: list[tuple], stream: TextIO) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table as RichTable
 
     table = RichTable(show_lines=False)
-    for column in result.columns:
+    for column in columns:
         table.add_column(column, overflow="fold")
-    for row in result.rows:
-        table.add_row(*("[dim]NULL[/dim]" if v is None else _escape_markup(_text(v)) for v in row))
+    for row in rows:
+        table.add_row(*("[dim]NULL[/dim]" if v is None else escape(text_value(v)) for v in row))
     console = Console(file=stream)
     console.print(table)
-    console.print(f"{len(result.rows)} row{'s' if len(result.rows) != 1 else ''}")
-
-
-def _escape_markup(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
+    console.print(f"{len(rows)} row{'s' if len(rows) != 1 else ''}")
