@@ -325,14 +325,16 @@ def test_schema_level_missing_values_change_is_major(tmp_path):
     assert kinds(diff_of(tmp_path, change)) == {"missing values changed": "major"}
 
 
-def descriptor_diff(tmp_path: Path, edit, version: str = "1.0.0"):
-    """Diff two identical data packages whose new descriptor is changed by `edit`."""
+def descriptor_diff(tmp_path: Path, edit, version: str = "1.0.0", base=lambda d: None):
+    """Diff two identical data packages (descriptors set up by `base`), the new one's
+    descriptor then changed by `edit`."""
     old = write_package(tmp_path / "old", base_spec())
     new = write_package(tmp_path / "new", base_spec())
     for root in (old, new):
         descriptor = json.loads((root / "datapackage.json").read_text())
         descriptor["licenses"] = [{"name": "CC-BY-4.0", "path": "https://x/by/4.0/"}]
         descriptor["version"] = "1.0.0"
+        base(descriptor)
         if root == new:
             edit(descriptor)
             descriptor["version"] = version
@@ -388,12 +390,25 @@ def test_descriptor_level_changes_are_reported(tmp_path, edit, where, kind, bump
     assert diff.bump == bump
 
 
+def test_contributor_details_show_in_full_when_names_are_unchanged(tmp_path):
+    def edit(d):
+        d["contributors"] = [{"title": "A", "role": "author"}]
+
+    def base(d):
+        d["contributors"] = [{"title": "A", "role": "editor"}]
+
+    diff = descriptor_diff(tmp_path, edit, base=base)
+    assert [c.detail for c in diff.schema_changes] == [
+        'contributors: [{"title": "A", "role": "editor"}] → [{"title": "A", "role": "author"}]'
+    ]
+
+
 def test_license_change_fails_the_version_check_and_is_rendered(tmp_path):
     diff = descriptor_diff(tmp_path, relicense, version="1.0.1")
     ok, message = check_version(diff)
     assert not ok
-    assert "need a major bump (datapackage.json: licenses: " in message
-    assert "ODbL-1.0" in message and "2.0.0" in message
+    assert 'need a major bump (datapackage.json: licenses: "CC-BY-4.0" → "ODbL-1.0")' in message
+    assert "bump version in datapackage.json to 2.0.0" in message
     assert "[major] datapackage.json: package licenses changed: licenses: " in render_text(diff)
 
 

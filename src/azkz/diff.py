@@ -481,8 +481,19 @@ def _compare_field(table: str, old_f, new_f) -> list[SchemaChange]:
     return changes
 
 
+def _named(value: Any) -> Any:
+    """Licences, contributors, sources: by their names, which is what a reader compares."""
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        names = [v.get("name") or v.get("title") for v in value]
+        if all(isinstance(n, str) for n in names):
+            return ", ".join(names)
+    return value
+
+
 def _metadata_detail(key: str, before: Any, after: Any) -> str:
     """Prose is only said to be reworded; short values are shown old → new."""
+    if _named(before) != _named(after):
+        before, after = _named(before), _named(after)
     if before is None:
         return f"{key} added: {_show(after, 80)}"
     if after is None:
