@@ -156,8 +156,22 @@ def _render_github(report: Report, stream: TextIO) -> None:
     stream.write(summary_line(report) + "\n")
     summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_path:
+        _append_step_summary(report, summary_path)
+
+
+def _append_step_summary(report: Report, summary_path: str) -> None:
+    """Append the Markdown table; a summary that cannot be written is a warning only,
+    because the annotations are out and the exit status must stay the data's."""
+    import sys
+
+    try:
         with open(summary_path, "a", encoding="utf-8") as out:
             out.write(markdown_table(report))
+    except OSError as exc:
+        sys.stderr.write(
+            f"azkz validate: warning: could not write the job summary to "
+            f"{summary_path} ({exc.strerror or exc}); the annotations above list the errors\n"
+        )
 
 
 def _cell(value: Any) -> str:

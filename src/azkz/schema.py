@@ -35,11 +35,14 @@ class DescriptorError(Exception):
         super().__init__("; ".join(e["message"] for e in errors))
 
 
-def descriptor_error(path: str, message: str, code: str = "package-error") -> DescriptorError:
+def descriptor_error(
+    path: str, message: str, code: str = "package-error", resource: str | None = None
+) -> DescriptorError:
+    """One error in the file `path` (the descriptor or a schema), about `resource` if known."""
     return DescriptorError(
         [
             {
-                "resource": None,
+                "resource": resource,
                 "path": path,
                 "line": None,
                 "field": None,
@@ -147,63 +150,81 @@ class Package:
         return self.root / table.path
 
 
-def _load_json(path: Path, shown: str) -> dict[str, Any]:
+def _load_json(
+    path: Path,
+    shown: str,
+    code: str = "package-error",
+    missing_code: str = "source-error",
+    resource: str | None = None,
+) -> dict[str, Any]:
+    """Read a JSON object; a problem with it is `code` (`missing_code` if it cannot be read).
+
+    Frictionless reports a schema that is missing or not JSON as `schema-error`; a missing
+    descriptor is a `source-error` (there is no package to speak of).  Anything but a
+    regular file (a directory, a named pipe that would block the read) is refused unread.
+    """
+
+    def fail(message: str, error_code: str) -> DescriptorError:
+        return descriptor_error(shown, message, error_code, resource)
+
+    if path.exists() and not path.is_file():
+        raise fail(f"{shown} is not a regular file", missing_code)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise descriptor_error(shown, f"{shown} not found", "source-error") from None
+        raise fail(f"{shown} not found", missing_code) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise descriptor_error(shown, f"{shown} cannot be read: {exc}", "source-error") from None
+        raise fail(f"{shown} cannot be read: {exc}", missing_code) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise descriptor_error(
-            shown, f"{shown} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        raise fail(
+            f"{shown} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", code
         ) from None
     if not isinstance(data, dict):
-        raise descriptor_error(shown, f"{shown} must hold a JSON object")
+        raise fail(f"{shown} must hold a JSON object", code)
     return data
 
 
-def safe_relative_path(root: Path, value: Any, what: str) -> str:
+def safe_relative_path(root: Path, value: Any, what: str, resource: str | None = None) -> str:
     """Refuse paths that could make validation read outside the package.
 
     Checked before anything is opened: URLs, absolute paths, `..` and symlinks
-    that resolve outside the root are all `source-error`.
+    that resolve outside the root are all `source-error`, reported in the descriptor
+    (where the path is written) for `resource`.
     """
+
+    def fail(message: str) -> DescriptorError:
+        return descriptor_error(DESCRIPTOR, f"{what}: {message}", "source-error", resource)
+
     if not isinstance(value, str) or not value:
-        raise descriptor_error(what, f"{what}: path must be a non-empty string", "source-error")
+        raise fail("path must be a non-empty string")
     if "://" in value or value.startswith(("/", "\\")) or (len(value) > 1 and value[1] == ":"):
-        raise descriptor_error(
-            value, f"{what}: path {value!r} must be relative to the package", "source-error"
-        )
+        raise fail(f"path {value!r} must be relative to the package")
     if ".." in Path(value).parts:
-        raise descriptor_error(
-            value, f"{what}: path {value!r} must not contain '..'", "source-error"
-        )
+        raise fail(f"path {value!r} must not contain '..'")
     resolved = (root / value).resolve()
     if not resolved.is_relative_to(root.resolve()):
-        raise descriptor_error(
-            value, f"{what}: path {value!r} resolves outside the package", "source-error"
-        )
+        raise fail(f"path {value!r} resolves outside the package")
     return value
 
 
-def _read_fields(schema: dict[str, Any], shown: str) -> tuple[Field, ...]:
+def _read_fields(schema: dict[str, Any], shown: str, resource: str) -> tuple[Field, ...]:
+    def fail(message: str) -> DescriptorError:
+        return descriptor_error(shown, f"{shown}: {message}", "schema-error", resource)
+
     raw_fields = schema.get("fields")
     if not isinstance(raw_fields, list) or not raw_fields:
-        raise descriptor_error(shown, f"{shown}: 'fields' must be a non-empty list", "schema-error")
+        raise fail("'fields' must be a non-empty list")
     fields = []
     for i, raw in enumerate(raw_fields):
         if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
-            raise descriptor_error(shown, f"{shown}: field #{i + 1} has no name", "schema-error")
+            raise fail(f"field #{i + 1} has no name")
         ftype = raw.get("type", "string")
         if ftype not in DUCKDB_TYPES:
-            raise descriptor_error(
-                shown,
-                f"{shown}: field {raw['name']!r} has unsupported type {ftype!r} "
-                f"(expected one of {', '.join(DUCKDB_TYPES)})",
-                "schema-error",
+            raise fail(
+                f"field {raw['name']!r} has unsupported type {ftype!r} "
+                f"(expected one of {', '.join(DUCKDB_TYPES)})"
             )
         fields.append(
             Field(raw["name"], ftype, raw.get("description", ""), raw.get("constraints", {}), raw)
@@ -226,15 +247,17 @@ def read_package(root: str | Path = ".") -> Package:
             raise descriptor_error(DESCRIPTOR, f"{DESCRIPTOR}: resource #{i + 1} has no name")
         if res.get("schema") is None and res.get("type") not in (None, "table"):
             continue  # a non-tabular file, such as a release's Parquet copy of a table
-        what = f"resource {res['name']!r}"
-        path = safe_relative_path(root, res.get("path"), what)
+        name = res["name"]
+        what = f"resource {name!r}"
+        path = safe_relative_path(root, res.get("path"), what, name)
         schema_ref = res.get("schema")
         if isinstance(schema_ref, dict):
             schema, schema_path = schema_ref, DESCRIPTOR
         else:
-            schema_path = safe_relative_path(root, schema_ref, f"{what} schema")
-            schema = _load_json(root / schema_path, schema_path)
-        package.tables.append(
-            Table(res["name"], path, schema_path, res, schema, _read_fields(schema, schema_path))
-        )
+            schema_path = safe_relative_path(root, schema_ref, f"{what} schema", name)
+            schema = _load_json(
+                root / schema_path, schema_path, "schema-error", "schema-error", name
+            )
+        fields = _read_fields(schema, schema_path, name)
+        package.tables.append(Table(name, path, schema_path, res, schema, fields))
     return package

@@ -32,6 +32,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import stat
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ from typing import Any
 
 from azkz.report import Report, error
 from azkz.schema import DESCRIPTOR, DescriptorError, Field, Package, Table, read_package
-from azkz.typed import cast_sql, quote_ident, quote_literal, raw_csv_sql
+from azkz.typed import NUMBER_PATTERN, cast_sql, quote_ident, quote_literal, raw_csv_sql
 
 BOM = b"\xef\xbb\xbf"
 DECODE_CHUNK = 1 << 24
@@ -106,34 +107,44 @@ def validate_package(root: str | Path = ".") -> Report:
 
 
 # ----------------------------------------------------------------------------- descriptor
-def schema_error(where: str, field: str | None, message: str) -> dict[str, Any]:
-    return error(None, where, None, field, "schema-error", message)
+def schema_error(table: Table, field: str | None, message: str) -> dict[str, Any]:
+    """A problem in `table`'s schema, reported in the file that holds the schema."""
+    return error(table.name, table.schema_path, None, field, "schema-error", message)
 
 
 def descriptor_errors(package: Package) -> list[dict[str, Any]]:
     """Schema coherence that `read_package` does not check: keys, references, regexes."""
     errors = []
-
-    def bad(path: str, message: str) -> None:
-        errors.append(schema_error(path, None, message))
-
     names = [t.name for t in package.tables]
     for dup in {n for n in names if names.count(n) > 1}:
-        bad("datapackage.json", f"resource name {dup!r} is used twice")
+        errors.append(
+            error(
+                dup, DESCRIPTOR, None, None, "package-error", f"resource name {dup!r} is used twice"
+            )
+        )
     for table in package.tables:
         errors.extend(_dialect_errors(table))
-        where = table.schema_path
         fields = table.field_names
         for dup in {n for n in fields if fields.count(n) > 1}:
-            bad(where, f"{table.name}: field {dup!r} is defined twice")
+            errors.append(schema_error(table, dup, f"{table.name}: field {dup!r} is defined twice"))
         for name in table.primary_key:
             if name not in fields:
-                bad(where, f"{table.name}: primaryKey field {name!r} is not in the schema")
+                errors.append(
+                    schema_error(
+                        table, name, f"{table.name}: primaryKey field {name!r} is not in the schema"
+                    )
+                )
         for f in table.fields:
             errors.extend(_constraint_errors(table, f))
             unit_field = f.raw.get("unitField")
             if unit_field is not None and unit_field not in fields:
-                bad(where, f"{table.name}.{f.name}: unitField {unit_field!r} is not in the schema")
+                errors.append(
+                    schema_error(
+                        table,
+                        f.name,
+                        f"{table.name}.{f.name}: unitField {unit_field!r} is not in the schema",
+                    )
+                )
         for fk in table.foreign_keys:
             errors.extend(_foreign_key_descriptor_errors(package, table, fk))
     return errors
@@ -172,10 +183,9 @@ def _dialect_errors(table: Table) -> list[dict[str, Any]]:
 
 def _constraint_errors(table: Table, f: Field) -> list[dict[str, Any]]:
     errors = []
-    where = table.schema_path
     if not isinstance(f.constraints, dict):
         return [
-            schema_error(where, f.name, f"{table.name}.{f.name}: 'constraints' must be an object")
+            schema_error(table, f.name, f"{table.name}.{f.name}: 'constraints' must be an object")
         ]
     pattern = f.constraints.get("pattern")
     if pattern is not None:
@@ -184,7 +194,7 @@ def _constraint_errors(table: Table, f: Field) -> list[dict[str, Any]]:
         except (re.error, TypeError) as exc:
             errors.append(
                 schema_error(
-                    where,
+                    table,
                     f.name,
                     f"{table.name}.{f.name}: pattern {pattern!r} is not a valid "
                     f"regular expression ({exc})",
@@ -193,7 +203,7 @@ def _constraint_errors(table: Table, f: Field) -> list[dict[str, Any]]:
     enum = f.constraints.get("enum")
     if enum is not None and (not isinstance(enum, list) or not enum):
         errors.append(
-            schema_error(where, f.name, f"{table.name}.{f.name}: enum must be a non-empty list")
+            schema_error(table, f.name, f"{table.name}.{f.name}: enum must be a non-empty list")
         )
     for key in ("minimum", "maximum", "minLength", "maxLength"):
         value = f.constraints.get(key)
@@ -203,12 +213,12 @@ def _constraint_errors(table: Table, f: Field) -> list[dict[str, Any]]:
         if key.endswith("Length") or f.type in ("number", "integer", "year"):
             if not numeric:
                 errors.append(
-                    schema_error(where, f.name, f"{table.name}.{f.name}: {key} must be a number")
+                    schema_error(table, f.name, f"{table.name}.{f.name}: {key} must be a number")
                 )
         elif f.type != "date" or not isinstance(value, str):
             errors.append(
                 schema_error(
-                    where,
+                    table,
                     f.name,
                     f"{table.name}.{f.name}: {key} is not supported for type {f.type!r}",
                 )
@@ -217,11 +227,10 @@ def _constraint_errors(table: Table, f: Field) -> list[dict[str, Any]]:
 
 
 def _foreign_key_descriptor_errors(package: Package, table: Table, fk: Any) -> list[dict[str, Any]]:
-    where = table.schema_path
     if not isinstance(fk, dict) or not isinstance(fk.get("reference"), dict):
         return [
             schema_error(
-                where, None, f"{table.name}: foreign key {fk!r} needs 'fields' and 'reference'"
+                table, None, f"{table.name}: foreign key {fk!r} needs 'fields' and 'reference'"
             )
         ]
     fields = _as_list(fk.get("fields"))
@@ -232,7 +241,7 @@ def _foreign_key_descriptor_errors(package: Package, table: Table, fk: Any) -> l
     if not fields or len(fields) != len(ref_fields):
         errors.append(
             schema_error(
-                where,
+                table,
                 None,
                 f"{table.name}: foreign key fields {fields} and reference fields "
                 f"{ref_fields} must be non-empty and of equal length",
@@ -242,7 +251,7 @@ def _foreign_key_descriptor_errors(package: Package, table: Table, fk: Any) -> l
         if name not in table.field_names:
             errors.append(
                 schema_error(
-                    where, name, f"{table.name}: foreign key field {name!r} is not in the schema"
+                    table, name, f"{table.name}: foreign key field {name!r} is not in the schema"
                 )
             )
     try:
@@ -250,14 +259,14 @@ def _foreign_key_descriptor_errors(package: Package, table: Table, fk: Any) -> l
     except KeyError:
         return errors + [
             schema_error(
-                where, None, f"{table.name}: foreign key refers to unknown resource {target!r}"
+                table, None, f"{table.name}: foreign key refers to unknown resource {target!r}"
             )
         ]
     for name in ref_fields:
         if name not in parent.field_names:
             errors.append(
                 schema_error(
-                    where,
+                    table,
                     name,
                     f"{table.name}: foreign key refers to {target}.{name}, which "
                     f"is not a field of {target!r}",
@@ -305,7 +314,9 @@ def line_at(data: bytes, position: int) -> int:
 
 
 def scan_file(table: Table, path: Path, locate: bool = True) -> Scan:
-    """Guards DuckDB cannot do: presence, emptiness, NUL, UTF-8, endings, header, records.
+    """Guards DuckDB cannot do: emptiness, NUL, UTF-8, endings, header, records.
+
+    `path` is a regular file (`file_kind_error` is asked first, before anything opens it).
 
     With `locate=False` the quick chunked scan (`_quick_records`) is tried first: it
     gives each record's line but no byte offsets (`record_starts` stays None), and
@@ -318,8 +329,6 @@ def scan_file(table: Table, path: Path, locate: bool = True) -> Scan:
         scan.errors.append(error(table.name, table.path, line, name, code, message))
         return scan
 
-    if not path.is_file():
-        return fail(None, "scheme-error", f"file {table.path} does not exist")
     if not locate and _quick_records(path, scan):
         return scan
     data = path.read_bytes()
@@ -589,6 +598,9 @@ def validate_table(package: Package, table: Table, con) -> tuple[list[dict[str, 
     parsed row (None otherwise: the table is then left out of foreign-key checks).
     """
     path = package.file(table)
+    not_a_file = file_kind_error(table, path)
+    if not_a_file is not None:
+        return [not_a_file], None
     with ThreadPoolExecutor(1) as pool:  # DuckDB parses while numpy scans the bytes
         loading = pool.submit(load_raw, table, path, con)
         scan = scan_file(table, path, locate=False)
@@ -617,6 +629,49 @@ def validate_table(package: Package, table: Table, con) -> tuple[list[dict[str, 
     errors += key_errors(table, con, good_lines)
     errors.sort(key=lambda e: e["line"] or 0)
     return errors, good_lines
+
+
+PATH_KINDS = (
+    (stat.S_ISDIR, "is a directory"),
+    (stat.S_ISFIFO, "is not a regular file (a named pipe)"),
+    (stat.S_ISSOCK, "is not a regular file (a socket)"),
+    (stat.S_ISCHR, "is not a regular file (a device)"),
+    (stat.S_ISBLK, "is not a regular file (a device)"),
+)
+
+
+def file_kind_error(table: Table, path: Path) -> dict[str, Any] | None:
+    """A resource path that is not a regular file, found before anything opens it.
+
+    Opening a named pipe blocks until someone writes to it, so the kind is taken from
+    `stat` (following symlinks inside the package) and only a regular file is read.
+    """
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return error(
+            table.name, table.path, None, None, "scheme-error", f"file {table.path} does not exist"
+        )
+    except OSError as exc:
+        return error(
+            table.name,
+            table.path,
+            None,
+            None,
+            "source-error",
+            f"{table.path} cannot be read: {exc.strerror}",
+        )
+    if stat.S_ISREG(mode):
+        return None
+    kind = next((what for test, what in PATH_KINDS if test(mode)), "not a regular file")
+    return error(
+        table.name,
+        table.path,
+        None,
+        None,
+        "source-error",
+        f"{table.path} {kind}; a resource path must name a CSV file",
+    )
 
 
 def file_errors(table: Table, scan: Scan) -> tuple[list[dict[str, Any]], bool]:
@@ -777,7 +832,9 @@ def field_checks(f: Field) -> list[RowCheck]:
                 f"{name} is required but the cell is empty",
             )
         )
-    if f.type != "string":
+    if f.type == "number":
+        checks += number_type_checks(f)
+    elif f.type != "string":
         form = TYPE_FORMS[f.type].format(true_false=", ".join(f.true_values + f.false_values))
         checks.append(
             RowCheck(
@@ -832,6 +889,44 @@ def field_checks(f: Field) -> list[RowCheck]:
                 )
             )
     return checks
+
+
+# Frictionless's literal non-finite numbers (its cast also takes other spellings).
+NON_FINITE = r"^[+-]?(nan|inf|infinity)$"
+
+
+def number_type_checks(f: Field) -> list[RowCheck]:
+    """`type-error`s of a number, one message per reason: the cast gives NULL for all three.
+
+    `NaN`/`INF` are valid Frictionless numbers but refused here (docs/decisions.md):
+    the message says so, rather than calling them "not a number".
+    """
+    raw, t, name = quote_ident(f.name), typed(f), f.name
+    value = "{" + name + "!r}"
+    failed = f"({raw} <> '' AND {t} IS NULL)"
+    literal = f"regexp_matches({raw}, {quote_literal(NUMBER_PATTERN)})"
+    non_finite = f"regexp_matches({raw}, {quote_literal(NON_FINITE)}, 'i')"
+    return [
+        RowCheck(
+            "type-error",
+            name,
+            f"({failed} AND NOT {literal} AND NOT {non_finite})",
+            f"{value} is not of type number: expected {TYPE_FORMS['number']}",
+        ),
+        RowCheck(
+            "type-error",
+            name,
+            f"({failed} AND {literal})",
+            f"{value} is out of range: a number must be finite (at most about 1.8e308)",
+        ),
+        RowCheck(
+            "type-error",
+            name,
+            f"({failed} AND {non_finite})",
+            f"{value} is not accepted: NaN and infinities are refused, because values are "
+            f"amounts as sources state them (write the number the source gives)",
+        ),
+    ]
 
 
 @cache
