@@ -335,6 +335,37 @@ def test_same_content_rebuild_is_a_no_op(built_release: Path, tmp_path: Path) ->
     assert sorted(p.name for p in out.iterdir()) == sorted([first.version, "index.json"])
 
 
+def test_no_op_rebuild_reports_the_release_on_disk(built_release, tmp_path, monkeypatch) -> None:
+    """The summary describes dist/<version>/ as it is, not the discarded staged copy.
+
+    The second build's zip gets a comment, so its size differs while its entries (all a
+    rebuild compares) stay equal, as the .duckdb file's bytes legitimately do.
+    """
+    out = tmp_path / "dist"
+    build.build_release(built_release, out)
+    write_zip = build.write_zip
+
+    def zip_with_comment(stage_dir, package, created):
+        path = write_zip(stage_dir, package, created)
+        with zipfile.ZipFile(path, "a") as zf:
+            zf.comment = b"staged copy"
+        return path
+
+    monkeypatch.setattr(build, "write_zip", zip_with_comment)
+    result = CliRunner().invoke(main, ["build", "--package", str(built_release), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    release = out / read_package(built_release).version
+    on_disk = {
+        p.relative_to(release).as_posix(): p.stat().st_size
+        for p in release.rglob("*")
+        if p.is_file()
+    }
+    assert "unchanged" in result.stdout
+    assert f"{sum(on_disk.values()):,} bytes" in result.stdout
+    for name, size in on_disk.items():
+        assert any(line.split() == [name, f"{size:,}"] for line in result.stdout.splitlines())
+
+
 def test_changed_content_under_the_same_version_is_refused(package_copy: Path) -> None:
     out = package_copy / "dist"
     first = build.build_release(package_copy, out)

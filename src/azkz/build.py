@@ -588,13 +588,12 @@ def build_release(
         log.step("checksums and zip")
         log.wrote(write_checksums(stage_dir), stage_dir)
         log.wrote(write_zip(stage_dir, package, ctx.created), stage_dir)
-        files = {
-            p.relative_to(stage_dir).as_posix(): p.stat().st_size for p in release_files(stage_dir)
-        }
         created = _publish(stage_dir, target, version)
     finally:
         if stage_dir.exists():
             shutil.rmtree(stage_dir)
+    # From the release on disk: after a no-op rebuild that is the older, kept copy.
+    files = {p.relative_to(target).as_posix(): p.stat().st_size for p in release_files(target)}
     log.step("updating index.json")
     write_index(out)
     return BuildResult(version=version, path=target, created=created, files=files)
@@ -635,6 +634,7 @@ def _check_contracts(package: Package, con, log: BuildLog) -> None:
 
 
 def summary_lines(result: BuildResult) -> Iterable[str]:
+    """Version, state, path and the sizes of the files in `result.path` as they are."""
     total = sum(result.files.values())
     state = "built" if result.created else "unchanged (identical release exists)"
     yield f"version {result.version}: {state}"

@@ -206,7 +206,8 @@ def _emit(make_result, fmt: str, max_rows: int | None = None) -> None:
 
     limit = max_rows if max_rows is not None else query.default_row_limit(fmt)
     try:
-        rendered = query.render(make_result(), fmt, sys.stdout, limit)
+        result = make_result()
+        rendered = query.render(result, fmt, sys.stdout, limit)
         sys.stdout.flush()
     except BrokenPipeError:
         _silence_stdout()
@@ -221,6 +222,8 @@ def _emit(make_result, fmt: str, max_rows: int | None = None) -> None:
             err=True,
         )
         raise SystemExit(2) from None
+    if result.note:
+        click.echo(f"note: {result.note}", err=True)
     if rendered.truncated:
         click.echo(
             f"note: showing the first {rendered.rows:,} rows; there are more "

@@ -72,6 +72,7 @@ class Result:
 
     columns: list[str]
     rows: Iterable[tuple]
+    note: str | None = None  # said on stderr after the rows, e.g. what is unknown
 
 
 @dataclass
@@ -112,6 +113,8 @@ def open_database(path: str | Path, package: Package | None = None) -> Source:
     path = Path(path)
     if not path.is_file():
         raise QueryError(f"{path}: no such database file")
+    if package is None and (path.parent / "datapackage.json").is_file():
+        package = read_package(path.parent)  # a release's file: its schemas are beside it
     try:
         # Locked from the start: DuckDB shares one instance per file within a process,
         # so a second open must ask for the same configuration rather than SET it.
@@ -255,7 +258,13 @@ def describe(source: Source, table_name: str) -> Result:
         if table is not None and name in table.field_names:
             unit, required = table.field(name).unit, table.field(name).required
         rows.append((name, data_type, unit, "yes" if required else "no", comment or ""))
-    return Result(["column", "type", "unit", "required", "description"], rows)
+    note = None
+    if table is None:
+        note = (
+            "units are unknown: this database has no datapackage.json beside it "
+            "(query the release with --release VERSION to see them)"
+        )
+    return Result(["column", "type", "unit", "required", "description"], rows, note)
 
 
 def _schema_table(package: Package | None, name: str) -> Table | None:
