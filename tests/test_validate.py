@@ -11,6 +11,9 @@ import csv
 import hashlib
 import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -79,6 +82,11 @@ def unique_indicator_row(**changes: str) -> dict[str, str]:
     return {"period_start": "1901-01-01", "period_end": "1901-12-31"} | changes
 
 
+def located(err: dict) -> tuple[str | None, str | None]:
+    """The error's resource and the file it points to."""
+    return err["resource"], err["path"]
+
+
 def errors_of(output: dict, code: str) -> list[dict]:
     return [e for e in output["errors"] if e["code"] == code]
 
@@ -139,6 +147,36 @@ def test_value_outside_enum(package_copy):
     line = append_row(package_copy, "indicators", **unique_indicator_row(unit="USD billion"))
     err = assert_error(package_copy, "constraint-error", "indicators", line, "unit")
     assert "USD billion" in err["message"] and "USD million" in err["message"]
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("1e400", "out of range"),
+        ("-1e400", "out of range"),
+        ("NaN", "NaN and infinities are refused"),
+        ("INF", "NaN and infinities are refused"),
+        ("-INF", "NaN and infinities are refused"),
+    ],
+)
+def test_non_finite_number_is_a_type_error(package_copy, value, reason):
+    line = append_row(package_copy, "indicators", **unique_indicator_row(value=value))
+    status, output = run(package_copy)
+    assert status == 1
+    (err,) = output["errors"]  # one error per cell: the reason, not also "not a number"
+    assert (err["code"], err["resource"], err["line"], err["field"]) == (
+        "type-error",
+        "indicators",
+        line,
+        "value",
+    )
+    assert repr(value) in err["message"] and reason in err["message"]
+
+
+def test_largest_finite_number_is_valid(package_copy):
+    append_row(package_copy, "indicators", **unique_indicator_row(value="1.7e308"))
+    status, output = run(package_copy)
+    assert (status, output["errors"]) == (0, [])
 
 
 def test_pattern_and_minimum(package_copy):
@@ -287,6 +325,23 @@ def test_missing_file(package_copy):
     assert_error(package_copy, "scheme-error", "visits", None)
 
 
+def test_directory_at_resource_path(package_copy):
+    csv_path(package_copy, "visits").unlink()
+    csv_path(package_copy, "visits").mkdir()
+    err = assert_error(package_copy, "source-error", "visits", None)
+    assert err["path"] == "data/visits.csv"
+    assert "is a directory" in err["message"] and "does not exist" not in err["message"]
+
+
+def test_named_pipe_at_resource_path_is_never_opened(package_copy):
+    """Opening a FIFO blocks until a writer comes; validation must not open it."""
+    csv_path(package_copy, "visits").unlink()
+    os.mkfifo(csv_path(package_copy, "visits"))
+    err = assert_error(package_copy, "source-error", "visits", None)
+    assert err["path"] == "data/visits.csv"
+    assert "is not a regular file (a named pipe)" in err["message"]
+
+
 def test_mixed_line_endings(package_copy):
     row = first_row(package_copy, "visits") | {"visit_id": "crlf-row"}
     line = append_text(package_copy, "visits", to_csv(list(row.values()))[:-1] + "\r\n")
@@ -315,6 +370,7 @@ def test_unsafe_resource_path_is_never_opened(package_copy, bad_path):
     assert status == 2
     assert [e["code"] for e in output["errors"]] == ["source-error"]
     assert bad_path in output["errors"][0]["message"]
+    assert located(output["errors"][0]) == ("visits", "datapackage.json")
 
 
 def test_symlink_escaping_the_package(package_copy, tmp_path):
@@ -323,7 +379,10 @@ def test_symlink_escaping_the_package(package_copy, tmp_path):
     csv_path(package_copy, "visits").unlink()
     csv_path(package_copy, "visits").symlink_to(outside)
     status, output = run(package_copy)
-    assert status == 2 and errors_of(output, "source-error")
+    assert status == 2
+    (err,) = errors_of(output, "source-error")
+    assert located(err) == ("visits", "datapackage.json")
+    assert "resolves outside the package" in err["message"]
 
 
 def test_malformed_datapackage_json(package_copy):
@@ -333,6 +392,38 @@ def test_malformed_datapackage_json(package_copy):
     assert status == 2
     assert output["errors"][0]["code"] == "package-error"
     assert "not valid JSON" in output["errors"][0]["message"]
+    assert located(output["errors"][0]) == (None, "datapackage.json")  # no resource is known
+
+
+def test_malformed_schema_json(package_copy):
+    schema_path = package_copy / "schemas" / "visits.json"
+    schema_path.write_text(schema_path.read_text(encoding="utf-8")[:-20], encoding="utf-8")
+    status, output = run(package_copy)
+    assert status == 2
+    (err,) = output["errors"]
+    assert (err["code"], *located(err)) == ("schema-error", "visits", "schemas/visits.json")
+    assert "not valid JSON" in err["message"]
+
+
+def test_missing_schema_file(package_copy):
+    (package_copy / "schemas" / "visits.json").unlink()
+    status, output = run(package_copy)
+    assert status == 2
+    (err,) = output["errors"]
+    assert (err["code"], *located(err)) == ("schema-error", "visits", "schemas/visits.json")
+    assert "not found" in err["message"]
+
+
+def test_primary_key_naming_no_field(package_copy):
+    schema_path = package_copy / "schemas" / "visits.json"
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    schema["primaryKey"] = ["no_such_field"]
+    schema_path.write_text(json.dumps(schema), encoding="utf-8")
+    status, output = run(package_copy)
+    assert status == 2
+    (err,) = output["errors"]
+    assert (err["code"], *located(err)) == ("schema-error", "visits", "schemas/visits.json")
+    assert err["field"] == "no_such_field" and "primaryKey" in err["message"]
 
 
 def test_unknown_field_type(package_copy):
@@ -344,6 +435,7 @@ def test_unknown_field_type(package_copy):
     assert status == 2
     assert output["errors"][0]["code"] == "schema-error"
     assert "datetime-ish" in output["errors"][0]["message"]
+    assert located(output["errors"][0]) == ("visits", "schemas/visits.json")
 
 
 def test_foreign_key_to_unknown_resource(package_copy):
@@ -353,6 +445,7 @@ def test_foreign_key_to_unknown_resource(package_copy):
     schema_path.write_text(json.dumps(schema), encoding="utf-8")
     status, output = run(package_copy)
     assert status == 2 and "nowhere" in output["errors"][0]["message"]
+    assert located(output["errors"][0]) == ("visits", "schemas/visits.json")
 
 
 def test_unit_field_naming_no_column(package_copy):
@@ -364,6 +457,7 @@ def test_unit_field_naming_no_column(package_copy):
     assert status == 2
     assert output["errors"][0]["code"] == "schema-error"
     assert "unitField 'units'" in output["errors"][0]["message"]
+    assert located(output["errors"][0]) == ("indicators", "schemas/indicators.json")
 
 
 @pytest.mark.parametrize(
@@ -483,6 +577,43 @@ def test_github_format_and_step_summary(package_copy, tmp_path):
     assert f"::error file=data/visits.csv,line={line},title=type-error::date_end: " in result.output
     table = summary.read_text(encoding="utf-8")
     assert f"| data/visits.csv | {line} | date_end | type-error |" in table
+
+
+def test_unwritable_step_summary_is_a_warning(package_copy, tmp_path):
+    line = append_row(package_copy, "visits", visit_id="gh-test", date_end="not a date")
+    summary = tmp_path / "no_such_dir" / "summary.md"
+    result = CliRunner().invoke(
+        main,
+        ["validate", str(package_copy), "--format", "github"],
+        env={"GITHUB_STEP_SUMMARY": str(summary)},
+    )
+    assert result.exit_code == 1  # the data's status, not a failure of the tool
+    assert f"::error file=data/visits.csv,line={line},title=type-error::" in result.stdout
+    assert f"warning: could not write the job summary to {summary}" in result.stderr
+    assert "unexpected failure" not in result.output and not summary.parent.exists()
+
+
+def test_closed_pipe_exits_quietly_with_the_validation_status(package_copy):
+    """`azkz validate | head`: output larger than the pipe buffer, reader gone after a line."""
+    for i in range(1000):
+        append_row(
+            package_copy,
+            "indicators",
+            **unique_indicator_row(
+                period_start=f"{1000 + i}-01-01", period_end=f"{1000 + i}-12-31", value="n/a"
+            ),
+        )
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from azkz.cli import main; main()", "validate", str(package_copy)]
+        + ["--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout.readline() == b"{\n"
+    process.stdout.close()
+    stderr = process.stderr.read()
+    assert process.wait(timeout=60) == 1
+    assert stderr == b""
 
 
 def test_validate_package_api_never_raises(tmp_path):
