@@ -17,8 +17,6 @@ from typing import Any, TextIO
 
 ERROR_KEYS = ("resource", "path", "line", "field", "code", "message")
 FORMATS = ("text", "json", "github")
-# Descriptor-level codes: nothing (or not everything) could be checked -> exit 2.
-FATAL_CODES = frozenset({"package-error", "schema-error", "descriptor-error"})
 TEXT_LIMIT_PER_CODE = 20  # text output shows this many errors per code and file
 
 

@@ -3,10 +3,12 @@
 Layers, in order (each with Frictionless error codes, plus named domain rules):
 
 1. descriptor — `datapackage.json` and `schemas/*.json` readable and coherent
-   (`package-error`, `schema-error`, `source-error` for unsafe paths); fatal, exit 2.
-2. file — missing/empty file, NUL bytes, UTF-8, line endings, header exactly as the
-   schema (`scheme-error`, `source-error`, `encoding-error`, `missing-label`,
-   `extra-label`, `incorrect-label`, `duplicate-label`, `blank-label`).
+   (`package-error`, `schema-error`, `dialect-error`, `source-error` for unsafe paths);
+   fatal, exit 2.  Each error names its resource and the file it is in.
+2. file — missing file or not a regular one (never opened), empty file, NUL bytes,
+   UTF-8, line endings, header exactly as the schema (`scheme-error`, `source-error`,
+   `encoding-error`, `missing-label`, `extra-label`, `incorrect-label`,
+   `duplicate-label`, `blank-label`).
 3. rows — DuckDB's strict parse with stored rejects (`extra-cell`, `missing-cell`,
    `source-error` for an unterminated quote), `blank-row` from the byte scan.
 4. fields — generated SQL per Table Schema field (`type-error`, `constraint-error`).
