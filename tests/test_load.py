@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 
 import azkz
 from azkz.build import InvalidPackage
+from azkz.loader import ENGINES
 from azkz.schema import read_package
 
 
@@ -23,14 +25,6 @@ def as_records(data, engine: str) -> list[dict]:
     """Rows as plain Python values, to compare engines with each other."""
     if engine == "pandas":
         data = pa.Table.from_pandas(data, preserve_index=False)
-        data = data.cast(
-            pa.schema(
-                [
-                    pa.field(f.name, pa.date32()) if pa.types.is_timestamp(f.type) else f
-                    for f in data.schema
-                ]
-            )
-        )
     elif engine == "polars":
         data = data.to_arrow()
     elif engine == "duckdb":
@@ -46,8 +40,11 @@ def test_each_engine_returns_typed_equal_data(built_release: Path, engine, relea
     expected = azkz.load("indicators", release=version, engine="arrow", root=built_release)
     if engine == "pandas":
         assert isinstance(data, pd.DataFrame)
-        assert str(data["period_start"].dtype).startswith("datetime64")
+        assert data["period_start"].dtype == pd.ArrowDtype(pa.date32())
+        assert type(data["period_end"].iloc[0]) is dt.date  # not a midnight Timestamp
         assert data["value"].dtype == "float64"
+        assert data["indicator"].dtype == "str"  # other columns keep pandas' own dtypes
+        assert (data["period_start"].dt.year == [d.year for d in data["period_start"]]).all()
     elif engine == "polars":
         assert isinstance(data, pl.DataFrame)
         assert data.schema["period_start"] == pl.Date
@@ -100,6 +97,24 @@ def test_invalid_working_tree_is_refused(package_copy: Path) -> None:
     with pytest.raises(InvalidPackage) as caught:
         azkz.load("indicators", root=package_copy)
     assert any(e["line"] == 2 for e in caught.value.report.errors)
+
+
+def test_readme_examples_run(built_release, monkeypatch) -> None:
+    """Each engine's three-line README example (import, load, a date filter) works."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    section = readme[readme.index("## Loading in Python") :].split("\n## ", 1)[0]
+    examples = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    assert len(examples) == len(ENGINES)
+    monkeypatch.chdir(built_release)
+    version = read_package(built_release).version
+    for example in examples:
+        *setup, operation = example.replace('"0.1.0"', repr(version)).strip().splitlines()
+        assert len(setup) == 2, example
+        namespace: dict = {}
+        exec("\n".join(setup), namespace)
+        result = eval(operation, namespace)
+        rows = result.to_arrow_table() if hasattr(result, "to_arrow_table") else result
+        assert len(rows) > 0, example
 
 
 def test_import_azkz_stays_light() -> None:

@@ -4,6 +4,10 @@ From a release (`release="0.1.0"`) it reads `dist/<version>/data/<table>.parquet
 whose types were fixed at build time; from the working tree (`release=None`) it
 validates the package and reads the CSV through `azkz.typed`, so both give the
 same types: dates as dates, numbers as floats, booleans as booleans, missing as null.
+
+pandas has no date dtype of its own (its default would be midnight `datetime64`), so
+date columns come as pyarrow-backed `date32[day][pyarrow]` (`pd.ArrowDtype`), whose
+values are `datetime.date`; every other column keeps pandas' usual dtype.
 """
 
 from __future__ import annotations
@@ -40,7 +44,19 @@ def load(
         return relation.to_arrow_table()
     if engine == "polars":
         return relation.pl()
-    return relation.df()
+    return pandas_with_dates(relation.to_arrow_table())
+
+
+def pandas_with_dates(table):
+    """`table` as a pandas DataFrame whose date columns stay dates (ArrowDtype date32)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    return table.to_pandas(
+        types_mapper=lambda arrow_type: (
+            pd.ArrowDtype(arrow_type) if pa.types.is_date(arrow_type) else None
+        )
+    )
 
 
 def _working_tree_relation(root: Path, name: str):
