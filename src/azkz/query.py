@@ -192,7 +192,7 @@ def check_read_only(con, statement) -> None:
         try:
             check_read_only(con, explained)
         except QueryError as exc:
-            raise QueryError(f"{exc} (EXPLAIN ANALYZE would run it)") from None
+            raise QueryError(f"{exc} (the statement inside EXPLAIN)") from None
 
 
 def _explained_statement(con, text: str):
