@@ -1025,27 +1025,36 @@ def typed_source(table: Table) -> str:
     return f"(SELECT rowid AS _row, {columns} FROM {raw_name(table)})"
 
 
+# Up to this many rows, all of a table's rules run in one query (see `row_errors`).
+SMALL_TABLE_ROWS = 10_000
+
+
 def row_errors(table: Table, con, lines) -> list[dict[str, Any]]:
     """Every field and domain rule; only failing rows come back to Python.
 
     Rules are grouped by the fields they read and evaluated once per distinct value
     (or combination) of those fields, then joined back to the rows holding the failing
     ones: most columns have a handful of distinct values, so the regular expressions
-    and casts run thousands of times instead of once per row.
+    and casts run thousands of times instead of once per row.  A small table gets one
+    group holding every rule: there the cost is the number of queries, not the rows.
     """
     checks = row_checks(table)
     group_of = _check_group(table, checks)
+    if len(lines) <= SMALL_TABLE_ROWS:
+        read = {name for check in checks for name in check.reads}
+        group_of = dict.fromkeys(read, tuple(n for n in table.field_names if n in read))
     groups: dict[tuple[str, ...], list[int]] = {}
     for i, check in enumerate(checks):
         groups.setdefault(group_of[check.reads[0]], []).append(i)
     n = len(table.fields)
     failures = []  # (row, check index, raw values of the row)
     for inputs, indices in groups.items():
-        con.execute(
+        # CREATE TABLE AS answers with the number of rows it stored.
+        [(failing,)] = con.execute(
             f"CREATE OR REPLACE TEMP TABLE _failing AS "
             f"{_failing_values_sql(table, checks, inputs, indices)}"
-        )
-        if not con.execute("SELECT count(*) FROM _failing").fetchall()[0][0]:
+        ).fetchall()
+        if not failing:
             continue  # the usual case: no need to look for the rows
         for row, *rest in con.execute(_failing_rows_sql(table, inputs, indices)).fetchall():
             values = {
