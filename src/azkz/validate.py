@@ -708,9 +708,7 @@ def load_raw(table: Table, path: Path, con) -> str | None:
         if _one_spelling(table, names)
     )
     try:
-        con.execute(
-            f"CREATE OR REPLACE TABLE {raw_name(table)} AS SELECT *{hashes} FROM {source}"
-        )
+        con.execute(f"CREATE OR REPLACE TABLE {raw_name(table)} AS SELECT *{hashes} FROM {source}")
     except duckdb.Error as exc:
         return str(exc).splitlines()[0]
     return None
