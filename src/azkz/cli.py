@@ -35,18 +35,23 @@ def main() -> None:
     """Azerbaijan–Kazakhstan relations open data: validate, build, query, diff."""
 
 
+def format_option(default: str, *others: str, help: str):
+    """`--format` (stored as `fmt`): the first choice is the default."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice([default, *others]),
+        default=default,
+        show_default=True,
+        help=help,
+    )
+
+
 # Commands are grouped by stage; each block only parses options and calls its module.
 # --- validate (azkz.validate) ---
 @main.command()
 @click.argument("path", default=".", type=click.Path(file_okay=True, dir_okay=True))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "github"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for machines, github for CI.",
-)
+@format_option("text", "json", "github", help="text for people, json for machines, github for CI.")
 @click.option("--debug", is_flag=True, help="Show a traceback for unexpected failures.")
 def validate(path: str, fmt: str, debug: bool) -> None:
     """Check the data package at PATH: every error, with file, line and field.
@@ -243,14 +248,7 @@ def _silence_stdout() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-_QUERY_FORMAT = click.option(
-    "--format",
-    "fmt",
-    default="table",
-    show_default=True,
-    type=click.Choice(["table", "csv", "json", "markdown"]),
-    help="Output format.",
-)
+_QUERY_FORMAT = format_option("table", "csv", "json", "markdown", help="Output format.")
 
 
 @main.command()
@@ -314,14 +312,7 @@ def describe(
 @main.command()
 @click.argument("old")
 @click.argument("new")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="Report format (markdown: for a PR).",
-)
+@format_option("text", "json", "markdown", help="Report format (markdown: for a PR).")
 @click.option(
     "--check-version",
     is_flag=True,
