@@ -85,7 +85,7 @@ def validate(path: str, fmt: str, debug: bool) -> None:
 
 
 # --- build, query, tables, describe (azkz.build, azkz.query) ---
-_BUILD_PACKAGE_OPTION = click.option(
+_PACKAGE_OPTION = click.option(
     "--package",
     "package_dir",
     default=".",
@@ -103,7 +103,7 @@ _BUILD_PACKAGE_OPTION = click.option(
     type=click.Path(file_okay=False),
     help="Directory receiving <version>/ and index.json.",
 )
-@_BUILD_PACKAGE_OPTION
+@_PACKAGE_OPTION
 def build(out: str, package_dir: str) -> None:
     """Validate the package and write the release dist/<version>/.
 
@@ -164,7 +164,7 @@ def _source_options(command):
             type=click.Path(file_okay=False),
             help="Where releases are (--release).",
         ),
-        _BUILD_PACKAGE_OPTION,
+        _PACKAGE_OPTION,
     ]
     for option in reversed(options):
         command = option(command)
@@ -420,14 +420,6 @@ def _write_or_check(files: dict, check: bool) -> None:
         click.echo(f"wrote {path}")
 
 
-_PACKAGE_OPTION = click.option(
-    "--package",
-    "package_dir",
-    default=".",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Directory holding datapackage.json.",
-)
 _CHECK_OPTION = click.option(
     "--check", is_flag=True, help="Write nothing; exit 1 if the committed file is stale."
 )

@@ -649,32 +649,20 @@ def file_kind_error(table: Table, path: Path) -> dict[str, Any] | None:
     Opening a named pipe blocks until someone writes to it, so the kind is taken from
     `stat` (following symlinks inside the package) and only a regular file is read.
     """
+
+    def problem(code: str, message: str) -> dict[str, Any]:
+        return error(table.name, table.path, None, None, code, message)
+
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
-        return error(
-            table.name, table.path, None, None, "scheme-error", f"file {table.path} does not exist"
-        )
+        return problem("scheme-error", f"file {table.path} does not exist")
     except OSError as exc:
-        return error(
-            table.name,
-            table.path,
-            None,
-            None,
-            "source-error",
-            f"{table.path} cannot be read: {exc.strerror}",
-        )
+        return problem("source-error", f"{table.path} cannot be read: {exc.strerror}")
     if stat.S_ISREG(mode):
         return None
     kind = next((what for test, what in PATH_KINDS if test(mode)), "not a regular file")
-    return error(
-        table.name,
-        table.path,
-        None,
-        None,
-        "source-error",
-        f"{table.path} {kind}; a resource path must name a CSV file",
-    )
+    return problem("source-error", f"{table.path} {kind}; a resource path must name a CSV file")
 
 
 def file_errors(table: Table, scan: Scan) -> tuple[list[dict[str, Any]], bool]:
