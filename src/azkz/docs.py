@@ -8,7 +8,6 @@ clock, no machine), so a test can regenerate it and fail when the committed copy
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from azkz.schema import Field, Package, Table
@@ -173,11 +172,3 @@ def _anchor(table: Table) -> str:
     heading = f"{table.name} — {table.title}".lower()
     kept = "".join(ch for ch in heading if ch.isalnum() or ch in " -_")
     return kept.replace(" ", "-")
-
-
-def write_data_dictionary(package: Package, out: Path | None = None) -> Path:
-    """Write the dictionary (default `docs/data-dictionary.md` in the package) and return it."""
-    out = out or package.root / DICTIONARY_PATH
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(data_dictionary(package), encoding="utf-8", newline="\n")
-    return out
