@@ -431,6 +431,11 @@ def release_dirs(out: Path) -> list[Path]:
     ]
 
 
+def built_versions(out: Path) -> list[str]:
+    """The versions released in `out`, oldest first (for "no such release" messages)."""
+    return sorted((d.name for d in release_dirs(out)), key=semver_key)
+
+
 def previous_release(out: Path, version: str) -> Path | None:
     """The highest release below `version`, for steps that describe what changed."""
     older = [d for d in release_dirs(out) if semver_key(d.name) < semver_key(version)]

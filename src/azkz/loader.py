@@ -81,9 +81,9 @@ def _release_relation(dist: Path, release: str, name: str):
 
     version_dir = dist / release
     if not version_dir.is_dir():
-        from azkz.build import release_dirs, semver_key
+        from azkz.build import built_versions
 
-        built = sorted((d.name for d in release_dirs(dist)), key=semver_key)
+        built = built_versions(dist)
         raise ValueError(f"no release {release!r} in {dist} (built: {', '.join(built) or 'none'})")
     path = version_dir / "data" / f"{name}.parquet"
     if not path.is_file():

@@ -129,9 +129,9 @@ def open_release(version: str, dist: str | Path = "dist") -> Source:
     version_dir = Path(dist) / version
     databases = sorted(version_dir.glob("*.duckdb"))
     if len(databases) != 1:
-        from azkz.build import release_dirs, semver_key
+        from azkz.build import built_versions
 
-        built = sorted((d.name for d in release_dirs(Path(dist))), key=semver_key)
+        built = built_versions(Path(dist))
         raise QueryError(
             f"no release {version!r} in {dist}/ "
             f"(built: {', '.join(built) or 'none; run `azkz build` first'})"
