@@ -24,6 +24,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
 from azkz import duckdb_wasm
+from azkz.build import CHECKSUMS, INDEX, release_files
 from azkz.citation import temporal_coverage
 from azkz.digest import sha256_file
 from azkz.schema import DescriptorError, Package, Table, read_package
@@ -79,7 +80,7 @@ class SiteError(Exception):
 def resolve_release(dist: Path, version: str | None) -> Path:
     """The release directory: `version`, or the latest one listed in `dist/index.json`."""
     if version is None:
-        index_path = dist / "index.json"
+        index_path = dist / INDEX
         try:
             index = json.loads(index_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -102,7 +103,7 @@ def resolve_release(dist: Path, version: str | None) -> Path:
 
 def read_checksums(release: Path) -> dict[str, str]:
     """`SHA256SUMS` as {relative path: hex digest}; empty when the release has none."""
-    sums_path = release / "SHA256SUMS"
+    sums_path = release / CHECKSUMS
     if not sums_path.is_file():
         return {}
     sums = {}
@@ -141,7 +142,7 @@ def release_downloads(release: Path) -> list[Download]:
     """
     sums = read_checksums(release)
     downloads = []
-    for path in sorted(p for p in release.rglob("*") if p.is_file()):
+    for path in release_files(release):
         rel = path.relative_to(release).as_posix()
         digest = sha256_file(path)
         if rel in sums and sums[rel] != digest:
