@@ -43,7 +43,7 @@ from typing import Any
 from azkz.citation import write_citation_files
 from azkz.diff import write_changes
 from azkz.digest import sha256_file
-from azkz.schema import Package, Table, read_package
+from azkz.schema import Package, Table, field_list, read_package
 from azkz.typed import load_tables, quote_ident, quote_literal
 
 INDEX = "index.json"
@@ -154,8 +154,7 @@ def tables_in_dependency_order(package: Package) -> list[Table]:
 
 
 def _column_list(names: str | list[str]) -> str:
-    names = [names] if isinstance(names, str) else names
-    return ", ".join(quote_ident(n) for n in names)
+    return ", ".join(quote_ident(n) for n in field_list(names))
 
 
 def table_ddl(table: Table, catalog: str) -> str:

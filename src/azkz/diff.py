@@ -78,7 +78,7 @@ from typing import Any
 
 import duckdb
 
-from azkz.schema import DESCRIPTOR, Package, Table, read_package
+from azkz.schema import DESCRIPTOR, Package, Table, field_list, read_package
 from azkz.typed import load_tables, quote_ident, quote_literal
 
 BUMPS = ("none", "patch", "minor", "major")
@@ -506,8 +506,7 @@ def _metadata_detail(key: str, before: Any, after: Any) -> str:
 def _normal_foreign_keys(table: Table, rename: dict[str, str]) -> set[str]:
     keys = set()
     for fk in table.foreign_keys:
-        fields = fk.get("fields", [])
-        fields = [fields] if isinstance(fields, str) else fields
+        fields = field_list(fk.get("fields", []))
         ref = dict(fk.get("reference", {}))
         keys.add(
             json.dumps(

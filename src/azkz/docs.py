@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from azkz.schema import Field, Package, Table
+from azkz.schema import Field, Package, Table, field_list
 from azkz.typed import load_tables, quote_ident
 
 DICTIONARY_PATH = "docs/data-dictionary.md"
@@ -66,15 +66,11 @@ def _keys_lines(table: Table) -> list[str]:
         ref = fk["reference"]
         lines.append(
             "- Foreign key: "
-            + ", ".join(f"`{k}`" for k in _as_list(fk["fields"]))
+            + ", ".join(f"`{k}`" for k in field_list(fk["fields"]))
             + f" → `{ref['resource']}`."
-            + ", ".join(f"`{k}`" for k in _as_list(ref["fields"]))
+            + ", ".join(f"`{k}`" for k in field_list(ref["fields"]))
         )
     return lines
-
-
-def _as_list(value: str | list[str]) -> list[str]:
-    return [value] if isinstance(value, str) else list(value)
 
 
 def _table_section(table: Table, row_count: int) -> list[str]:

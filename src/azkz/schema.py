@@ -92,6 +92,11 @@ class Field:
         return self.raw.get("falseValues", ["false"])
 
 
+def field_list(names: str | list[str]) -> list[str]:
+    """A key's field names as a list: Table Schema allows one name as a bare string."""
+    return [names] if isinstance(names, str) else list(names)
+
+
 @dataclass(frozen=True)
 class Table:
     name: str
@@ -115,8 +120,7 @@ class Table:
 
     @property
     def primary_key(self) -> list[str]:
-        pk = self.schema.get("primaryKey", [])
-        return [pk] if isinstance(pk, str) else list(pk)
+        return field_list(self.schema.get("primaryKey", []))
 
     @property
     def foreign_keys(self) -> list[dict[str, Any]]:

@@ -27,7 +27,7 @@ from azkz import duckdb_wasm
 from azkz.build import CHECKSUMS, INDEX, release_files
 from azkz.citation import temporal_coverage
 from azkz.digest import sha256_file
-from azkz.schema import DescriptorError, Package, Table, read_package
+from azkz.schema import DescriptorError, Package, Table, field_list, read_package
 from azkz.typed import quote_ident, quote_literal
 
 SITE_MARKER = ".azkz-site"  # only a directory holding this file may be replaced
@@ -192,8 +192,7 @@ def source_references(package: Package) -> list[tuple[Table, str]]:
     refs = []
     for table in package.tables:
         for fk in table.foreign_keys:
-            fields = fk.get("fields")
-            fields = [fields] if isinstance(fields, str) else fields
+            fields = field_list(fk["fields"])
             if fk.get("reference", {}).get("resource") == SOURCES_TABLE and len(fields) == 1:
                 refs.append((table, fields[0]))
     return refs
