@@ -47,6 +47,17 @@ def format_option(default: str, *others: str, help: str):
     )
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so Python's exit-time flush cannot fail on the pipe."""
+    import contextlib
+    import os
+    import sys
+
+    # Not a real file descriptor (e.g. a test runner's buffer): nothing to flush.
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 # Commands are grouped by stage; each block only parses options and calls its module.
 # --- validate (azkz.validate) ---
 @main.command()
@@ -58,7 +69,6 @@ def validate(path: str, fmt: str, debug: bool) -> None:
 
     Exit status: 0 valid, 1 invalid data, 2 unusable package or usage error.
     """
-    import os
     import sys
 
     from azkz.report import render
@@ -68,9 +78,7 @@ def validate(path: str, fmt: str, debug: bool) -> None:
         report = validate_package(path)
         render(report, fmt, sys.stdout)
     except BrokenPipeError:
-        # The reader stopped early (`| head`): the result stands. Point stdout at
-        # /dev/null so the interpreter's final flush does not fail a second time.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _silence_stdout()  # the reader stopped early (`| head`): the result stands
         sys.exit(report.exit_code)
     except Exception as exc:
         if debug:
@@ -235,17 +243,6 @@ def _emit(make_result, fmt: str, max_rows: int | None = None) -> None:
             f"(use --format csv or json to stream all rows, or --max-rows N)",
             err=True,
         )
-
-
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null so Python's exit-time flush cannot fail on the pipe."""
-    import contextlib
-    import os
-    import sys
-
-    # Not a real file descriptor (e.g. a test runner's buffer): nothing to flush.
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 _QUERY_FORMAT = format_option("table", "csv", "json", "markdown", help="Output format.")
