@@ -71,6 +71,12 @@ class BuildLog:
     def __init__(self, echo: Callable[[str], None] = lambda _line: None):
         self.echo = echo
 
+    def __enter__(self) -> BuildLog:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        """Nothing to stop; `RichBuildLog` stops its spinner here."""
+
     def step(self, text: str) -> None:
         self.echo(text)
 

@@ -133,10 +133,7 @@ def build(out: str, package_dir: str) -> None:
     else:
         log = building.BuildLog(lambda line: click.echo(line, err=True))
     try:
-        if isinstance(log, building.RichBuildLog):
-            with log:
-                result = building.build_release(package_dir, out, log)
-        else:
+        with log:
             result = building.build_release(package_dir, out, log)
     except building.InvalidPackage as exc:
         render(exc.report, "text", stream=sys.stderr)
