@@ -78,6 +78,7 @@ from typing import Any
 
 import duckdb
 
+from azkz.docs import md_table
 from azkz.schema import DESCRIPTOR, Package, Table, field_list, read_package
 from azkz.typed import load_tables, quote_ident, quote_literal
 
@@ -1052,23 +1053,21 @@ def render_markdown(diff: Diff) -> str:
         "",
         f"**Required version bump: {diff.bump}**",
         "",
-        "| " + " | ".join(_HEADERS) + " |",
-        "|" + "---|" * len(_HEADERS),
+        *md_table(list(_HEADERS), _table_rows(diff), cell=_md),
     ]
-    out += ["| " + " | ".join(_md(c) for c in r) + " |" for r in _table_rows(diff)]
     if diff.schema_changes:
         out += [
             "",
             f"<details><summary>Schema changes ({len(diff.schema_changes)})</summary>",
             "",
-            "| bump | table | field | change | detail |",
-            "|---|---|---|---|---|",
+            *md_table(
+                ["bump", "table", "field", "change", "detail"],
+                ([c.bump, c.table, c.field or "", c.kind, c.detail] for c in diff.schema_changes),
+                cell=_md,  # bump and kind are fixed short words: unchanged by _md
+            ),
+            "",
+            "</details>",
         ]
-        out += [
-            f"| {c.bump} | {_md(c.table)} | {_md(c.field or '')} | {c.kind} | {_md(c.detail)} |"
-            for c in diff.schema_changes
-        ]
-        out += ["", "</details>"]
     for t in diff.tables:
         if not (t.has_changes or t.notes):
             continue
@@ -1081,8 +1080,8 @@ def render_markdown(diff: Diff) -> str:
         ]
         out += [f"> **Note:** {n}" for n in t.notes]
         if t.field_changes:
-            out += ["", "| field | values changed |", "|---|---|"]
-            out += [f"| `{f}` | {n} |" for f, n in t.field_changes.items()]
+            rows = ([f"`{f}`", n] for f, n in t.field_changes.items())
+            out += ["", *md_table(["field", "values changed"], rows, cell=str)]
         lines = _example_lines(t)
         if lines:
             out += ["", "```diff", *lines, "```"]

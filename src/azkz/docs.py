@@ -8,6 +8,7 @@ clock, no machine), so a test can regenerate it and fail when the committed copy
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from azkz.schema import Field, Package, Table, field_list
@@ -27,9 +28,12 @@ def md_cell(value: Any) -> str:
     return text.strip()
 
 
-def md_table(header: list[str], rows: list[list[Any]]) -> list[str]:
+def md_table(
+    header: list[str], rows: Iterable[Iterable[Any]], cell: Callable[[Any], str] = md_cell
+) -> list[str]:
+    """A Markdown table's lines; `cell` renders each value (the caller's escaping rules)."""
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
     return lines
 
 

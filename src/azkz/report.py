@@ -181,11 +181,14 @@ def markdown_table(report: Report) -> str:
     """All errors as a Markdown table (for the job summary, which has no 10-item limit)."""
     lines = ["## azkz validate", "", summary_line(report), ""]
     if report.errors:
-        lines += ["| file | line | field | code | message |", "|---|---|---|---|---|"]
-        lines += [
-            "| "
-            + " | ".join(_cell(err[k]) for k in ("path", "line", "field", "code", "message"))
-            + " |"
-            for err in report.errors
-        ]
+        from azkz.docs import md_table
+
+        lines += md_table(
+            ["file", "line", "field", "code", "message"],
+            (
+                [err[k] for k in ("path", "line", "field", "code", "message")]
+                for err in report.errors
+            ),
+            cell=_cell,
+        )
     return "\n".join(lines) + "\n\n"
