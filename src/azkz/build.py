@@ -44,7 +44,7 @@ from azkz.citation import write_citation_files
 from azkz.diff import write_changes
 from azkz.digest import sha256_file
 from azkz.schema import Package, Table, field_list, read_package
-from azkz.typed import load_tables, quote_ident, quote_literal
+from azkz.typed import ident_list, load_tables, quote_ident, quote_literal
 
 INDEX = "index.json"
 CHECKSUMS = "SHA256SUMS"
@@ -159,10 +159,6 @@ def tables_in_dependency_order(package: Package) -> list[Table]:
     return ordered
 
 
-def _column_list(names: str | list[str]) -> str:
-    return ", ".join(quote_ident(n) for n in field_list(names))
-
-
 def table_ddl(table: Table, catalog: str) -> str:
     """CREATE TABLE with types, NOT NULL, primary and foreign keys from the Table Schema."""
     lines = [
@@ -170,12 +166,13 @@ def table_ddl(table: Table, catalog: str) -> str:
         for f in table.fields
     ]
     if table.primary_key:
-        lines.append(f"PRIMARY KEY ({_column_list(table.primary_key)})")
+        lines.append(f"PRIMARY KEY ({ident_list(table.primary_key)})")
     for fk in table.foreign_keys:
         ref = fk["reference"]
         lines.append(
-            f"FOREIGN KEY ({_column_list(fk['fields'])}) REFERENCES "
-            f"{quote_ident(ref.get('resource') or table.name)} ({_column_list(ref['fields'])})"
+            f"FOREIGN KEY ({ident_list(field_list(fk['fields']))}) REFERENCES "
+            f"{quote_ident(ref.get('resource') or table.name)} "
+            f"({ident_list(field_list(ref['fields']))})"
         )
     body = ",\n  ".join(lines)
     return f"CREATE TABLE {catalog}.{quote_ident(table.name)} (\n  {body}\n)"
@@ -193,7 +190,7 @@ def comment_statements(table: Table, catalog: str | None = None) -> list[str]:
 
 
 def sorted_select(table: Table, columns: str = "*") -> str:
-    order = _column_list(table.primary_key) if table.primary_key else "ALL"
+    order = ident_list(table.primary_key) or "ALL"
     return f"SELECT {columns} FROM {quote_ident(table.name)} ORDER BY {order}"
 
 

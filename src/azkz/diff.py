@@ -80,7 +80,7 @@ import duckdb
 
 from azkz.docs import md_table
 from azkz.schema import DESCRIPTOR, Package, Table, field_list, read_package
-from azkz.typed import load_tables, quote_ident, quote_literal
+from azkz.typed import ident_list, load_tables, quote_ident, quote_literal
 
 BUMPS = ("none", "patch", "minor", "major")
 WORKTREE = "WORKTREE"
@@ -592,7 +592,7 @@ def _row_count(con, relation: str) -> int:
 
 
 def _is_unique(con, relation: str, columns: list[str]) -> bool:
-    cols = ", ".join(quote_ident(c) for c in columns)
+    cols = ident_list(columns)
     dupes = con.execute(
         f"SELECT count(*) FROM (SELECT 1 FROM {relation} GROUP BY {cols} HAVING count(*) > 1)"
     ).fetchall()[0][0]
@@ -670,8 +670,8 @@ class _TableComparison:
         """No usable key: multiset difference of whole rows on the comparable fields."""
         self.key = []
         self.value_pairs = []
-        old_cols = ", ".join(quote_ident(o) for o in self.comparable)
-        new_cols = ", ".join(quote_ident(n) for n in self.comparable.values())
+        old_cols = ident_list(self.comparable)
+        new_cols = ident_list(self.comparable.values())
         aliases = ", ".join(f"k{i}" for i in range(len(self.comparable)))
         old_rel, new_rel = _relation(_OLD, self.old.name), _relation(_NEW, self.new.name)
         self.con.execute(f"""

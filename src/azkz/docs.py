@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from azkz.schema import Field, Package, Table, field_list
-from azkz.typed import load_tables, quote_ident
+from azkz.typed import ident_list, load_tables, quote_ident
 
 DICTIONARY_PATH = "docs/data-dictionary.md"
 SOURCES_TABLE = "sources"
@@ -107,7 +107,7 @@ def _sources_section(package: Package, con) -> list[str]:
     table = package.table(SOURCES_TABLE)
     columns = [c for c in SOURCE_COLUMNS if c in table.field_names]
     rows = con.execute(
-        f"SELECT {', '.join(quote_ident(c) for c in columns)} "
+        f"SELECT {ident_list(columns)} "
         f"FROM {quote_ident(table.name)} ORDER BY {quote_ident(table.primary_key[0])}"
     ).fetchall()
     lines = [

@@ -28,7 +28,7 @@ from azkz.build import CHECKSUMS, INDEX, release_files
 from azkz.citation import temporal_coverage
 from azkz.digest import sha256_file
 from azkz.schema import DescriptorError, Package, Table, field_list, read_package
-from azkz.typed import quote_ident, quote_literal
+from azkz.typed import ident_list, quote_ident, quote_literal
 
 SITE_MARKER = ".azkz-site"  # only a directory holding this file may be replaced
 TEMPLATES = "templates/site"
@@ -254,7 +254,7 @@ def citing_rows(con, table: Table, column: str) -> dict[str, list[str]]:
     table without a primary key is labelled by its first field.
     """
     key = [k for k in table.primary_key if k != column] or [table.fields[0].name]
-    key_sql = ", ".join(quote_ident(k) for k in key)
+    key_sql = ident_list(key)
     rows = con.execute(
         f"SELECT {quote_ident(column)}, {key_sql} FROM {quote_ident(table.name)} "
         f"WHERE {quote_ident(column)} IS NOT NULL ORDER BY {key_sql}"

@@ -8,6 +8,7 @@ component, and so on).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from azkz.schema import Field, Package, Table
@@ -15,6 +16,11 @@ from azkz.schema import Field, Package, Table
 
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def ident_list(names: Iterable[str]) -> str:
+    """`"a", "b"`: a column list for SELECT, GROUP BY, ORDER BY or a key clause."""
+    return ", ".join(quote_ident(n) for n in names)
 
 
 def quote_literal(value: str) -> str:

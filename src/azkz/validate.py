@@ -45,7 +45,14 @@ from typing import Any
 
 from azkz.report import Report, error
 from azkz.schema import DESCRIPTOR, DescriptorError, Field, Package, Table, read_package
-from azkz.typed import NUMBER_PATTERN, cast_sql, quote_ident, quote_literal, raw_csv_sql
+from azkz.typed import (
+    NUMBER_PATTERN,
+    cast_sql,
+    ident_list,
+    quote_ident,
+    quote_literal,
+    raw_csv_sql,
+)
 
 BOM = b"\xef\xbb\xbf"
 DECODE_CHUNK = 1 << 24
@@ -691,7 +698,7 @@ def load_raw(table: Table, path: Path, con) -> str | None:
         f"rejects_scan={quote_literal(f'scans_{table.name}')})"
     )
     hashes = "".join(
-        f", hash({', '.join(quote_ident(n) for n in names)}) AS {key_hash(i)}"
+        f", hash({ident_list(names)}) AS {key_hash(i)}"
         for i, (_code, names) in enumerate(table_keys(table))
         if _one_spelling(table, names)
     )
@@ -1126,7 +1133,7 @@ def _failing_values_sql(
     0.16 s -> 0.11 s, `value` 0.09 s -> 0.05 s per row), and only the failing values
     are made distinct.
     """
-    columns = ", ".join(quote_ident(name) for name in inputs)
+    columns = ident_list(inputs)
     typed_columns = ", ".join(
         f"{cast_sql(table.field(name))} AS {typed(table.field(name))}" for name in inputs
     )
