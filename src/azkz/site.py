@@ -24,7 +24,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
 from azkz import duckdb_wasm
-from azkz.build import CHECKSUMS, INDEX, release_files
+from azkz.build import CHECKSUMS, INDEX, release_files, sorted_select
 from azkz.citation import temporal_coverage
 from azkz.digest import sha256_file
 from azkz.schema import DescriptorError, Package, Table, field_list, read_package
@@ -210,8 +210,7 @@ def table_facts(con, table: Table) -> TableFacts:
     """Row count and the first rows in primary-key order."""
     name = quote_ident(table.name)
     rows = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
-    order = ", ".join(quote_ident(k) for k in table.primary_key) or "ALL"
-    preview = con.execute(f"SELECT * FROM {name} ORDER BY {order} LIMIT {PREVIEW_ROWS}").fetchall()
+    preview = con.execute(f"{sorted_select(table)} LIMIT {PREVIEW_ROWS}").fetchall()
     return TableFacts(table, rows, [[cell_text(v) for v in r] for r in preview])
 
 
