@@ -199,11 +199,13 @@ def release_downloads(package: Package, release_dir: Path) -> list[dict[str, Any
     Release assets are flat, so the URL uses the file's base name (the release workflow
     refuses two files with the same base name).
     """
+    from azkz.build import release_files  # azkz.build imports this module
+
     homepage = package.descriptor.get("homepage", "").rstrip("/")
     base = f"{homepage}/releases/download/v{package.version}"
-    files = sorted(p for p in release_dir.rglob("*") if p.is_file())
     return [
-        data_download(p, p.relative_to(release_dir).as_posix(), f"{base}/{p.name}") for p in files
+        data_download(p, p.relative_to(release_dir).as_posix(), f"{base}/{p.name}")
+        for p in release_files(release_dir)
     ]
 
 
