@@ -247,7 +247,9 @@ def describe(source: Source, table_name: str) -> Result:
         [table_name],
     ).fetchall()
     if not columns:
-        known = table_list(source).rows
+        known = source.con.execute(
+            "SELECT table_name FROM duckdb_tables() ORDER BY table_name"
+        ).fetchall()
         raise QueryError(
             f"no table {table_name!r}; tables: {', '.join(r[0] for r in known) or 'none'}"
         )
