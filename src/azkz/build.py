@@ -49,6 +49,13 @@ from azkz.typed import ident_list, load_tables, quote_ident, quote_literal
 INDEX = "index.json"
 CHECKSUMS = "SHA256SUMS"
 DATA_DIR = "data"
+
+
+def table_file(name: str, suffix: str) -> str:
+    """Where a release keeps table `name` as `suffix` (csv, parquet): `data/<name>.<suffix>`."""
+    return f"{DATA_DIR}/{name}.{suffix}"
+
+
 ZIP_PERMISSIONS = 0o644
 CHUNK = 1 << 20
 
@@ -212,7 +219,7 @@ def write_csv_files(ctx: ReleaseContext) -> None:
     """data/<table>.csv: RFC 4180 with LF, quoted only where needed, sorted by key."""
     ctx.data_dir.mkdir(exist_ok=True)
     for table in ctx.package.tables:
-        path = ctx.data_dir / f"{table.name}.csv"
+        path = ctx.stage_dir / table_file(table.name, "csv")
         columns = ", ".join(_csv_column(table, n) for n in table.field_names)
         ctx.con.execute(
             f"COPY ({sorted_select(table, columns)}) TO {quote_literal(str(path))} "
@@ -233,7 +240,7 @@ def write_parquet_files(ctx: ReleaseContext) -> None:
     """data/<table>.parquet: typed columns, zstd, sorted by key (byte-identical reruns)."""
     ctx.data_dir.mkdir(exist_ok=True)
     for table in ctx.package.tables:
-        path = ctx.data_dir / f"{table.name}.parquet"
+        path = ctx.stage_dir / table_file(table.name, "parquet")
         kv = ", ".join(
             f"{quote_literal(k)}: {quote_literal(v)}" for k, v in parquet_metadata(table).items()
         )
@@ -275,8 +282,8 @@ def release_descriptor(ctx: ReleaseContext) -> dict[str, Any]:
     descriptor["created"] = ctx.created
     resources = []
     for table in ctx.package.tables:
-        csv_path = f"{DATA_DIR}/{table.name}.csv"
-        parquet_path = f"{DATA_DIR}/{table.name}.parquet"
+        csv_path = table_file(table.name, "csv")
+        parquet_path = table_file(table.name, "parquet")
         csv_resource = {k: v for k, v in table.resource.items() if k != "schema"}
         csv_resource.update(path=csv_path, schema=table.schema)
         csv_resource.update(_file_facts(ctx.stage_dir / csv_path))

@@ -79,15 +79,15 @@ def _working_tree_relation(root: Path, name: str):
 def _release_relation(dist: Path, release: str, name: str):
     import duckdb
 
+    from azkz.build import DATA_DIR, built_versions, table_file
+
     version_dir = dist / release
     if not version_dir.is_dir():
-        from azkz.build import built_versions
-
         built = built_versions(dist)
         raise ValueError(f"no release {release!r} in {dist} (built: {', '.join(built) or 'none'})")
-    path = version_dir / "data" / f"{name}.parquet"
+    path = version_dir / table_file(name, "parquet")
     if not path.is_file():
-        tables = sorted(p.stem for p in (version_dir / "data").glob("*.parquet"))
+        tables = sorted(p.stem for p in (version_dir / DATA_DIR).glob("*.parquet"))
         raise ValueError(_unknown_table(name, tables) + f" in release {release}")
     return duckdb.connect().read_parquet(str(path))
 

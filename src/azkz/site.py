@@ -24,7 +24,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
 from azkz import duckdb_wasm
-from azkz.build import CHECKSUMS, INDEX, release_files, sorted_select
+from azkz.build import CHECKSUMS, INDEX, release_files, sorted_select, table_file
 from azkz.citation import temporal_coverage
 from azkz.digest import sha256_file
 from azkz.schema import DescriptorError, Package, Table, field_list, read_package
@@ -155,7 +155,7 @@ def release_downloads(release: Path) -> list[Download]:
 
 
 def parquet_path(release: Path, table: Table) -> Path:
-    return release / Path(table.path).with_suffix(".parquet")
+    return release / table_file(table.name, "parquet")
 
 
 def open_release(release: Path, package: Package) -> duckdb.DuckDBPyConnection:
