@@ -388,10 +388,10 @@ def semver_key(version: str) -> tuple:
         return (0, (), False, version)
 
 
-def file_entries(version_dir: Path) -> dict[str, dict[str, Any]]:
+def file_entries(files: dict[str, Path]) -> dict[str, dict[str, Any]]:
+    """{relative name: size and sha256} for index.json."""
     return {
-        p.relative_to(version_dir).as_posix(): {"bytes": p.stat().st_size, "sha256": sha256_file(p)}
-        for p in release_files(version_dir)
+        name: {"bytes": p.stat().st_size, "sha256": sha256_file(p)} for name, p in files.items()
     }
 
 
@@ -411,15 +411,14 @@ def write_index(out: Path) -> Path:
     versions = []
     for version_dir in sorted(release_dirs(out), key=lambda d: semver_key(d.name)):
         descriptor = json.loads((version_dir / "datapackage.json").read_text("utf-8"))
+        files = {p.relative_to(version_dir).as_posix(): p for p in release_files(version_dir)}
         entry = old.get(version_dir.name)
-        if entry is None or set(entry.get("files", {})) != {
-            p.relative_to(version_dir).as_posix() for p in release_files(version_dir)
-        }:
+        if entry is None or set(entry.get("files", {})) != set(files):
             entry = {
                 "version": version_dir.name,
                 "created": descriptor.get("created"),
                 "path": f"{version_dir.name}/",
-                "files": file_entries(version_dir),
+                "files": file_entries(files),
             }
         versions.append(entry)
     index = {"latest": versions[-1]["version"] if versions else None, "versions": versions}
