@@ -99,6 +99,32 @@ def test_invalid_working_tree_is_refused(package_copy: Path) -> None:
     assert any(e["line"] == 2 for e in caught.value.report.errors)
 
 
+def test_a_release_file_that_breaks_the_schema_contract_is_refused(
+    built_release: Path, tmp_path: Path
+) -> None:
+    """An edited release Parquet file (unit outside the enum) is caught by the pandera contract."""
+    import shutil
+
+    dist = tmp_path / "dist"
+    shutil.copytree(built_release / "dist", dist)
+    version = read_package(built_release).version
+    parquet = dist / version / "data" / "indicators.parquet"
+    con = duckdb.connect()
+    edited = con.sql(
+        f"SELECT * REPLACE (CASE WHEN row_number() OVER () = 1 THEN 'USD billion' ELSE unit END "
+        f"AS unit) FROM read_parquet('{parquet}')"
+    ).to_arrow_table()
+    con.close()
+    import pyarrow.parquet as pq
+
+    pq.write_table(edited, parquet)
+    with pytest.raises(ValueError, match=r"indicators breaks its schema's contract .*unit"):
+        azkz.load("indicators", release=version, root=built_release, dist=dist)
+    assert isinstance(
+        azkz.load("visits", release=version, root=built_release, dist=dist), pd.DataFrame
+    )
+
+
 def test_readme_examples_run(built_release, monkeypatch) -> None:
     """Each engine's three-line README example (import, load, a date filter) works."""
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")

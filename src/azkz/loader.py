@@ -28,16 +28,19 @@ def load(
     """Return `table` as a pandas/polars DataFrame, a DuckDB relation or an Arrow table.
 
     `root` is the package directory; `dist` (default `<root>/dist`) holds the releases.
-    Raises `ValueError` for an unknown engine, table or release, and
-    `azkz.build.InvalidPackage` when the working tree does not validate.
+    Raises `ValueError` for an unknown engine, table or release, or data that breaks the
+    pandera contract generated from the schema, and `azkz.build.InvalidPackage` when the
+    working tree does not validate.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
     root = Path(root)
     if release is None:
-        relation = _working_tree_relation(root, table)
+        relation, schema_table = _working_tree_relation(root, table)
     else:
-        relation = _release_relation(Path(dist) if dist else root / "dist", release, table)
+        dist_dir = Path(dist) if dist else root / "dist"
+        relation, schema_table = _release_relation(dist_dir, release, table)
+    _honour_contract(schema_table, relation)
     if engine == "duckdb":
         return relation
     if engine == "arrow":
@@ -73,7 +76,7 @@ def _working_tree_relation(root: Path, name: str):
         raise ValueError(_unknown_table(name, [t.name for t in package.tables])) from None
     validate_or_raise(root)
     con = duckdb.connect()
-    return con.sql(typed_select_sql(table, raw_csv_sql(package.file(table), table)))
+    return con.sql(typed_select_sql(table, raw_csv_sql(package.file(table), table))), table
 
 
 def _release_relation(dist: Path, release: str, name: str):
@@ -89,7 +92,26 @@ def _release_relation(dist: Path, release: str, name: str):
     if not path.is_file():
         tables = sorted(p.stem for p in (version_dir / DATA_DIR).glob("*.parquet"))
         raise ValueError(_unknown_table(name, tables) + f" in release {release}")
-    return duckdb.connect().read_parquet(str(path))
+    from azkz.schema import read_package
+
+    schema_table = read_package(version_dir).table(name)
+    return duckdb.connect().read_parquet(str(path)), schema_table
+
+
+def _honour_contract(table, relation) -> None:
+    """Check the typed frame against the pandera contract generated from the table's schema.
+
+    What `load` hands out is what the schema promises (types, required, enums, keys),
+    whether it came from the working tree or from a release file someone may have edited.
+    """
+    from azkz.contracts import check_frame
+
+    errors = check_frame(table, relation.pl())
+    if errors:
+        shown = "; ".join(f"{e['field'] or '-'}: {e['message']}" for e in errors[:5])
+        raise ValueError(
+            f"{table.name} breaks its schema's contract ({len(errors)} problem(s)): {shown}"
+        )
 
 
 def _unknown_table(name: str, known: list[str]) -> str:
