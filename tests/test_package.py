@@ -200,3 +200,12 @@ def test_native_spellings_preserved():
     text = "".join((ROOT / RESOURCES[n]["path"]).read_text(encoding="utf-8") for n in TABLES)
     for ch in "ТоварооборотКурмангазыü":
         assert ch in text
+
+
+def test_readme_row_counts_match_the_data():
+    """The README's table of tables is written by hand; it must not drift from data/."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    stated = {m[1]: int(m[2]) for m in re.finditer(r"^\| `(\w+)` \| (\d+) \|", readme, re.M)}
+    assert stated == {name: len(rows_of(name)) for name in TABLES}
