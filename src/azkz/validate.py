@@ -117,6 +117,11 @@ def validate_package(root: str | Path = ".") -> Report:
 
 
 # ----------------------------------------------------------------------------- descriptor
+def file_error(table: Table, code: str, message: str) -> dict[str, Any]:
+    """An error about a resource's file as a whole (no line, no field)."""
+    return error(table.name, table.path, None, None, code, message)
+
+
 def schema_error(table: Table, field: str | None, message: str) -> dict[str, Any]:
     """A problem in `table`'s schema, reported in the file that holds the schema."""
     return error(table.name, table.schema_path, None, field, "schema-error", message)
@@ -656,20 +661,18 @@ def file_kind_error(table: Table, path: Path) -> dict[str, Any] | None:
     Opening a named pipe blocks until someone writes to it, so the kind is taken from
     `stat` (following symlinks inside the package) and only a regular file is read.
     """
-
-    def problem(code: str, message: str) -> dict[str, Any]:
-        return error(table.name, table.path, None, None, code, message)
-
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
-        return problem("scheme-error", f"file {table.path} does not exist")
+        return file_error(table, "scheme-error", f"file {table.path} does not exist")
     except OSError as exc:
-        return problem("source-error", f"{table.path} cannot be read: {exc.strerror}")
+        return file_error(table, "source-error", f"{table.path} cannot be read: {exc.strerror}")
     if stat.S_ISREG(mode):
         return None
     kind = next((what for test, what in PATH_KINDS if test(mode)), "not a regular file")
-    return problem("source-error", f"{table.path} {kind}; a resource path must name a CSV file")
+    return file_error(
+        table, "source-error", f"{table.path} {kind}; a resource path must name a CSV file"
+    )
 
 
 def file_errors(table: Table, scan: Scan) -> tuple[list[dict[str, Any]], bool]:
@@ -726,16 +729,7 @@ def parse_rows(
 
     rejects = quote_ident(f"rejects_{table.name}")
     if failure is not None:
-        return [
-            error(
-                table.name,
-                table.path,
-                None,
-                None,
-                "source-error",
-                f"the CSV parser gave up: {failure}",
-            )
-        ], None
+        return [file_error(table, "source-error", f"the CSV parser gave up: {failure}")], None
     parsed = con.execute(f"SELECT count(*) FROM {raw_name(table)}").fetchall()[0][0]
     found = con.execute(
         f"SELECT line_byte_position, column_name, error_type, error_message FROM {rejects} "
@@ -763,11 +757,8 @@ def parse_rows(
     errors = _dedupe(errors)
     if parsed + len(rejected) != len(starts):
         errors.append(
-            error(
-                table.name,
-                table.path,
-                None,
-                None,
+            file_error(
+                table,
                 "source-error",
                 f"the file has {len(starts)} records but the CSV parser read {parsed} "
                 f"(+{len(rejected)} rejected); look for a stray or unbalanced quote '\"'",
