@@ -79,6 +79,7 @@ from typing import Any
 import duckdb
 
 from azkz.docs import md_table
+from azkz.report import plural
 from azkz.schema import DESCRIPTOR, Package, Table, field_list, read_package
 from azkz.typed import ident_list, load_tables, quote_ident, quote_literal
 
@@ -306,7 +307,7 @@ def require_valid(package: Package, label: str, spec: str) -> None:
     )
     raise DiffError(
         f"{label} ({spec}) is not a valid package, so it cannot be compared: "
-        f"{_plural(len(report.errors), 'error')} ({'; '.join(shown)}"
+        f"{plural(len(report.errors), 'error')} ({'; '.join(shown)}"
         f"{f'; … and {more} more' if more else ''}); run {where} for the full report"
     )
 
@@ -946,10 +947,6 @@ def suggest_version(old: str, bump: str) -> str:
 # Rendering
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
 def _key_text(key: dict[str, Any]) -> str:
     return ", ".join(f"{k}={_cell(v)}" for k, v in key.items())
 
@@ -1158,14 +1155,12 @@ def changelog_section(
     lines = [head, *(["", curated] if curated else []), "", "### Data changes (generated)", ""]
     if document["initial_release"]:
         lines += ["First release: there is no earlier version to compare with. Tables:", ""]
-        lines += [
-            f"- `{name}`: {_plural(count, 'row')}" for name, count in document["rows"].items()
-        ]
+        lines += [f"- `{name}`: {plural(count, 'row')}" for name, count in document["rows"].items()]
         return "\n".join(lines) + "\n"
     lines.append(
         f"Compared with {document['previous_version']} (required version bump: {document['bump']})."
     )
-    added = [f"- Table `{n}` ({_plural(c, 'row')})." for n, c in document["added_tables"].items()]
+    added = [f"- Table `{n}` ({plural(c, 'row')})." for n, c in document["added_tables"].items()]
     added += [
         f"- {c['table']}: {c['detail']}."
         for c in document["schema_changes"]
@@ -1178,7 +1173,7 @@ def changelog_section(
         if c["kind"] not in {"field added", "table added", "table removed"}
     ]
     changed += [
-        f"- `{name}`: {_plural(t['added'], 'row')} added, {t['removed']} removed, "
+        f"- `{name}`: {plural(t['added'], 'row')} added, {t['removed']} removed, "
         f"{t['changed']} changed."
         for name, t in document["tables"].items()
     ]

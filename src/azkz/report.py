@@ -95,13 +95,18 @@ def _where(err: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def plural(count: int, noun: str) -> str:
+    """`1 error`, `2 errors`: counts in messages people read."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def summary_line(report: Report) -> str:
     stats = report.stats
-    checked = f"{stats.get('tables', 0)} tables, {stats.get('rows', 0)} rows"
+    checked = f"{plural(stats.get('tables', 0), 'table')}, {plural(stats.get('rows', 0), 'row')}"
     if report.valid:
         return f"valid: {checked}, no errors"
     per_code = ", ".join(f"{code} {n}" for code, n in report.counts().items())
-    return f"invalid: {len(report.errors)} errors in {checked} ({per_code})"
+    return f"invalid: {plural(len(report.errors), 'error')} in {checked} ({per_code})"
 
 
 def _render_text(report: Report, stream: TextIO, color: bool) -> None:
@@ -115,7 +120,7 @@ def _render_text(report: Report, stream: TextIO, color: bool) -> None:
     for err in report.errors:
         by_file.setdefault(err["path"] or err["resource"] or "datapackage.json", []).append(err)
     for path, errs in by_file.items():
-        stream.write(paint(f"{path}: {len(errs)} errors", "bold") + "\n")
+        stream.write(paint(f"{path}: {plural(len(errs), 'error')}", "bold") + "\n")
         shown: Counter[str] = Counter()
         for err in errs:
             shown[err["code"]] += 1
