@@ -43,7 +43,7 @@ def raw_csv_sql(path: Path, table: Table) -> str:
 # refused too.
 NUMBER_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 _INTEGER = r"^[+-]?\d+$"
-_DATE = r"^\d{4}-\d{2}-\d{2}$"
+_DATE_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
 _YEAR = r"^\d{4}$"
 
 
@@ -63,9 +63,11 @@ def cast_sql(field: Field, column: str | None = None) -> str:
     if field.type == "integer":
         return f"CASE WHEN regexp_matches({col}, '{_INTEGER}') THEN TRY_CAST({col} AS BIGINT) END"
     if field.type == "date":
+        # The shape first (GLOB costs less than a regular expression), then DuckDB's
+        # own cast, which checks the calendar; year 0000 does not exist in Frictionless.
         return (
-            f"CASE WHEN regexp_matches({col}, '{_DATE}') "
-            f"THEN TRY_CAST(try_strptime({col}, '%Y-%m-%d') AS DATE) END"
+            f"CASE WHEN {col} GLOB '{_DATE_GLOB}' AND NOT starts_with({col}, '0000') "
+            f"THEN TRY_CAST({col} AS DATE) END"
         )
     if field.type == "year":
         return f"CASE WHEN regexp_matches({col}, '{_YEAR}') THEN TRY_CAST({col} AS INTEGER) END"

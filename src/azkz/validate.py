@@ -96,21 +96,25 @@ def validate_package(root: str | Path = ".") -> Report:
 
     con = duckdb.connect(":memory:")
     set_iso3_codes(con)
+    results: dict[str, TableResult] = {}
     lines: dict[str, Any] = {}  # table name -> physical line of each parsed row
+    # Profiled tables are never parents (`profiled`), so they go last: their foreign
+    # keys are checked in their own pass, against parents already loaded.
+    for table in sorted(package.tables, key=lambda t: profiled(package, t)):
+        result = results[table.name] = validate_table(package, table, con, lines)
+        if result.lines is not None:
+            lines[table.name] = result.lines
     for table in package.tables:
-        errors, row_lines = validate_table(package, table, con)
-        report.errors.extend(errors)
-        if row_lines is not None:
-            lines[table.name] = row_lines
+        report.errors.extend(results[table.name].errors)
     for table in package.tables:
         if table.name in lines:
             report.errors.extend(foreign_key_errors(package, table, lines, con))
     con.close()
-    rows = {name: len(row_lines) for name, row_lines in lines.items()}
+    rows = {name: r.rows for name, r in results.items() if r.rows is not None}
     report.stats.update(
         tables=len(package.tables),
         rows=sum(rows.values()),
-        rows_per_table=rows,
+        rows_per_table={t.name: rows[t.name] for t in package.tables if t.name in rows},
         seconds=round(time.perf_counter() - started, 3),
     )
     return report
@@ -606,26 +610,47 @@ def header_errors(table: Table, labels: list[str]) -> list[dict[str, Any]]:
 
 
 # ----------------------------------------------------------------------------- rows
-def validate_table(package: Package, table: Table, con) -> tuple[list[dict[str, Any]], Any]:
-    """File, row, field, table and domain layers for one table; loads `raw_<name>`.
+@dataclass
+class TableResult:
+    """One table's errors and what the package layer needs from it."""
 
-    Returns the errors and, when the rows could be parsed, the physical line of each
-    parsed row (None otherwise: the table is then left out of foreign-key checks).
+    errors: list[dict[str, Any]]
+    lines: Any = None  # physical line of each parsed row; None: no foreign-key check left
+    rows: int | None = None  # rows parsed; None when the rows could not be read
+
+
+def validate_table(package: Package, table: Table, con, lines: dict[str, Any]) -> TableResult:
+    """File, row, field, table and domain layers for one table.
+
+    A large table that no other table references is profiled in one streaming pass
+    (`profile_table`) and, only when that finds something, its failing rows are
+    located in a second (`locate_failures`); anything else, and anything the profile
+    cannot settle, is loaded whole as `raw_<name>` and checked there.  `lines` holds
+    the parent tables' parsed rows, for the profiled table's foreign keys.
     """
     path = package.file(table)
     not_a_file = file_kind_error(table, path)
     if not_a_file is not None:
-        return [not_a_file], None
+        return TableResult([not_a_file])
+    plan = profile_plan(table) if profiled(package, table) else None
     with ThreadPoolExecutor(1) as pool:  # DuckDB parses while numpy scans the bytes
-        loading = pool.submit(load_raw, table, path, con)
+        first_pass = (lambda: profile_table(plan, path, con)) if plan else None
+        loading = pool.submit(first_pass or (lambda: load_raw(table, path, con)))
         scan = scan_file(table, path, locate=False)
         failure = loading.result()
     errors, checkable = file_errors(table, scan)
     if not checkable:
-        return errors, None
-    good_lines = None
-    if scan.record_starts is None and failure is None and _parsed_all(table, scan, con):
-        good_lines = scan.record_lines
+        return TableResult(errors)
+    quick = scan.record_starts is None and failure is None and _parsed_all(table, scan, con, plan)
+    if plan is not None:
+        if quick:
+            hits = locate_failures(package, plan, path, con, lines, len(scan.record_lines))
+            if hits is not None:
+                return _profiled_result(package, table, con, errors, scan, hits, lines)
+        if quick or scan.record_starts is not None:  # load it for the full path below
+            failure = load_raw(table, path, con)
+            quick = quick and failure is None and _parsed_all(table, scan, con)
+    good_lines = scan.record_lines if quick else None
     if good_lines is None:
         if scan.record_starts is None:  # the quick path saw something wrong: locate it
             # Free DuckDB's copy first: the full scan holds the whole file in memory.
@@ -634,16 +659,30 @@ def validate_table(package: Package, table: Table, con) -> tuple[list[dict[str, 
             scan = scan_file(table, path)
             errors, checkable = file_errors(table, scan)
             if not checkable:
-                return errors, None
+                return TableResult(errors)
             failure = load_raw(table, path, con)
         rejects, good_lines = parse_rows(table, scan, con, failure)
         errors += rejects
     if good_lines is None:
-        return errors, None
+        return TableResult(errors)
     errors += row_errors(table, con, good_lines)
     errors += key_errors(table, con, good_lines)
     errors.sort(key=lambda e: e["line"] or 0)
-    return errors, good_lines
+    return TableResult(errors, good_lines, len(good_lines))
+
+
+def _profiled_result(
+    package: Package, table: Table, con, errors: list, scan: Scan, hits, lines: dict[str, Any]
+) -> TableResult:
+    """Errors of a profiled table: the full checks, run on the located rows only."""
+    rows = len(scan.record_lines)
+    if len(hits):
+        hit_lines = scan.record_lines[hits]
+        errors += row_errors(table, con, hit_lines)
+        errors += key_errors(table, con, hit_lines)
+        errors += foreign_key_errors(package, table, {**lines, table.name: hit_lines}, con)
+        errors.sort(key=lambda e: e["line"] or 0)
+    return TableResult(errors, rows=rows)
 
 
 PATH_KINDS = (
@@ -687,6 +726,14 @@ def raw_name(table: Table) -> str:
     return quote_ident(f"raw_{table.name}")
 
 
+def rejects_source(table: Table, path: Path) -> str:
+    """`raw_csv_sql` storing DuckDB's rejects in `rejects_<name>` / `scans_<name>`."""
+    return raw_csv_sql(path, table)[:-1] + (
+        f", store_rejects=true, rejects_table={quote_literal(f'rejects_{table.name}')}, "
+        f"rejects_scan={quote_literal(f'scans_{table.name}')})"
+    )
+
+
 def load_raw(table: Table, path: Path, con) -> str | None:
     """Load the text table `raw_<name>` with stored rejects; the parser's message if it fails.
 
@@ -694,31 +741,45 @@ def load_raw(table: Table, path: Path, con) -> str | None:
     while the rows stream in, it costs nothing measurable there, and counting distinct
     stored hashes afterwards takes 0.04 s at 1M rows instead of 0.09 s.
     """
+    hashes = "".join(f", {expr} AS {name}" for name, expr in text_key_hashes(table))
+    return _run_parse(
+        con,
+        f"CREATE OR REPLACE TABLE {raw_name(table)} AS SELECT *{hashes} "
+        f"FROM {rejects_source(table, path)}",
+    )
+
+
+def _run_parse(con, sql: str) -> str | None:
+    """Run a statement that parses a CSV file; the parser's message if it gives up."""
     import duckdb
 
-    source = raw_csv_sql(path, table)[:-1] + (
-        f", store_rejects=true, rejects_table={quote_literal(f'rejects_{table.name}')}, "
-        f"rejects_scan={quote_literal(f'scans_{table.name}')})"
-    )
-    hashes = "".join(
-        f", hash({ident_list(names)}) AS {key_hash(i)}"
-        for i, (_code, names) in enumerate(table_keys(table))
-        if _one_spelling(table, names)
-    )
     try:
-        con.execute(f"CREATE OR REPLACE TABLE {raw_name(table)} AS SELECT *{hashes} FROM {source}")
+        con.execute(sql)
     except duckdb.Error as exc:
         return str(exc).splitlines()[0]
     return None
 
 
-def _parsed_all(table: Table, scan: Scan, con) -> bool:
+def text_key_hashes(table: Table) -> list[tuple[str, str]]:
+    """(column, expression) hashing the text of each key with one spelling per value."""
+    return [
+        (key_hash(i), f"hash({ident_list(names)})")
+        for i, (_code, names) in enumerate(table_keys(table))
+        if _one_spelling(table, names)
+    ]
+
+
+def _parsed_all(table: Table, scan: Scan, con, plan: ProfilePlan | None = None) -> bool:
     """DuckDB rejected nothing and read as many rows as the quick scan found records."""
-    rejected = con.execute(
-        f"SELECT count(*) FROM {quote_ident(f'rejects_{table.name}')}"
-    ).fetchall()[0][0]
-    parsed = con.execute(f"SELECT count(*) FROM {raw_name(table)}").fetchall()[0][0]
-    return rejected == 0 and parsed == len(scan.record_lines)
+    rejects = quote_ident(f"rejects_{table.name}")
+    rejected = con.execute(f"SELECT count(*) FROM {rejects}").fetchall()
+    if plan is not None:
+        parsed = con.execute(
+            f"SELECT _rows FROM {plan.result} WHERE _set = {plan.set_id(())}"
+        ).fetchall()
+    else:
+        parsed = con.execute(f"SELECT count(*) FROM {raw_name(table)}").fetchall()
+    return rejected[0][0] == 0 and parsed[0][0] == len(scan.record_lines)
 
 
 def parse_rows(
@@ -789,6 +850,12 @@ class RowCheck:
     condition: str
     message: str  # str.format template over the row's raw values by field name
     inputs: tuple[str, ...] = ()  # fields the condition reads, when not just `field`
+    # A regular expression or a list lookup: on a large table, worth running once per
+    # distinct value rather than once per row (`profile_plan`).
+    costly: bool = False
+    # A cheaper condition true on every row the check fails (and maybe a few more):
+    # what a profile evaluates on every row to learn whether the check can fail.
+    screen: str | None = None
 
     @property
     def reads(self) -> tuple[str, ...]:
@@ -853,6 +920,7 @@ def field_checks(f: Field) -> list[RowCheck]:
                 name,
                 f"({t} NOT IN ({allowed}))",
                 f"{value} is not one of the allowed values: {shown}",
+                costly=True,
             )
         )
     if c.get("pattern") is not None and f.type == "string":
@@ -862,6 +930,7 @@ def field_checks(f: Field) -> list[RowCheck]:
                 name,
                 f"NOT regexp_full_match({t}, {quote_literal(c['pattern'])})",
                 f"{value} does not match the pattern {_literal_text(c['pattern'])}",
+                costly=True,
             )
         )
     for key, op, words in (
@@ -911,12 +980,14 @@ def number_type_checks(f: Field) -> list[RowCheck]:
             name,
             f"({failed} AND NOT {literal} AND NOT {non_finite})",
             f"{value} is not of type number: expected {TYPE_FORMS['number']}",
+            screen=failed,
         ),
         RowCheck(
             "type-error",
             name,
             f"({failed} AND {literal})",
             f"{value} is out of range: a number must be finite (at most about 1.8e308)",
+            screen=failed,
         ),
         RowCheck(
             "type-error",
@@ -924,6 +995,7 @@ def number_type_checks(f: Field) -> list[RowCheck]:
             f"({failed} AND {non_finite})",
             f"{value} is not accepted: NaN and infinities are refused, because values are "
             f"amounts as sources state them (write the number the source gives)",
+            screen=failed,
         ),
     ]
 
@@ -995,6 +1067,7 @@ def domain_checks(table: Table) -> list[RowCheck]:
                     f"(regexp_full_match({typed(f)}, '[A-Z]{{3}}') AND "
                     f"NOT list_contains({codes}, {typed(f)}))",
                     f"{{{f.name}!r}} is not an ISO 3166-1 alpha-3 country code",
+                    costly=True,
                 )
             )
         minimum = f.constraints.get("minimum")
@@ -1106,7 +1179,11 @@ def _check_group(table: Table, checks: list[RowCheck]) -> dict[str, tuple[str, .
 
 
 def _failing_values_sql(
-    table: Table, checks: list[RowCheck], inputs: tuple[str, ...], indices: list[int]
+    table: Table,
+    checks: list[RowCheck],
+    inputs: tuple[str, ...],
+    indices: list[int],
+    values: str | None = None,
 ) -> str:
     """Distinct values of `inputs` failing a check of the group, one flag per check.
 
@@ -1122,7 +1199,7 @@ def _failing_values_sql(
     expressions) are made distinct first; dates and numbers usually differ from row to
     row, so there the DISTINCT costs more than the cheap casts it saves (date pair
     0.16 s -> 0.11 s, `value` 0.09 s -> 0.05 s per row), and only the failing values
-    are made distinct.
+    are made distinct.  `values` replaces that relation (a profile passes its own).
     """
     columns = ident_list(inputs)
     typed_columns = ", ".join(
@@ -1130,8 +1207,9 @@ def _failing_values_sql(
     )
     flags = ", ".join(f"coalesce({checks[i].condition}, false) AS _c{i}" for i in indices)
     any_check = " OR ".join(f"({checks[i].condition})" for i in indices)
-    few_values = all(table.field(name).type == "string" for name in inputs)
-    values = f"(SELECT {'DISTINCT ' if few_values else ''}{columns} FROM {raw_name(table)})"
+    if values is None:
+        few_values = all(table.field(name).type == "string" for name in inputs)
+        values = f"(SELECT {'DISTINCT ' if few_values else ''}{columns} FROM {raw_name(table)})"
     return (
         f"WITH _typed AS MATERIALIZED (SELECT {columns}, {typed_columns} FROM {values}) "
         f"SELECT DISTINCT {columns}, {flags} FROM _typed WHERE {any_check}"
@@ -1218,6 +1296,287 @@ def _text_may_repeat(table: Table, index: int, con) -> bool:
             f"SELECT count(*) > count(DISTINCT {key_hash(index)}) FROM {raw_name(table)}"
         ).fetchall()[0][0]
     )
+
+
+# ----------------------------------------------------------------------------- profile
+# Files from this size on are profiled first (`profile_table`); tests set it to 0 so
+# that every bad input also goes through this path.
+PROFILE_MIN_BYTES = 8 << 20
+# Most failing values, missing references or repeated keys that a locate pass names
+# literally (a literal list keeps DuckDB from planning a join, which would reorder rows).
+LOCATE_LIMIT = 256
+FLAG = "_azkz_flag_{}"
+READ_ALL = "_azkz_read"
+
+
+def profiled(package: Package, table: Table) -> bool:
+    """Whether `table` is checked by the streaming profile rather than loaded whole.
+
+    Only large files, and only tables that no foreign key points to: a parent's keys
+    must be at hand, as a table, for its children's checks.
+    """
+    parents = {
+        fk["reference"].get("resource") or t.name for t in package.tables for fk in t.foreign_keys
+    }
+    if table.name in parents:
+        return False
+    try:
+        return package.file(table).stat().st_size >= PROFILE_MIN_BYTES
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class ProfilePlan:
+    """How one streaming pass summarises a table, from its schema.
+
+    * `value_groups`: string fields with costly rules; their distinct values are kept
+      and the rules run on those (as `row_errors` does on a loaded table).
+    * `row_groups`: every other rule group; one flag per group tells whether any row
+      fails it.
+    * foreign-key fields: their distinct values, looked up in the parent.
+    * key hashes: only hashes seen more than once are kept.
+    """
+
+    table: Table
+    checks: list[RowCheck]
+    value_groups: list[tuple[tuple[str, ...], list[int]]]
+    row_groups: list[tuple[tuple[str, ...], list[int]]]
+    references: list[tuple[tuple[str, ...], str, list[str]]]  # fields, parent, its fields
+    key_hashes: list[tuple[str, str, tuple[str, ...]]]  # column, expression, fields it casts
+
+    @property
+    def value_fields(self) -> list[str]:
+        """Fields whose distinct values the profile keeps, in schema order."""
+        kept = {n for names, _ in self.value_groups for n in names}
+        kept |= {n for names, _parent, _ref in self.references for n in names}
+        return [n for n in self.table.field_names if n in kept]
+
+    @property
+    def flags(self) -> list[str]:
+        return [FLAG.format(j) for j in range(len(self.row_groups))]
+
+    @property
+    def unread(self) -> list[str]:
+        """Fields no rule reads.  DuckDB checks UTF-8 only in the columns a query
+        uses, so the profile still reads these (`READ_ALL`)."""
+        read = set(self.value_fields)
+        read |= {n for names, _ in self.row_groups for n in names}
+        read |= {n for _code, names in table_keys(self.table) for n in names}
+        return [n for n in self.table.field_names if n not in read]
+
+    @property
+    def flag_set(self) -> list[str]:
+        return self.flags + ([READ_ALL] if self.unread else [])
+
+    @property
+    def columns(self) -> list[str]:
+        """The grouping columns, in the order `grouping_id` numbers them."""
+        hashes = [name for name, _expr, _typed in self.key_hashes]
+        return [quote_ident(n) for n in self.value_fields] + self.flag_set + hashes
+
+    @property
+    def result(self) -> str:
+        return quote_ident(f"profile_{self.table.name}")
+
+    def set_id(self, columns) -> int:
+        """DuckDB's `grouping_id` of the grouping set `columns`: a bit per absent column."""
+        n = len(self.columns)
+        return sum(1 << (n - 1 - i) for i, c in enumerate(self.columns) if c not in columns)
+
+    def rows_of(self, columns: list[str], select: str | None = None) -> str:
+        """SELECT of `columns` (or `select`) from the profile rows of that grouping set."""
+        return (
+            f"SELECT {select or ', '.join(columns)} FROM {self.result} "
+            f"WHERE _set = {self.set_id(columns)}"
+        )
+
+    def flag_condition(self, index: int) -> str:
+        """True when a row may fail a rule of row group `index` (NULL counts as false)."""
+        _fields, indices = self.row_groups[index]
+        screens = dict.fromkeys(self.checks[i].screen or self.checks[i].condition for i in indices)
+        return " OR ".join(f"({screen})" for screen in screens)
+
+    def casts(self, names) -> str:
+        fields = [self.table.field(n) for n in self.table.field_names if n in set(names)]
+        return "".join(f", {cast_sql(f)} AS {typed(f)}" for f in fields)
+
+
+def profile_plan(table: Table) -> ProfilePlan:
+    checks = row_checks(table)
+    group_of = _check_group(table, checks)
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for i, check in enumerate(checks):
+        groups.setdefault(group_of[check.reads[0]], []).append(i)
+    value_groups, row_groups = [], []
+    for names, indices in groups.items():
+        strings = all(table.field(n).type == "string" for n in names)
+        costly = any(checks[i].costly for i in indices)
+        (value_groups if strings and costly else row_groups).append((names, indices))
+    references = [
+        (
+            tuple(_as_list(fk["fields"])),
+            fk["reference"].get("resource") or table.name,
+            _as_list(fk["reference"]["fields"]),
+        )
+        for fk in table.foreign_keys
+    ]
+    key_hashes = []
+    for i, (_code, names) in enumerate(table_keys(table)):
+        if _one_spelling(table, names):
+            key_hashes.append((key_hash(i), f"hash({ident_list(names)})", ()))
+        else:  # `1` and `1.0` are one key: hash the typed values
+            typed_key = ", ".join(typed(table.field(n)) for n in names)
+            key_hashes.append((key_hash(i), f"hash({typed_key})", tuple(names)))
+    return ProfilePlan(table, checks, value_groups, row_groups, references, key_hashes)
+
+
+def profile_table(plan: ProfilePlan, path: Path, con) -> str | None:
+    """One streaming pass: row count, distinct values, rule flags, repeated key hashes.
+
+    No table is built: `GROUPING SETS` keep one small hash table per set while the
+    file streams through DuckDB (at 1M rows this costs less than half of loading it).
+    """
+    table = plan.table
+    source = rejects_source(table, path)
+    if not plan.columns:
+        return _run_parse(
+            con,
+            f"CREATE OR REPLACE TEMP TABLE {plan.result} AS "
+            f"SELECT {plan.set_id(())} AS _set, count(*) AS _rows FROM {source}",
+        )
+    row_fields = {n for names, _ in plan.row_groups for n in names}
+    typed_keys = {n for _name, _expr, names in plan.key_hashes for n in names}
+    hashes = "".join(f", {expr} AS {name}" for name, expr, _typed in plan.key_hashes)
+    inner = f"SELECT *{plan.casts(row_fields | typed_keys)}{hashes} FROM {source}"
+    flags = [f"{plan.flag_condition(j)} AS {flag}" for j, flag in enumerate(plan.flags)]
+    if plan.unread:
+        flags.append(
+            " AND ".join(f"{quote_ident(n)} IS NULL" for n in plan.unread) + f" AS {READ_ALL}"
+        )
+    hashed = [name for name, _expr, _typed in plan.key_hashes]
+    middle = ", ".join([quote_ident(n) for n in plan.value_fields] + flags + hashed)
+    sets = ["()"]
+    sets += [f"({ident_list(names)})" for names, _ in plan.value_groups]
+    sets += [f"({ident_list(names)})" for names, _parent, _ref in plan.references]
+    if plan.flag_set:
+        sets.append(f"({', '.join(plan.flag_set)})")
+    sets += [f"({name})" for name in hashed]
+    # A key hash seen once is the usual case: only repeated ones are kept.
+    having = " AND ".join(f"(grouping({name}) = 1 OR count(*) > 1)" for name in hashed)
+    columns = ", ".join(plan.columns)
+    return _run_parse(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE {plan.result} AS "
+        f"SELECT grouping_id({columns}) AS _set, {columns}, count(*) AS _rows "
+        f"FROM (SELECT {middle} FROM ({inner})) "
+        f"GROUP BY GROUPING SETS ({', '.join(dict.fromkeys(sets))})"
+        + (f" HAVING {having}" if having else ""),
+    )
+
+
+def locate_failures(
+    package: Package, plan: ProfilePlan, path: Path, con, lines: dict[str, Any], rows: int
+):
+    """Positions of the rows failing a rule, loaded in file order as `raw_<name>`.
+
+    An empty array when the profile found nothing to fail (no second pass), None when
+    there are more distinct failing values, missing references or repeated keys than
+    `LOCATE_LIMIT` (the caller then loads the whole table).  The second pass builds
+    a table of every row, NULL except on the rows that meet one of the conditions the
+    profile gave: without joins, DuckDB keeps the file's order, so `rowid` is the
+    row's position.
+    """
+    import numpy as np
+
+    found = _failure_conditions(package, plan, con, lines)
+    if found is None:
+        return None
+    conditions, typed_fields = found
+    if not conditions:
+        return np.empty(0, dtype=np.int64)
+    table = plan.table
+    packed = ", ".join(f"{quote_ident(n)} := {quote_ident(n)}" for n in table.field_names)
+    packed += "".join(f", {name} := {expr}" for name, expr in text_key_hashes(table))
+    inner = f"SELECT *{plan.casts(typed_fields)} FROM {raw_csv_sql(path, table)}"
+    failing = " OR ".join(f"({c})" for c in conditions)
+    located = _run_parse(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE _hits AS "
+        f"SELECT CASE WHEN {failing} THEN struct_pack({packed}) END AS _hit FROM ({inner})",
+    )
+    if located is not None or _row_count(con, "_hits") != rows:
+        return None  # the file changed since the profile read it: the full path says how
+    con.execute(
+        f"CREATE OR REPLACE TABLE {raw_name(table)} AS "
+        f"SELECT unnest(_hit) FROM _hits WHERE _hit IS NOT NULL ORDER BY rowid"
+    )
+    hits = con.execute("SELECT rowid FROM _hits WHERE _hit IS NOT NULL ORDER BY rowid")
+    return hits.fetchnumpy()["rowid"]
+
+
+def _failure_conditions(
+    package: Package, plan: ProfilePlan, con, lines: dict[str, Any]
+) -> tuple[list[str], set[str]] | None:
+    """SQL conditions true on exactly the rows that fail, and the fields they cast."""
+    table, conditions, typed_fields = plan.table, [], set()
+    for names, indices in plan.value_groups:
+        columns = [quote_ident(n) for n in names]
+        values = f"({plan.rows_of(columns)})"
+        [(failing,)] = con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _failing AS "
+            f"{_failing_values_sql(table, plan.checks, names, indices, values)}"
+        ).fetchall()
+        if not failing:
+            continue
+        text_hash = f"hash({ident_list(names)})"
+        if failing <= LOCATE_LIMIT:
+            hashes = con.execute(f"SELECT DISTINCT {text_hash} FROM _failing").fetchall()
+            conditions.append(_hash_in(text_hash, hashes))
+        else:  # too many to list: the group's rules, row by row
+            conditions += [plan.checks[i].condition for i in indices]
+            typed_fields |= set(names)
+    for names, parent_name, ref_names in plan.references:
+        if parent_name not in lines:
+            continue  # the parent's own errors are reported; its keys are unknown
+        parent = package.table(parent_name)
+        child = [typed(table.field(n)) for n in names]
+        on = " AND ".join(
+            f"c.{c} = p.{typed(parent.field(r))}" for c, r in zip(child, ref_names, strict=True)
+        )
+        not_null = " AND ".join(f"c.{c} IS NOT NULL" for c in child)
+        columns = [quote_ident(n) for n in names]
+        values = plan.rows_of(columns, ", ".join(columns) + plan.casts(names))
+        missing = con.execute(
+            f"SELECT DISTINCT hash({', '.join('c.' + c for c in columns)}) FROM ({values}) c "
+            f"ANTI JOIN {typed_source(parent)} p ON {on} WHERE {not_null}"
+        ).fetchall()
+        if len(missing) > LOCATE_LIMIT:
+            return None
+        if missing:
+            conditions.append(_hash_in(f"hash({ident_list(names)})", missing))
+    if plan.flags:
+        flagged = con.execute(plan.rows_of(plan.flag_set)).fetchall()
+        for j, (names, _indices) in enumerate(plan.row_groups):
+            if any(row[j] for row in flagged):
+                conditions.append(plan.flag_condition(j))
+                typed_fields |= set(names)
+    for name, expr, key_fields in plan.key_hashes:
+        repeated = con.execute(plan.rows_of([name])).fetchall()
+        if len(repeated) > LOCATE_LIMIT:
+            return None
+        if repeated:
+            conditions.append(_hash_in(expr, repeated))
+            typed_fields |= set(key_fields)
+    return conditions, typed_fields
+
+
+def _row_count(con, relation: str) -> int:
+    return con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
+
+
+def _hash_in(expression: str, hashes: list[tuple[int]]) -> str:
+    return f"{expression} IN ({', '.join(f'{h}::UBIGINT' for (h,) in hashes)})"
 
 
 # ----------------------------------------------------------------------------- package
