@@ -35,6 +35,7 @@ import csv
 import io
 import re
 import stat
+import string
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -1120,34 +1121,24 @@ def row_errors(table: Table, con, lines) -> list[dict[str, Any]]:
     Rules are grouped by the fields they read and evaluated once per distinct value
     (or combination) of those fields, then joined back to the rows holding the failing
     ones: most columns have a handful of distinct values, so the regular expressions
-    and casts run thousands of times instead of once per row.  A small table gets one
-    group holding every rule: there the cost is the number of queries, not the rows.
+    and casts run thousands of times instead of once per row.  A small table (or the
+    failing rows a profile located) gets one query with every rule on every row: there
+    the cost is the number of queries, not the rows.
     """
     checks = row_checks(table)
-    group_of = _check_group(table, checks)
+    shown = message_fields(checks)
     if len(lines) <= SMALL_TABLE_ROWS:
-        read = {name for check in checks for name in check.reads}
-        group_of = dict.fromkeys(read, tuple(n for n in table.field_names if n in read))
-    groups: dict[tuple[str, ...], list[int]] = {}
-    for i, check in enumerate(checks):
-        groups.setdefault(group_of[check.reads[0]], []).append(i)
-    n = len(table.fields)
-    failures = []  # (row, check index, raw values of the row)
-    for inputs, indices in groups.items():
-        # CREATE TABLE AS answers with the number of rows it stored.
-        [(failing,)] = con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _failing AS "
-            f"{_failing_values_sql(table, checks, inputs, indices)}"
-        ).fetchall()
-        if not failing:
-            continue  # the usual case: no need to look for the rows
-        for row, *rest in con.execute(_failing_rows_sql(table, inputs, indices)).fetchall():
-            values = {
-                f.name: ("" if v is None else v)
-                for f, v in zip(table.fields, rest[:n], strict=True)
-            }
+        everything = list(range(len(checks)))
+        found = [(everything, con.execute(_small_failing_rows_sql(table, checks, shown)))]
+    else:
+        found = _grouped_failing_rows(table, checks, shown, con)
+    failures = []  # (row, check index, raw values the messages quote)
+    for indices, rows in found:
+        for row, *rest in rows.fetchall():
+            quoted, flags = rest[: len(shown)], rest[len(shown) :]
+            values = {n: ("" if v is None else v) for n, v in zip(shown, quoted, strict=True)}
             failures += [
-                (row, i, values) for i, failed in zip(indices, rest[n:], strict=True) if failed
+                (row, i, values) for i, failed in zip(indices, flags, strict=True) if failed
             ]
     failures.sort(key=lambda failure: failure[:2])
     return [
@@ -1161,6 +1152,45 @@ def row_errors(table: Table, con, lines) -> list[dict[str, Any]]:
         )
         for row, i, values in failures
     ]
+
+
+def message_fields(checks: list[RowCheck]) -> list[str]:
+    """Fields whose raw values the checks' messages quote: all a failing row returns."""
+    names = (
+        name
+        for check in checks
+        for _text, name, _spec, _conversion in string.Formatter().parse(check.message)
+        if name
+    )
+    return list(dict.fromkeys(names))
+
+
+def _small_failing_rows_sql(table: Table, checks: list[RowCheck], shown: list[str]) -> str:
+    """Failing rows of a small table in one query: every rule on every row."""
+    read = {name for check in checks for name in check.reads}
+    casts = "".join(f", {cast_sql(f)} AS {typed(f)}" for f in table.fields if f.name in read)
+    flags = "".join(f", coalesce({c.condition}, false)" for c in checks)
+    any_check = " OR ".join(f"({c.condition})" for c in checks) or "false"
+    return (
+        f"SELECT rowid{''.join(', ' + quote_ident(n) for n in shown)}{flags} "
+        f"FROM (SELECT rowid, *{casts} FROM {raw_name(table)}) WHERE {any_check} ORDER BY rowid"
+    )
+
+
+def _grouped_failing_rows(table: Table, checks: list[RowCheck], shown: list[str], con):
+    """(check indices, failing rows) per group of fields, from their distinct values."""
+    group_of = _check_group(table, checks)
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for i, check in enumerate(checks):
+        groups.setdefault(group_of[check.reads[0]], []).append(i)
+    for inputs, indices in groups.items():
+        # CREATE TABLE AS answers with the number of rows it stored.
+        [(failing,)] = con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _failing AS "
+            f"{_failing_values_sql(table, checks, inputs, indices)}"
+        ).fetchall()
+        if failing:  # usually not: then there is no need to look for the rows
+            yield indices, con.execute(_failing_rows_sql(table, inputs, indices, shown))
 
 
 def _check_group(table: Table, checks: list[RowCheck]) -> dict[str, tuple[str, ...]]:
@@ -1216,15 +1246,17 @@ def _failing_values_sql(
     )
 
 
-def _failing_rows_sql(table: Table, inputs: tuple[str, ...], indices: list[int]) -> str:
-    """Rows (rowid, raw columns, one flag per check) holding a value in `_failing`."""
+def _failing_rows_sql(
+    table: Table, inputs: tuple[str, ...], indices: list[int], shown: list[str]
+) -> str:
+    """Rows (rowid, quoted raw values, one flag per check) holding a value in `_failing`."""
     on = " AND ".join(
         f"r.{quote_ident(name)} IS NOT DISTINCT FROM f.{quote_ident(name)}" for name in inputs
     )
-    raw_columns = ", ".join(f"r.{quote_ident(f.name)}" for f in table.fields)
+    raw_columns = "".join(f"r.{quote_ident(n)}, " for n in shown)
     flag_columns = ", ".join(f"f._c{i}" for i in indices)
     return (
-        f"SELECT r.rowid, {raw_columns}, {flag_columns} FROM {raw_name(table)} r "
+        f"SELECT r.rowid, {raw_columns}{flag_columns} FROM {raw_name(table)} r "
         f"JOIN _failing f ON {on}"
     )
 
@@ -1496,20 +1528,23 @@ def locate_failures(
     if not conditions:
         return np.empty(0, dtype=np.int64)
     table = plan.table
-    packed = ", ".join(f"{quote_ident(n)} := {quote_ident(n)}" for n in table.field_names)
-    packed += "".join(f", {name} := {expr}" for name, expr in text_key_hashes(table))
     inner = f"SELECT *{plan.casts(typed_fields)} FROM {raw_csv_sql(path, table)}"
     failing = " OR ".join(f"({c})" for c in conditions)
+    # A list of the row's text, not a struct: NULL lists cost far less to store.
     located = _run_parse(
         con,
-        f"CREATE OR REPLACE TEMP TABLE _hits AS "
-        f"SELECT CASE WHEN {failing} THEN struct_pack({packed}) END AS _hit FROM ({inner})",
+        f"CREATE OR REPLACE TEMP TABLE _hits AS SELECT CASE WHEN {failing} "
+        f"THEN [{ident_list(table.field_names)}] END AS _hit FROM ({inner})",
     )
     if located is not None or _row_count(con, "_hits") != rows:
         return None  # the file changed since the profile read it: the full path says how
+    fields = ", ".join(
+        f"_hit[{i}] AS {quote_ident(n)}" for i, n in enumerate(table.field_names, start=1)
+    )
+    hashes = "".join(f", {expr} AS {name}" for name, expr in text_key_hashes(table))
     con.execute(
-        f"CREATE OR REPLACE TABLE {raw_name(table)} AS "
-        f"SELECT unnest(_hit) FROM _hits WHERE _hit IS NOT NULL ORDER BY rowid"
+        f"CREATE OR REPLACE TABLE {raw_name(table)} AS SELECT *{hashes} FROM "
+        f"(SELECT {fields} FROM _hits WHERE _hit IS NOT NULL ORDER BY rowid)"
     )
     hits = con.execute("SELECT rowid FROM _hits WHERE _hit IS NOT NULL ORDER BY rowid")
     return hits.fetchnumpy()["rowid"]
