@@ -619,7 +619,7 @@ def test_closed_pipe_exits_quietly_with_the_validation_status(package_copy):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    assert process.stdout.readline() == b"{\n"
+    assert process.stdout.readline() == b'{"valid": false,\n'
     process.stdout.close()
     stderr = process.stderr.read()
     assert process.wait(timeout=60) == 1
