@@ -1,15 +1,31 @@
-"""`row_errors` has two plans: one query per group of fields (large tables) and one
-query with every rule (tables up to `SMALL_TABLE_ROWS`).  The real tables are small, so
-the other tests only see the second plan; here the same bad rows go through both, which
-must report exactly the same errors at the same lines.
+"""Validation has several plans that must report exactly the same errors at the same
+lines; the real tables are small, so most tests only see one of each pair.
+
+* `row_errors`: one query per group of fields (large tables) or one query with every
+  rule (tables up to `SMALL_TABLE_ROWS`).
+* tables loaded whole, or profiled in one streaming pass with the failing rows located
+  afterwards (files from `PROFILE_MIN_BYTES`; tables no foreign key points to), and the
+  profiled path's own fallbacks: too many failing values (`LOCATE_LIMIT`) and a bit
+  filter so small that many passing rows are located too.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from azkz import validate
-from tests.test_validate import append_row, unique_indicator_row
+from azkz.schema import read_package
+from tests.test_validate import (
+    MUTATION_BYTES,
+    append_row,
+    csv_path,
+    unique_indicator_row,
+)
 
 BAD_INDICATOR_ROWS = [
     {"evidence": ""},  # required
@@ -52,3 +68,102 @@ def test_grouped_and_single_query_plans_report_the_same_errors(package_copy, mon
 def test_valid_package_passes_both_plans(package_copy, monkeypatch, rows):
     monkeypatch.setattr(validate, "SMALL_TABLE_ROWS", rows)
     assert validate.validate_package(package_copy).errors == []
+
+
+# ----------------------------------------------------------------------------- profiled path
+def add_bad_rows(root: Path) -> set[int]:
+    """Every kind of failure a profile must find, each on a line of its own; their lines."""
+    lines = set()
+    for k, changes in enumerate(BAD_INDICATOR_ROWS):
+        unique = unique_indicator_row(period_end=f"1901-12-{10 + k}") | changes
+        lines.add(append_row(root, "indicators", **unique))
+    for k in range(3):  # one row three times: the second and third repeat its key
+        line = append_row(root, "indicators", **unique_indicator_row(period_end="1901-11-30"))
+        if k:
+            lines.add(line)
+    lines.add(append_row(root, "indicators", **unique_indicator_row(source_id="no-such-source")))
+    for changes in BAD_VISIT_ROWS:
+        lines.add(append_row(root, "visits", **changes))
+    lines.add(append_row(root, "projects", project_id="dup-free", agreement_id="no-such-agreement"))
+    return lines
+
+
+PROFILED_VARIANTS = {
+    "profiled": {"PROFILE_MIN_BYTES": 0},
+    "profiled, nothing listed literally": {"PROFILE_MIN_BYTES": 0, "LOCATE_LIMIT": 0},
+    "profiled, one-bucket filter": {
+        "PROFILE_MIN_BYTES": 0,
+        "FILTER_BITS_PER_ROW": 0,
+        "FILTER_MAX_BITS": 1,
+    },
+}
+
+
+@pytest.mark.parametrize("variant", list(PROFILED_VARIANTS))
+def test_profiled_and_loaded_paths_report_the_same_errors(package_copy, monkeypatch, variant):
+    lines = add_bad_rows(package_copy)
+    loaded = validate.validate_package(package_copy)
+    for name, value in PROFILED_VARIANTS[variant].items():
+        monkeypatch.setattr(validate, name, value)
+    profiled = validate.validate_package(package_copy)
+
+    assert profiled.errors == loaded.errors
+    assert {e["line"] for e in loaded.errors} == lines
+    codes = {e["code"] for e in loaded.errors}
+    assert {"type-error", "constraint-error", "primary-key", "foreign-key"} <= codes
+    assert profiled.stats["rows_per_table"] == loaded.stats["rows_per_table"]
+
+
+def test_only_large_tables_without_children_are_profiled(monkeypatch):
+    package = read_package(Path(__file__).resolve().parents[1])
+    assert not any(validate.profiled(package, t) for t in package.tables)  # all small
+    monkeypatch.setattr(validate, "PROFILE_MIN_BYTES", 0)
+    profiled = {t.name for t in package.tables if validate.profiled(package, t)}
+    assert profiled == {"indicators", "projects", "visits"}  # the others are referenced
+
+
+def test_text_no_rule_reads_is_still_checked_for_utf8(package_copy, monkeypatch):
+    """DuckDB checks UTF-8 only in the columns a query reads; `note` has no rule."""
+    monkeypatch.setattr(validate, "PROFILE_MIN_BYTES", 0)
+    row = append_row(package_copy, "indicators", **unique_indicator_row(note="Pr_x"))
+    path = csv_path(package_copy, "indicators")
+    path.write_bytes(path.read_bytes().replace(b"Pr_x", b"Pr\xe9x"))
+    errors = validate.validate_package(package_copy).errors
+    assert [(e["code"], e["line"], e["field"]) for e in errors] == [("encoding-error", row, "note")]
+
+
+def test_a_table_without_rules_is_profiled_too(tmp_path, monkeypatch):
+    monkeypatch.setattr(validate, "PROFILE_MIN_BYTES", 0)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "notes.csv").write_text("a,b\nx,y\n,\n", encoding="utf-8")
+    schema = {"fields": [{"name": "a", "type": "string"}, {"name": "b", "type": "string"}]}
+    resource = {"name": "notes", "path": "data/notes.csv", "schema": schema}
+    (tmp_path / "datapackage.json").write_text(json.dumps({"resources": [resource]}))
+    report = validate.validate_package(tmp_path)
+    assert report.errors == []
+    assert report.stats["rows_per_table"] == {"notes": 2}
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_random_mutations_give_the_same_errors_on_both_paths(package_copy, data):
+    table = data.draw(st.sampled_from(["indicators", "visits", "projects"]))
+    path = csv_path(package_copy, table)
+    original = path.read_bytes()
+    position = data.draw(st.integers(0, len(original)))
+    cut = data.draw(st.integers(0, 20))
+    path.write_bytes(original[:position] + data.draw(MUTATION_BYTES) + original[position + cut :])
+    try:
+        loaded = validate.validate_package(package_copy)
+        validate.PROFILE_MIN_BYTES = 0
+        profiled = validate.validate_package(package_copy)
+    finally:
+        validate.PROFILE_MIN_BYTES = PROFILE_MIN_BYTES
+        path.write_bytes(original)
+    assert profiled.errors == loaded.errors
+    assert profiled.exit_code == loaded.exit_code
+
+
+PROFILE_MIN_BYTES = validate.PROFILE_MIN_BYTES

@@ -106,10 +106,10 @@ def validate_package(root: str | Path = ".") -> Report:
         if result.lines is not None:
             lines[table.name] = result.lines
     for table in package.tables:
-        report.errors.extend(results[table.name].errors)
-    for table in package.tables:
+        errors = results[table.name].errors
         if table.name in lines:
-            report.errors.extend(foreign_key_errors(package, table, lines, con))
+            errors += foreign_key_errors(package, table, lines, con)
+        report.errors.extend(sorted(errors, key=lambda e: e["line"] or 0))
     con.close()
     rows = {name: r.rows for name, r in results.items() if r.rows is not None}
     report.stats.update(
@@ -1685,9 +1685,8 @@ def _bad_row_filter(plan: ProfilePlan, con, count: int) -> str:
     would be searched row by row.  Rows that merely share a bucket are located too and
     pass the rules there.
     """
-    bits = 1 << 10
-    while bits < count * FILTER_BITS_PER_ROW and bits < FILTER_MAX_BITS:
-        bits <<= 1
+    wanted = max(count * FILTER_BITS_PER_ROW, 1)
+    bits = min(FILTER_MAX_BITS, 1 << (wanted - 1).bit_length())  # a power of two
     con.execute(
         f"SET VARIABLE {BAD_ROW} = (SELECT bitstring_agg((h % {bits})::INTEGER, 0, {bits - 1}) "
         f"FROM (SELECT DISTINCT {BAD_ROW} AS h FROM {plan.result} "
