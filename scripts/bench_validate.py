@@ -149,6 +149,22 @@ def expected_errors(rows: int) -> int:
     return sum(1 for i in range(rows) if i % 100 == 50)
 
 
+def bad_row_lines(path: Path) -> set[int]:
+    """Physical first line of every row given a bad cell, read independently (Python's
+    csv module), so the benchmark also checks the lines `azkz validate` reports."""
+    import csv
+
+    lines, end = set(), 1  # the header ends on line 1
+    with path.open(encoding="utf-8", newline="") as f:
+        reader = csv.reader(f)
+        next(reader)
+        for i, _record in enumerate(reader):
+            if i % 100 == 50:
+                lines.add(end + 1)
+            end = reader.line_num
+    return lines
+
+
 def run(sizes: list[int], frictionless_max: int, runs: int) -> str:
     lines = []
     help_time = best_of(5, [str(BIN / "azkz"), "--help"], ROOT)
@@ -183,6 +199,9 @@ def run(sizes: list[int], frictionless_max: int, runs: int) -> str:
                 found = len(report["errors"])
                 expected = expected_errors(rows) if bad else 0
                 assert found == expected, f"{rows} rows, bad={bad}: {found} != {expected}"
+                if bad:
+                    reported = {e["line"] for e in report["errors"]}
+                    assert reported == bad_row_lines(pkg / "data/indicators.csv"), "wrong lines"
                 pandera = best_of(1, [str(BIN / "python"), "-c", PANDERA], pkg)
                 fl = None
                 if rows <= frictionless_max and not bad:
