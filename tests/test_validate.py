@@ -143,14 +143,27 @@ def test_text_in_number_field(package_copy):
     assert "'12,5 mln'" in err["message"] and "number" in err["message"]
 
 
-def test_impossible_date(package_copy):
+@pytest.mark.parametrize(
+    "date",
+    [
+        "2025-02-30",
+        "2023-02-29",
+        "0000-01-01",
+        "2025-1-01",
+        "2025/01/01",
+        " 2025-01-01",
+        "２０２５-01-01",
+    ],
+)
+def test_impossible_date(package_copy, date):
+    """Impossible days, year 0 (none in Frictionless), other shapes, non-ASCII digits."""
     line = append_row(
         package_copy,
         "indicators",
-        **unique_indicator_row(period_start="2025-02-30", period_end="2025-03-31"),
+        **unique_indicator_row(period_start=date, period_end="2025-03-31"),
     )
     err = assert_error(package_copy, "type-error", "indicators", line, "period_start")
-    assert "2025-02-30" in err["message"]
+    assert repr(date) in err["message"]
 
 
 def test_value_outside_enum(package_copy):
