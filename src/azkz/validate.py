@@ -99,12 +99,21 @@ def validate_package(root: str | Path = ".") -> Report:
     create_iso3_type(con)
     results: dict[str, TableResult] = {}
     lines: dict[str, Any] = {}  # table name -> physical line of each parsed row
-    # Profiled tables are never parents (`profiled`), so they go last: their foreign
-    # keys are checked in their own pass, against parents already loaded.
-    for table in sorted(package.tables, key=lambda t: profiled(package, t)):
-        result = results[table.name] = validate_table(package, table, con, lines)
-        if result.lines is not None:
-            lines[table.name] = result.lines
+    with ThreadPoolExecutor(1) as background:
+        # Large tables' profiles start at once, on cursors of their own, and use the
+        # second core while the other tables are checked here.  Profiled tables are
+        # never parents (`profiled`), so they finish last: their foreign keys are
+        # checked against parents already loaded.
+        early = {
+            t.name: start_profile(package, t, con, background)
+            for t in package.tables
+            if profiled(package, t)
+        }
+        for table in sorted(package.tables, key=lambda t: t.name in early):
+            result = validate_table(package, table, con, lines, early.get(table.name))
+            results[table.name] = result
+            if result.lines is not None:
+                lines[table.name] = result.lines
     for table in package.tables:
         errors = results[table.name].errors
         if table.name in lines:
@@ -620,25 +629,46 @@ class TableResult:
     rows: int | None = None  # rows parsed; None when the rows could not be read
 
 
-def validate_table(package: Package, table: Table, con, lines: dict[str, Any]) -> TableResult:
+@dataclass(frozen=True)
+class EarlyProfile:
+    """A profile started before its table's turn (`start_profile`)."""
+
+    plan: ProfilePlan
+    con: Any  # the cursor it runs on: its temporary tables live there
+    failure: Any  # Future of `profile_table`'s result
+
+
+def start_profile(package: Package, table: Table, con, pool) -> EarlyProfile:
+    cursor = con.cursor()
+    plan = profile_plan(table)
+    return EarlyProfile(plan, cursor, pool.submit(profile_table, plan, package.file(table), cursor))
+
+
+def validate_table(
+    package: Package, table: Table, con, lines: dict[str, Any], early: EarlyProfile | None = None
+) -> TableResult:
     """File, row, field, table and domain layers for one table.
 
     A large table that no other table references is profiled in one streaming pass
-    (`profile_table`) and, only when that finds something, its failing rows are
-    located in a second (`locate_failures`); anything else, and anything the profile
-    cannot settle, is loaded whole as `raw_<name>` and checked there.  `lines` holds
-    the parent tables' parsed rows, for the profiled table's foreign keys.
+    (`profile_table`, started `early`) and, only when that finds something, its failing
+    rows are located in a second (`locate_failures`); anything else, and anything the
+    profile cannot settle, is loaded whole as `raw_<name>` and checked there.  `lines`
+    holds the parent tables' parsed rows, for the profiled table's foreign keys.
     """
     path = package.file(table)
     not_a_file = file_kind_error(table, path)
     if not_a_file is not None:
         return TableResult([not_a_file])
-    plan = profile_plan(table) if profiled(package, table) else None
-    with ThreadPoolExecutor(1) as pool:  # DuckDB parses while numpy scans the bytes
-        first_pass = (lambda: profile_table(plan, path, con)) if plan else None
-        loading = pool.submit(first_pass or (lambda: load_raw(table, path, con)))
+    plan = None
+    if early is not None:  # numpy scans the bytes while DuckDB profiles them
+        plan, con = early.plan, early.con
         scan = scan_file(table, path, locate=False)
-        failure = loading.result()
+        failure = early.failure.result()
+    else:
+        with ThreadPoolExecutor(1) as pool:  # DuckDB parses while numpy scans the bytes
+            loading = pool.submit(load_raw, table, path, con)
+            scan = scan_file(table, path, locate=False)
+            failure = loading.result()
     errors, checkable = file_errors(table, scan)
     if not checkable:
         return TableResult(errors)
@@ -1366,9 +1396,10 @@ def profiled(package: Package, table: Table) -> bool:
     if table.name in parents:
         return False
     try:
-        return package.file(table).stat().st_size >= PROFILE_MIN_BYTES
+        about = package.file(table).stat()
     except OSError:
         return False
+    return stat.S_ISREG(about.st_mode) and about.st_size >= PROFILE_MIN_BYTES
 
 
 @dataclass(frozen=True)
