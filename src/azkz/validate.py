@@ -397,7 +397,10 @@ def _quick_records(path: Path, scan: Scan) -> bool:
     size = path.stat().st_size
     # One reused buffer: [byte before the chunk] + chunk + [byte after it]. Reusing it
     # (and the mask) keeps the allocator from holding freed chunks while DuckDB loads.
-    buffer = np.empty(DECODE_CHUNK + 2, dtype=np.uint8)
+    # A bytearray under the numpy view: its `find` (memchr) looks for NUL and CR five
+    # times faster than a numpy comparison.
+    raw = bytearray(DECODE_CHUNK + 2)
+    buffer = np.frombuffer(raw, dtype=np.uint8)
     mask = np.empty(DECODE_CHUNK, dtype=bool)
     with path.open("rb") as f:
         first = f.readline(DECODE_CHUNK)
@@ -413,17 +416,16 @@ def _quick_records(path: Path, scan: Scan) -> bool:
         buffer[0] = ord(",")
         for start in range(0, size, DECODE_CHUNK):
             n = min(DECODE_CHUNK, size - start)
-            got = f.readinto(memoryview(buffer)[1 : n + 2])  # one byte more, when there is one
+            got = f.readinto(memoryview(raw)[1 : n + 2])  # one byte more, when there is one
             if got < n:
                 return False  # the file shrank while being read
             if got == n + 1:
                 f.seek(-1, 1)
             else:
                 buffer[n + 1] = ord(",")
+            if raw.find(b"\0", 1, n + 1) >= 0 or raw.find(b"\r", 1, n + 1) >= 0:
+                return False
             inner, chunk_mask = buffer[1 : n + 1], mask[:n]
-            for forbidden in (0, ord("\r")):
-                if np.equal(inner, forbidden, out=chunk_mask).any():
-                    return False
             at = np.flatnonzero(np.equal(inner, ord('"'), out=chunk_mask))
             quotes.append(_offsets(at + start, size))
             before.append(buffer[at])
