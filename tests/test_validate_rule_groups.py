@@ -4,9 +4,8 @@ lines; the real tables are small, so most tests only see one of each pair.
 * `row_errors`: one query per group of fields (large tables) or one query with every
   rule (tables up to `SMALL_TABLE_ROWS`).
 * tables loaded whole, or profiled in one streaming pass with the failing rows located
-  afterwards (files from `PROFILE_MIN_BYTES`; tables no foreign key points to), and the
-  profiled path's own fallbacks: too many failing values (`LOCATE_LIMIT`) and a bit
-  filter so small that many passing rows are located too.
+  afterwards (files from `PROFILE_MIN_BYTES`; tables no foreign key points to),
+  including with bit filters so small that every row is located (and most pass).
 """
 
 from __future__ import annotations
@@ -90,7 +89,6 @@ def add_bad_rows(root: Path) -> set[int]:
 
 PROFILED_VARIANTS = {
     "profiled": {"PROFILE_MIN_BYTES": 0},
-    "profiled, nothing listed literally": {"PROFILE_MIN_BYTES": 0, "LOCATE_LIMIT": 0},
     "profiled, one-bucket filter": {
         "PROFILE_MIN_BYTES": 0,
         "FILTER_BITS_PER_ROW": 0,

@@ -1374,14 +1374,12 @@ def _text_may_repeat(table: Table, index: int, con) -> bool:
 # Files from this size on are profiled first (`profile_table`); tests set it to 0 so
 # that every bad input also goes through this path.
 PROFILE_MIN_BYTES = 8 << 20
-# Most failing values, missing references or repeated keys that a locate pass names
-# literally (a literal list keeps DuckDB from planning a join, which would reorder rows).
-LOCATE_LIMIT = 256
 FLAG = "_azkz_flag_{}"
 READ_ALL = "_azkz_read"
 BAD_ROW = "_azkz_bad_row"
-# Bits in the filter of failing rows' hashes (`_bad_row_filter`): 1,024 per row, so
-# about one row in a thousand that does not fail is located too (and then passes).
+# Bits in a filter of failing hashes (`_hash_filter`): 1,024 per hash, so about one
+# row in a thousand that does not fail is located too (and then passes the rules).
+FILTER = "_azkz_filter"
 FILTER_BITS_PER_ROW = 1024
 FILTER_MAX_BITS = 1 << 24
 
@@ -1584,17 +1582,14 @@ def locate_failures(
     """Positions of the rows failing a rule, loaded in file order as `raw_<name>`.
 
     An empty array when the profile found nothing to fail (no second pass), None when
-    there are more distinct failing values, missing references or repeated keys than
-    `LOCATE_LIMIT` (the caller then loads the whole table).  The second pass builds
-    a table of every row, NULL except on the rows that meet one of the conditions the
-    profile gave: without joins, DuckDB keeps the file's order, so `rowid` is the
-    row's position.
+    the file changed since the profile read it (the caller then loads it whole).  The
+    second pass builds a table of every row, NULL except on the rows that meet one of
+    the conditions the profile gave: without joins, DuckDB keeps the file's order, so
+    `rowid` is the row's position.
     """
     import numpy as np
 
     failures = _failures(package, plan, con, lines)
-    if failures is None:
-        return None
     if not failures.conditions:
         return np.empty(0, dtype=np.int64), failures
     table = plan.table
@@ -1645,29 +1640,28 @@ class Failures:
         return [n for n in plan.table.field_names if n in needed]
 
 
-def _failures(package: Package, plan: ProfilePlan, con, lines: dict[str, Any]) -> Failures | None:
-    """Read the profile: which rules fail, and SQL true on exactly the failing rows.
-
-    None when a foreign key misses, or a key hash repeats, more than `LOCATE_LIMIT` times.
-    """
+def _failures(package: Package, plan: ProfilePlan, con, lines: dict[str, Any]) -> Failures:
+    """Read the profile: which rules fail, and SQL true on every row that fails one."""
     table, found = plan.table, Failures()
+
+    def locate_by(hashes_sql: str, expression: str) -> bool:
+        """Locate the rows whose `expression` is among the hashes `hashes_sql` gives."""
+        name = f"{FILTER}_{table.name}_{len(found.conditions)}"
+        condition = _hash_filter(con, name, expression, hashes_sql)
+        if condition is not None:
+            found.conditions.append(condition)
+        return condition is not None
+
     for names, indices in plan.value_groups:
         columns = [quote_ident(n) for n in names]
         values = f"({plan.rows_of(columns)})"
-        [(failing,)] = con.execute(
+        con.execute(
             f"CREATE OR REPLACE TEMP TABLE _failing AS "
             f"{_failing_values_sql(table, plan.checks, names, indices, values)}"
-        ).fetchall()
-        if not failing:
-            continue
-        found.checks |= set(indices)
+        )
         text_hash = f"hash({ident_list(names)})"
-        if failing <= LOCATE_LIMIT:
-            hashes = con.execute(f"SELECT DISTINCT {text_hash} FROM _failing").fetchall()
-            found.conditions.append(_hash_in(text_hash, hashes))
-        else:  # too many to list: the group's rules, row by row
-            found.conditions += [plan.checks[i].condition for i in indices]
-            found.typed |= set(names)
+        if locate_by(f"SELECT {text_hash} FROM _failing", text_hash):
+            found.checks |= set(indices)
     for fk in table.foreign_keys:
         names, ref = _as_list(fk["fields"]), fk["reference"]
         parent_name = ref.get("resource") or table.name
@@ -1682,60 +1676,52 @@ def _failures(package: Package, plan: ProfilePlan, con, lines: dict[str, Any]) -
         not_null = " AND ".join(f"c.{c} IS NOT NULL" for c in child)
         columns = [quote_ident(n) for n in names]
         values = plan.rows_of(columns, ", ".join(columns) + plan.casts(names))
-        missing = con.execute(
-            f"SELECT DISTINCT hash({', '.join('c.' + c for c in columns)}) FROM ({values}) c "
+        missing = (
+            f"SELECT hash({', '.join('c.' + c for c in columns)}) FROM ({values}) c "
             f"ANTI JOIN {typed_source(parent)} p ON {on} WHERE {not_null}"
-        ).fetchall()
-        if len(missing) > LOCATE_LIMIT:
-            return None
-        if missing:
+        )
+        if locate_by(missing, f"hash({ident_list(names)})"):
             found.references.append(fk)
-            found.conditions.append(_hash_in(f"hash({ident_list(names)})", missing))
     if plan.flags:
         flagged = con.execute(plan.rows_of(plan.flag_set)).fetchall()
         for j, (_names, indices) in enumerate(plan.row_groups):
             if any(row[j] for row in flagged):
                 found.checks |= set(indices)
-        bad_rows = [row[len(plan.flags)] for row in flagged if row[len(plan.flags)] is not None]
-        if bad_rows:
-            found.conditions.append(_bad_row_filter(plan, con, len(bad_rows)))
+        locate_by(plan.rows_of(plan.flag_set, BAD_ROW), plan.row_hash)
     for name, expr, key_fields in plan.key_hashes:
-        repeated = con.execute(plan.rows_of([name])).fetchall()
-        if len(repeated) > LOCATE_LIMIT:
-            return None
-        if repeated:
+        if locate_by(plan.rows_of([name]), expr):
             found.keys = True
-            found.conditions.append(_hash_in(expr, repeated))
             found.typed |= set(key_fields)
     return found
 
 
-def _bad_row_filter(plan: ProfilePlan, con, count: int) -> str:
-    """Condition true on every row whose row-group fields hash like a failing row's.
+def _hash_filter(con, name: str, expression: str, hashes_sql: str) -> str | None:
+    """Condition true on every row whose `expression` hashes like one of `hashes_sql`'s
+    (None when there are none): a bit filter held in the DuckDB variable `name`.
 
-    A bit per hash bucket, set for the failing rows' hashes, in a DuckDB variable:
-    looking a row up costs one hash and one bit, where re-running the rules would cast
-    every value again (0.14 s of 0.32 s at 1M rows), and a list of thousands of hashes
-    would be searched row by row.  Rows that merely share a bucket are located too and
-    pass the rules there.
+    Looking a row up costs one hash and one bit.  Re-running the rules would cast every
+    value again (0.14 s of 0.32 s for the failing rows of the 1M-row benchmark), a list
+    of literals is searched row by row, and a semi-join would let DuckDB reorder the
+    rows.  Rows that only share a bucket with a failing one are located too (about one
+    in `FILTER_BITS_PER_ROW` per failing hash) and pass the exact rules there.
     """
+    [(count,)] = con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _hashes AS "
+        f"SELECT DISTINCT h FROM ({hashes_sql}) t(h) WHERE h IS NOT NULL"
+    ).fetchall()
+    if not count:
+        return None
     wanted = max(count * FILTER_BITS_PER_ROW, 1)
     bits = min(FILTER_MAX_BITS, 1 << (wanted - 1).bit_length())  # a power of two
     con.execute(
-        f"SET VARIABLE {BAD_ROW} = (SELECT bitstring_agg((h % {bits})::INTEGER, 0, {bits - 1}) "
-        f"FROM (SELECT DISTINCT {BAD_ROW} AS h FROM {plan.result} "
-        f"WHERE _set = {plan.set_id(plan.flag_set)} AND {BAD_ROW} IS NOT NULL))"
+        f"SET VARIABLE {name} = "
+        f"(SELECT bitstring_agg((h % {bits})::INTEGER, 0, {bits - 1}) FROM _hashes)"
     )
-    bucket = f"({plan.row_hash} % {bits})::INTEGER"
-    return f"get_bit(getvariable({quote_literal(BAD_ROW)}), {bucket}) = 1"
+    return f"get_bit(getvariable({quote_literal(name)}), ({expression} % {bits})::INTEGER) = 1"
 
 
 def _row_count(con, relation: str) -> int:
     return con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
-
-
-def _hash_in(expression: str, hashes: list[tuple[int]]) -> str:
-    return f"{expression} IN ({', '.join(f'{h}::UBIGINT' for (h,) in hashes)})"
 
 
 # ----------------------------------------------------------------------------- package
