@@ -1381,6 +1381,7 @@ BAD_ROW = "_azkz_bad_row"
 # row in a thousand that does not fail is located too (and then passes the rules).
 FILTER = "_azkz_filter"
 FILTER_BITS_PER_ROW = 1024
+FILTER_MIN_BITS = 1 << 16  # 8 KiB: one failing value locates ~15 other rows per 1M
 FILTER_MAX_BITS = 1 << 24
 
 
@@ -1711,7 +1712,7 @@ def _hash_filter(con, name: str, expression: str, hashes_sql: str) -> str | None
     ).fetchall()
     if not count:
         return None
-    wanted = max(count * FILTER_BITS_PER_ROW, 1)
+    wanted = max(count * FILTER_BITS_PER_ROW, FILTER_MIN_BITS, 1)
     bits = min(FILTER_MAX_BITS, 1 << (wanted - 1).bit_length())  # a power of two
     con.execute(
         f"SET VARIABLE {name} = "
