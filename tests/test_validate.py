@@ -652,18 +652,30 @@ MUTATION_BYTES = st.binary(min_size=0, max_size=12) | st.sampled_from(
 )
 
 
-@settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(data=st.data())
-def test_random_mutations_never_crash(package_copy, data):
-    table = data.draw(st.sampled_from(["indicators", "visits", "sources"]))
-    path = csv_path(package_copy, table)
-    original = (Path(__file__).resolve().parents[1] / "data" / f"{table}.csv").read_bytes()
+def mutation_examples(count: int):
+    """Hypothesis settings for a test that mutates the (function-scoped) package copy."""
+    return settings(
+        max_examples=count,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+
+
+def mutate_table(data, root: Path, tables: list[str]) -> tuple[Path, bytes]:
+    """Replace up to 20 bytes at a random place of one of `tables` by awkward ones;
+    return the file and its original bytes, to put back."""
+    path = csv_path(root, data.draw(st.sampled_from(tables)))
+    original = path.read_bytes()
     position = data.draw(st.integers(0, len(original)))
     cut = data.draw(st.integers(0, 20))
-    mutated = original[:position] + data.draw(MUTATION_BYTES) + original[position + cut :]
-    path.write_bytes(mutated)
+    path.write_bytes(original[:position] + data.draw(MUTATION_BYTES) + original[position + cut :])
+    return path, original
+
+
+@mutation_examples(30)
+@given(data=st.data())
+def test_random_mutations_never_crash(package_copy, data):
+    path, original = mutate_table(data, package_copy, ["indicators", "visits", "sources"])
     status, output = run(package_copy)
     assert status in (0, 1, 2)
     assert output["valid"] == (status == 0)

@@ -14,15 +14,16 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from azkz import validate
 from azkz.schema import read_package
 from tests.test_validate import (
-    MUTATION_BYTES,
     append_row,
     csv_path,
+    mutate_table,
+    mutation_examples,
     unique_indicator_row,
 )
 
@@ -142,17 +143,10 @@ def test_a_table_without_rules_is_profiled_too(tmp_path, monkeypatch):
     assert report.stats["rows_per_table"] == {"notes": 2}
 
 
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@mutation_examples(40)
 @given(data=st.data())
 def test_random_mutations_give_the_same_errors_on_both_paths(package_copy, data):
-    table = data.draw(st.sampled_from(["indicators", "visits", "projects"]))
-    path = csv_path(package_copy, table)
-    original = path.read_bytes()
-    position = data.draw(st.integers(0, len(original)))
-    cut = data.draw(st.integers(0, 20))
-    path.write_bytes(original[:position] + data.draw(MUTATION_BYTES) + original[position + cut :])
+    path, original = mutate_table(data, package_copy, ["indicators", "visits", "projects"])
     try:
         loaded = validate.validate_package(package_copy)
         validate.PROFILE_MIN_BYTES = 0
