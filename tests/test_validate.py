@@ -251,36 +251,31 @@ def test_blank_row(package_copy):
     assert_error(package_copy, "blank-row", "visits", line)
 
 
-def test_end_before_start(package_copy):
-    row = {
-        "visit_id": "end-before-start",
-        "date_start": "2020-05-10",
-        "date_end": "2020-05-09",
-        "date_precision": "day",
-    }
-    line = append_row(package_copy, "visits", **row)
-    assert_error(package_copy, "date-order", "visits", line, "date_end")
+VISIT_DOMAIN_RULES = {  # bad visit rows: (changes, code, field reported)
+    "end-before-start": (
+        {"date_start": "2020-05-10", "date_end": "2020-05-09", "date_precision": "day"},
+        "date-order",
+        "date_end",
+    ),
+    "unknown-country-code": ({"host_country": "XKZ"}, "iso3-code", "host_country"),
+    "month-precision-not-first-of-month": (
+        {"date_start": "2020-05-10", "date_end": "2020-05-10", "date_precision": "month"},
+        "date-precision",
+        "date_start",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(VISIT_DOMAIN_RULES))
+def test_visit_domain_rules(package_copy, case):
+    changes, code, field = VISIT_DOMAIN_RULES[case]
+    line = append_row(package_copy, "visits", visit_id=case, **changes)
+    assert_error(package_copy, code, "visits", line, field)
 
 
 def test_period_end_before_start(package_copy):
     line = append_row(package_copy, "indicators", **unique_indicator_row(period_start="1902-01-01"))
     assert_error(package_copy, "period-order", "indicators", line, "period_end")
-
-
-def test_unknown_country_code(package_copy):
-    line = append_row(package_copy, "visits", visit_id="iso3-test", host_country="XKZ")
-    assert_error(package_copy, "iso3-code", "visits", line, "host_country")
-
-
-def test_month_precision_date_must_be_first_of_month(package_copy):
-    row = {
-        "visit_id": "precision-test",
-        "date_start": "2020-05-10",
-        "date_end": "2020-05-10",
-        "date_precision": "month",
-    }
-    line = append_row(package_copy, "visits", **row)
-    assert_error(package_copy, "date-precision", "visits", line, "date_start")
 
 
 def test_negative_value_rule_applies_when_schema_sets_no_minimum(package_copy):
