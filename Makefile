@@ -31,9 +31,9 @@ wasm: $(STAMP)
 	  echo "npm not found: the catalogue-site tests that need DuckDB-WASM will be skipped"; \
 	fi
 
-## The test suite (fast, offline); browser tests are separate: make test-browser
+## The test suite (fast, offline, one worker per core); browser tests are separate: make test-browser
 test: $(STAMP) wasm
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 ## Real-browser tests of the catalogue site (installs Debian chromium and npm if missing)
 test-browser: $(STAMP)
