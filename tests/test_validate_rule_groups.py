@@ -21,6 +21,7 @@ from azkz import validate
 from azkz.schema import read_package
 from tests.test_validate import (
     append_row,
+    append_text,
     csv_path,
     mutate_table,
     mutation_examples,
@@ -111,6 +112,17 @@ def test_profiled_and_loaded_paths_report_the_same_errors(package_copy, monkeypa
     codes = {e["code"] for e in loaded.errors}
     assert {"type-error", "constraint-error", "primary-key", "foreign-key"} <= codes
     assert profiled.stats["rows_per_table"] == loaded.stats["rows_per_table"]
+
+
+def test_a_profiled_table_loaded_after_all_still_gets_its_references_checked(
+    package_copy, monkeypatch
+):
+    """A blank line sends a profiled table to the loading path, foreign keys included."""
+    monkeypatch.setattr(validate, "PROFILE_MIN_BYTES", 0)
+    fk_line = append_row(package_copy, "indicators", **unique_indicator_row(source_id="nope"))
+    blank_line = append_text(package_copy, "indicators", "\n")
+    found = {(e["code"], e["line"]) for e in validate.validate_package(package_copy).errors}
+    assert found == {("foreign-key", fk_line), ("blank-row", blank_line)}
 
 
 def test_only_large_tables_without_children_are_profiled(monkeypatch):

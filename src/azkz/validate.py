@@ -109,16 +109,23 @@ def validate_package(root: str | Path = ".") -> Report:
             for t in package.tables
             if profiled(package, t)
         }
-        for table in sorted(package.tables, key=lambda t: t.name in early):
-            result = validate_table(package, table, con, lines, early.get(table.name))
-            results[table.name] = result
+        loaded = [t for t in package.tables if t.name not in early]
+        for table in loaded:
+            result = results[table.name] = validate_table(package, table, con, lines)
             if result.lines is not None:
                 lines[table.name] = result.lines
+        for table in loaded:  # while the profiles still run
+            if table.name in lines:
+                results[table.name].errors += foreign_key_errors(package, table, lines, con)
+        for table in package.tables:
+            if table.name in early:
+                result = validate_table(package, table, con, lines, early[table.name])
+                results[table.name] = result
+                if result.lines is not None:  # it was loaded after all: check its references
+                    lines[table.name] = result.lines
+                    result.errors += foreign_key_errors(package, table, lines, con)
     for table in package.tables:
-        errors = results[table.name].errors
-        if table.name in lines:
-            errors += foreign_key_errors(package, table, lines, con)
-        report.errors.extend(sorted(errors, key=lambda e: e["line"] or 0))
+        report.errors.extend(sorted(results[table.name].errors, key=lambda e: e["line"] or 0))
     con.close()
     rows = {name: r.rows for name, r in results.items() if r.rows is not None}
     report.stats.update(
@@ -1656,12 +1663,12 @@ def _failures(package: Package, plan: ProfilePlan, con, lines: dict[str, Any]) -
     for names, indices in plan.value_groups:
         columns = [quote_ident(n) for n in names]
         values = f"({plan.rows_of(columns)})"
-        con.execute(
+        [(failing,)] = con.execute(
             f"CREATE OR REPLACE TEMP TABLE _failing AS "
             f"{_failing_values_sql(table, plan.checks, names, indices, values)}"
-        )
+        ).fetchall()
         text_hash = f"hash({ident_list(names)})"
-        if locate_by(f"SELECT {text_hash} FROM _failing", text_hash):
+        if failing and locate_by(f"SELECT {text_hash} FROM _failing", text_hash):
             found.checks |= set(indices)
     for fk in table.foreign_keys:
         names, ref = _as_list(fk["fields"]), fk["reference"]
