@@ -688,14 +688,13 @@ def validate_table(
             if located is not None:
                 return _profiled_result(package, table, con, errors, scan, located, lines)
         if quick or scan.record_starts is not None:  # load it for the full path below
+            drop_loaded(table, con)  # the profile's rejects, so that none is counted twice
             failure = load_raw(table, path, con)
             quick = quick and failure is None and _parsed_all(table, scan, con)
     good_lines = scan.record_lines if quick else None
     if good_lines is None:
         if scan.record_starts is None:  # the quick path saw something wrong: locate it
-            # Free DuckDB's copy first: the full scan holds the whole file in memory.
-            for name in ("raw_{}", "rejects_{}", "scans_{}"):
-                con.execute(f"DROP TABLE IF EXISTS {quote_ident(name.format(table.name))}")
+            drop_loaded(table, con)  # first: the full scan holds the whole file in memory
             scan = scan_file(table, path)
             errors, checkable = file_errors(table, scan)
             if not checkable:
@@ -709,6 +708,12 @@ def validate_table(
     errors += key_errors(table, con, good_lines)
     errors.sort(key=lambda e: e["line"] or 0)
     return TableResult(errors, good_lines, len(good_lines))
+
+
+def drop_loaded(table: Table, con) -> None:
+    """Drop what parsing `table` left: its text table and DuckDB's rejects."""
+    for name in ("raw_{}", "rejects_{}", "scans_{}"):
+        con.execute(f"DROP TABLE IF EXISTS {quote_ident(name.format(table.name))}")
 
 
 def _profiled_result(
