@@ -1422,23 +1422,23 @@ class ProfilePlan:
     * `value_groups`: string fields with costly rules; their distinct values are kept
       and the rules run on those (as `row_errors` does on a loaded table).
     * `row_groups`: every other rule group; one flag per group tells whether any row
-      fails it.
-    * foreign-key fields: their distinct values, looked up in the parent.
-    * key hashes: only hashes seen more than once are kept.
+      fails it, and the hash of each failing row's fields (`row_hash`) is kept.
+    * `reference_fields`: their distinct values, looked up in the parent.
+    * `key_hashes`: only hashes seen more than once are kept.
     """
 
     table: Table
     checks: list[RowCheck]
     value_groups: list[tuple[tuple[str, ...], list[int]]]
     row_groups: list[tuple[tuple[str, ...], list[int]]]
-    references: list[tuple[tuple[str, ...], str, list[str]]]  # fields, parent, its fields
+    reference_fields: list[tuple[str, ...]]  # the fields of each foreign key
     key_hashes: list[tuple[str, str, tuple[str, ...]]]  # column, expression, fields it casts
 
     @property
     def value_fields(self) -> list[str]:
         """Fields whose distinct values the profile keeps, in schema order."""
         kept = {n for names, _ in self.value_groups for n in names}
-        kept |= {n for names, _parent, _ref in self.references for n in names}
+        kept |= {n for names in self.reference_fields for n in names}
         return [n for n in self.table.field_names if n in kept]
 
     @property
@@ -1516,14 +1516,7 @@ def profile_plan(table: Table) -> ProfilePlan:
         strings = all(table.field(n).type == "string" for n in names)
         costly = any(checks[i].costly for i in indices)
         (value_groups if strings and costly else row_groups).append((names, indices))
-    references = [
-        (
-            tuple(_as_list(fk["fields"])),
-            fk["reference"].get("resource") or table.name,
-            _as_list(fk["reference"]["fields"]),
-        )
-        for fk in table.foreign_keys
-    ]
+    reference_fields = [tuple(_as_list(fk["fields"])) for fk in table.foreign_keys]
     key_hashes = []
     for i, (_code, names) in enumerate(table_keys(table)):
         if _one_spelling(table, names):
@@ -1531,14 +1524,17 @@ def profile_plan(table: Table) -> ProfilePlan:
         else:  # `1` and `1.0` are one key: hash the typed values
             typed_key = ", ".join(typed(table.field(n)) for n in names)
             key_hashes.append((key_hash(i), f"hash({typed_key})", tuple(names)))
-    return ProfilePlan(table, checks, value_groups, row_groups, references, key_hashes)
+    return ProfilePlan(table, checks, value_groups, row_groups, reference_fields, key_hashes)
 
 
 def profile_table(plan: ProfilePlan, path: Path, con) -> str | None:
-    """One streaming pass: row count, distinct values, rule flags, repeated key hashes.
+    """One streaming pass: row count, distinct values, rule flags, repeated key hashes;
+    the parser's message if it gives up.
 
-    No table is built: `GROUPING SETS` keep one small hash table per set while the
-    file streams through DuckDB (at 1M rows this costs less than half of loading it).
+    No table of the rows is kept: DuckDB feeds the rows to one hash aggregate per
+    grouping set, and only the groups are stored (a few hundred rows, plus repeated
+    keys and failing rows).  At 1M rows this takes less than loading the text table
+    alone did, rules included.
     """
     table = plan.table
     source = rejects_source(table, path)
@@ -1548,31 +1544,25 @@ def profile_table(plan: ProfilePlan, path: Path, con) -> str | None:
             f"CREATE OR REPLACE TEMP TABLE {plan.result} AS "
             f"SELECT {plan.set_id(())} AS _set, count(*) AS _rows FROM {source}",
         )
-    row_fields = {n for names, _ in plan.row_groups for n in names}
     typed_keys = {n for _name, _expr, names in plan.key_hashes for n in names}
     hashes = "".join(f", {expr} AS {name}" for name, expr, _typed in plan.key_hashes)
-    inner = f"SELECT *{plan.casts(row_fields | typed_keys)}{hashes} FROM {source}"
+    inner = f"SELECT *{plan.casts(set(plan.row_fields) | typed_keys)}{hashes} FROM {source}"
+    kept = [quote_ident(n) for n in plan.value_fields]
+    hashed = [name for name, _expr, _typed in plan.key_hashes]
     flags = [f"{plan.flag_condition(j)} AS {flag}" for j, flag in enumerate(plan.flags)]
     if plan.unread:
         flags.append(
             " AND ".join(f"{quote_ident(n)} IS NULL" for n in plan.unread) + f" AS {READ_ALL}"
         )
-    hashed = [name for name, _expr, _typed in plan.key_hashes]
-    kept = [quote_ident(n) for n in plan.value_fields]
-    middle = ", ".join(kept + [quote_ident(n) for n in plan.row_fields] + flags + hashed)
+    row_fields = [quote_ident(n) for n in plan.row_fields]
+    flagged = f"SELECT {', '.join(kept + row_fields + flags + hashed)} FROM ({inner})"
     if plan.row_groups:  # the hash of a failing row, else NULL: cheap while rows pass
-        failing = " OR ".join(plan.flags)
-        bad_row = f"CASE WHEN {failing} THEN {plan.row_hash} END AS {BAD_ROW}"
-        flag_columns = [c for c in plan.flag_set if c != BAD_ROW]
-        middle = (
-            f"SELECT {', '.join(kept + flag_columns + [bad_row] + hashed)} "
-            f"FROM (SELECT {middle} FROM ({inner}))"
-        )
-    else:
-        middle = f"SELECT {middle} FROM ({inner})"
+        bad_row = f"CASE WHEN {' OR '.join(plan.flags)} THEN {plan.row_hash} END AS {BAD_ROW}"
+        others = [c for c in plan.flag_set if c != BAD_ROW]
+        flagged = f"SELECT {', '.join(kept + others + [bad_row] + hashed)} FROM ({flagged})"
     sets = ["()"]
     sets += [f"({ident_list(names)})" for names, _ in plan.value_groups]
-    sets += [f"({ident_list(names)})" for names, _parent, _ref in plan.references]
+    sets += [f"({ident_list(names)})" for names in plan.reference_fields]
     if plan.flag_set:
         sets.append(f"({', '.join(plan.flag_set)})")
     sets += [f"({name})" for name in hashed]
@@ -1583,8 +1573,7 @@ def profile_table(plan: ProfilePlan, path: Path, con) -> str | None:
         con,
         f"CREATE OR REPLACE TEMP TABLE {plan.result} AS "
         f"SELECT grouping_id({columns}) AS _set, {columns}, count(*) AS _rows "
-        f"FROM ({middle}) "
-        f"GROUP BY GROUPING SETS ({', '.join(dict.fromkeys(sets))})"
+        f"FROM ({flagged}) GROUP BY GROUPING SETS ({', '.join(dict.fromkeys(sets))})"
         + (f" HAVING {having}" if having else ""),
     )
 
