@@ -406,9 +406,11 @@ def _quick_records(path: Path, scan: Scan) -> bool:
     # (and the mask) keeps the allocator from holding freed chunks while DuckDB loads.
     # A bytearray under the numpy view: its `find` (memchr) looks for NUL and CR five
     # times faster than a numpy comparison.
-    raw = bytearray(DECODE_CHUNK + 2)
+    # Sized to the file when it is smaller: a bytearray is zero-filled, page by page.
+    chunk = max(1, min(DECODE_CHUNK, size))
+    raw = bytearray(chunk + 2)
     buffer = np.frombuffer(raw, dtype=np.uint8)
-    mask = np.empty(DECODE_CHUNK, dtype=bool)
+    mask = np.empty(chunk, dtype=bool)
     with path.open("rb") as f:
         first = f.readline(DECODE_CHUNK)
         body = len(BOM) if first.startswith(BOM) else 0
@@ -421,8 +423,8 @@ def _quick_records(path: Path, scan: Scan) -> bool:
             return False
         f.seek(0)
         buffer[0] = ord(",")
-        for start in range(0, size, DECODE_CHUNK):
-            n = min(DECODE_CHUNK, size - start)
+        for start in range(0, size, chunk):
+            n = min(chunk, size - start)
             got = f.readinto(memoryview(raw)[1 : n + 2])  # one byte more, when there is one
             if got < n:
                 return False  # the file shrank while being read
