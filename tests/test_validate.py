@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from azkz import validate
+from azkz import profile
 from azkz.cli import main
 from azkz.validate import validate_package
 
@@ -31,12 +31,12 @@ NASTY_TEXT = 'Қазақстан, "Azərbaycan" — şəhər ğ ı ö ü ç қ �
 @pytest.fixture(autouse=True, params=["loaded", "profiled"])
 def validation_path(request, monkeypatch):
     """Every test runs on both paths: tables loaded whole, and tables profiled in a
-    streaming pass with failing rows located afterwards (`validate.profile_table`),
+    streaming pass with failing rows located afterwards (`azkz.profile`),
     which the real files are too small to take."""
     if request.param == "profiled":
         if request.node.get_closest_marker("loaded_path_only"):
             pytest.skip("covered on both paths by a test that compares them")
-        monkeypatch.setattr(validate, "PROFILE_MIN_BYTES", 0)
+        monkeypatch.setattr(profile, "PROFILE_MIN_BYTES", 0)
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from azkz import validate
+from azkz import profile, rules, validate
 from azkz.schema import read_package
 from tests.test_validate import (
     append_row,
@@ -55,7 +55,7 @@ def test_grouped_and_single_query_plans_report_the_same_errors(package_copy, mon
         lines.append(append_row(package_copy, "visits", **changes))
 
     single = validate.validate_package(package_copy).errors
-    monkeypatch.setattr(validate, "SMALL_TABLE_ROWS", 0)
+    monkeypatch.setattr(rules, "SMALL_TABLE_ROWS", 0)
     grouped = validate.validate_package(package_copy).errors
 
     assert grouped == single
@@ -67,7 +67,7 @@ def test_grouped_and_single_query_plans_report_the_same_errors(package_copy, mon
 
 @pytest.mark.parametrize("rows", [0, 10_000])
 def test_valid_package_passes_both_plans(package_copy, monkeypatch, rows):
-    monkeypatch.setattr(validate, "SMALL_TABLE_ROWS", rows)
+    monkeypatch.setattr(rules, "SMALL_TABLE_ROWS", rows)
     assert validate.validate_package(package_copy).errors == []
 
 
@@ -104,7 +104,7 @@ def test_profiled_and_loaded_paths_report_the_same_errors(package_copy, monkeypa
     lines = add_bad_rows(package_copy)
     loaded = validate.validate_package(package_copy)
     for name, value in PROFILED_VARIANTS[variant].items():
-        monkeypatch.setattr(validate, name, value)
+        monkeypatch.setattr(profile, name, value)
     profiled = validate.validate_package(package_copy)
 
     assert profiled.errors == loaded.errors
@@ -118,7 +118,7 @@ def test_a_profiled_table_loaded_after_all_still_gets_its_references_checked(
     package_copy, monkeypatch
 ):
     """A blank line sends a profiled table to the loading path, foreign keys included."""
-    monkeypatch.setattr(validate, "PROFILE_MIN_BYTES", 0)
+    monkeypatch.setattr(profile, "PROFILE_MIN_BYTES", 0)
     fk_line = append_row(package_copy, "indicators", **unique_indicator_row(source_id="nope"))
     blank_line = append_text(package_copy, "indicators", "\n")
     found = {(e["code"], e["line"]) for e in validate.validate_package(package_copy).errors}
@@ -127,15 +127,15 @@ def test_a_profiled_table_loaded_after_all_still_gets_its_references_checked(
 
 def test_only_large_tables_without_children_are_profiled(monkeypatch):
     package = read_package(Path(__file__).resolve().parents[1])
-    assert not any(validate.profiled(package, t) for t in package.tables)  # all small
-    monkeypatch.setattr(validate, "PROFILE_MIN_BYTES", 0)
-    profiled = {t.name for t in package.tables if validate.profiled(package, t)}
+    assert not any(profile.profiled(package, t) for t in package.tables)  # all small
+    monkeypatch.setattr(profile, "PROFILE_MIN_BYTES", 0)
+    profiled = {t.name for t in package.tables if profile.profiled(package, t)}
     assert profiled == {"indicators", "projects", "visits"}  # the others are referenced
 
 
 def test_text_no_rule_reads_is_still_checked_for_utf8(package_copy, monkeypatch):
     """DuckDB checks UTF-8 only in the columns a query reads; `note` has no rule."""
-    monkeypatch.setattr(validate, "PROFILE_MIN_BYTES", 0)
+    monkeypatch.setattr(profile, "PROFILE_MIN_BYTES", 0)
     row = append_row(package_copy, "indicators", **unique_indicator_row(note="Pr_x"))
     path = csv_path(package_copy, "indicators")
     path.write_bytes(path.read_bytes().replace(b"Pr_x", b"Pr\xe9x"))
@@ -144,7 +144,7 @@ def test_text_no_rule_reads_is_still_checked_for_utf8(package_copy, monkeypatch)
 
 
 def test_a_table_without_rules_is_profiled_too(tmp_path, monkeypatch):
-    monkeypatch.setattr(validate, "PROFILE_MIN_BYTES", 0)
+    monkeypatch.setattr(profile, "PROFILE_MIN_BYTES", 0)
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "notes.csv").write_text("a,b\nx,y\n,\n", encoding="utf-8")
     schema = {"fields": [{"name": "a", "type": "string"}, {"name": "b", "type": "string"}]}
@@ -161,13 +161,13 @@ def test_random_mutations_give_the_same_errors_on_both_paths(package_copy, data)
     path, original = mutate_table(data, package_copy, ["indicators", "visits", "projects"])
     try:
         loaded = validate.validate_package(package_copy)
-        validate.PROFILE_MIN_BYTES = 0
+        profile.PROFILE_MIN_BYTES = 0
         profiled = validate.validate_package(package_copy)
     finally:
-        validate.PROFILE_MIN_BYTES = PROFILE_MIN_BYTES
+        profile.PROFILE_MIN_BYTES = PROFILE_MIN_BYTES
         path.write_bytes(original)
     assert profiled.errors == loaded.errors
     assert profiled.exit_code == loaded.exit_code
 
 
-PROFILE_MIN_BYTES = validate.PROFILE_MIN_BYTES
+PROFILE_MIN_BYTES = profile.PROFILE_MIN_BYTES
