@@ -125,6 +125,17 @@ def test_a_profiled_table_loaded_after_all_still_gets_its_references_checked(
     assert found == {("foreign-key", fk_line), ("blank-row", blank_line)}
 
 
+def test_a_file_that_changes_between_the_passes_is_loaded_whole(package_copy, monkeypatch):
+    """The second pass must read as many rows as the profile; otherwise the table is
+    loaded whole and checked as a small one (simulated: the count disagrees)."""
+    lines = add_bad_rows(package_copy)
+    loaded = validate.validate_package(package_copy)
+    monkeypatch.setattr(profile, "PROFILE_MIN_BYTES", 0)
+    monkeypatch.setattr(profile, "_row_count", lambda con, relation: -1)
+    assert validate.validate_package(package_copy).errors == loaded.errors
+    assert {e["line"] for e in loaded.errors} == lines
+
+
 def test_only_large_tables_without_children_are_profiled(monkeypatch):
     package = read_package(Path(__file__).resolve().parents[1])
     assert not any(profile.profiled(package, t) for t in package.tables)  # all small
