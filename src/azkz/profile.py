@@ -22,7 +22,6 @@ from azkz.rules import (
     failing_values_sql,
     key_hash,
     message_fields,
-    one_spelling,
     raw_name,
     rejects_source,
     row_checks,
@@ -154,7 +153,8 @@ class ProfilePlan:
         return " OR ".join(f"({screen})" for screen in screens)
 
     def casts(self, names) -> str:
-        fields = [self.table.field(n) for n in self.table.field_names if n in set(names)]
+        names = set(names)
+        fields = [self.table.field(n) for n in self.table.field_names if n in names]
         return "".join(f", {cast_sql(f)} AS {typed(f)}" for f in fields)
 
 
@@ -170,10 +170,11 @@ def profile_plan(table: Table) -> ProfilePlan:
         costly = any(checks[i].costly for i in indices)
         (value_groups if strings and costly else row_groups).append((names, indices))
     reference_fields = [tuple(as_list(fk["fields"])) for fk in table.foreign_keys]
+    text_hashes = dict(text_key_hashes(table))  # what a loaded table stores
     key_hashes = []
     for i, (_code, names) in enumerate(table_keys(table)):
-        if one_spelling(table, names):
-            key_hashes.append((key_hash(i), f"hash({ident_list(names)})", ()))
+        if key_hash(i) in text_hashes:
+            key_hashes.append((key_hash(i), text_hashes[key_hash(i)], ()))
         else:  # `1` and `1.0` are one key: hash the typed values
             typed_key = ", ".join(typed(table.field(n)) for n in names)
             key_hashes.append((key_hash(i), f"hash({typed_key})", tuple(names)))

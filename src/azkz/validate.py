@@ -111,14 +111,13 @@ def validate_package(root: str | Path = ".") -> Report:
         for table in loaded:  # while the profiles still run
             if table.name in lines:
                 results[table.name].errors += foreign_key_errors(package, table, lines, con)
-        for table in package.tables:
-            if table.name in early:
-                result = validate_table(package, table, con, lines, early[table.name])
-                results[table.name] = result
-                if result.lines is not None:  # it was loaded after all: check its references
-                    lines[table.name] = result.lines
-                    result.errors += foreign_key_errors(package, table, lines, con)
-    for table in package.tables:
+        for name, profile in early.items():
+            table = package.table(name)
+            result = results[name] = validate_table(package, table, con, lines, profile)
+            if result.lines is not None:  # it was loaded after all: check its references
+                lines[name] = result.lines
+                result.errors += foreign_key_errors(package, table, lines, con)
+    for table in package.tables:  # each table's errors by line, foreign keys included
         report.errors.extend(sorted(results[table.name].errors, key=lambda e: e["line"] or 0))
     con.close()
     rows = {name: r.rows for name, r in results.items() if r.rows is not None}
@@ -683,7 +682,6 @@ def validate_table(
         return TableResult(errors)
     errors += row_errors(table, con, good_lines)
     errors += key_errors(table, con, good_lines)
-    errors.sort(key=lambda e: e["line"] or 0)
     return TableResult(errors, good_lines, len(good_lines))
 
 
@@ -706,7 +704,6 @@ def _profiled_result(
         errors += foreign_key_errors(
             package, table, {**lines, table.name: hit_lines}, con, failures.references
         )
-        errors.sort(key=lambda e: e["line"] or 0)
     return TableResult(errors, rows=len(scan.record_lines))
 
 
@@ -752,9 +749,7 @@ def _parsed_all(table: Table, scan: Scan, con, plan: ProfilePlan | None = None) 
     rejects = quote_ident(f"rejects_{table.name}")
     rejected = con.execute(f"SELECT count(*) FROM {rejects}").fetchall()
     if plan is not None:
-        parsed = con.execute(
-            f"SELECT _rows FROM {plan.result} WHERE _set = {plan.set_id(())}"
-        ).fetchall()
+        parsed = con.execute(plan.rows_of([], "_rows")).fetchall()
     else:
         parsed = con.execute(f"SELECT count(*) FROM {raw_name(table)}").fetchall()
     return rejected[0][0] == 0 and parsed[0][0] == len(scan.record_lines)
