@@ -47,6 +47,13 @@ def format_option(default: str, *others: str, help: str):
     )
 
 
+def directory_option(*names: str, default: str, help: str):
+    """A directory option (`--package`, `--out`, …), shown with its default."""
+    return click.option(
+        *names, default=default, show_default=True, type=click.Path(file_okay=False), help=help
+    )
+
+
 def _silence_stdout() -> None:
     """Point stdout at /dev/null so Python's exit-time flush cannot fail on the pipe."""
     import contextlib
@@ -93,24 +100,13 @@ def validate(path: str, fmt: str, debug: bool) -> None:
 
 
 # --- build, query, tables, describe (azkz.build, azkz.query) ---
-_PACKAGE_OPTION = click.option(
-    "--package",
-    "package_dir",
-    default=".",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Directory holding datapackage.json.",
+_PACKAGE_OPTION = directory_option(
+    "--package", "package_dir", default=".", help="Directory holding datapackage.json."
 )
 
 
 @main.command()
-@click.option(
-    "--out",
-    default="dist",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Directory receiving <version>/ and index.json.",
-)
+@directory_option("--out", default="dist", help="Directory receiving <version>/ and index.json.")
 @_PACKAGE_OPTION
 def build(out: str, package_dir: str) -> None:
     """Validate the package and write the release dist/<version>/.
@@ -162,13 +158,7 @@ def _source_options(command):
             type=click.Path(dir_okay=False),
             help="Query this .duckdb file instead of the working tree.",
         ),
-        click.option(
-            "--dist",
-            default="dist",
-            show_default=True,
-            type=click.Path(file_okay=False),
-            help="Where releases are (--release).",
-        ),
+        directory_option("--dist", default="dist", help="Where releases are (--release)."),
         _PACKAGE_OPTION,
     ]
     for option in reversed(options):
@@ -312,13 +302,7 @@ def describe(
     is_flag=True,
     help="Exit 1 unless NEW's version is bumped at least as much as needed.",
 )
-@click.option(
-    "--repo",
-    default=".",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Repository in which OLD/NEW git refs are looked up.",
-)
+@directory_option("--repo", default=".", help="Repository in which OLD/NEW git refs are looked up.")
 @click.option(
     "--examples",
     default=10,
