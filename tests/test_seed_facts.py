@@ -56,6 +56,17 @@ def indicator(db, code, frm, to, start, end, source=SEED):
     )
 
 
+def assert_indicator(db, key, expected, sources=(SEED,)):
+    """Each of `sources` gives the indicator row `key` (code, from, to, start, end) the
+    (value, unit, qualifier) `expected`; returns the evidence quoted in the first."""
+    quotes = []
+    for source in sources:
+        value, unit, qual, evidence = indicator(db, *key, source)
+        assert (value, unit, qual) == expected, source
+        quotes.append(evidence)
+    return quotes[0]
+
+
 def test_seed_is_a_source(db):
     url, published, lang = one(
         db, "SELECT url, published, language FROM sources WHERE source_id=?", SEED
@@ -68,11 +79,8 @@ def test_seed_is_a_source(db):
 
 
 def test_trade_turnover_547_jan_aug_2025(db):
-    value, unit, qual, ev = indicator(
-        db, "trade_turnover", "AZE", "KAZ", "2025-01-01", "2025-08-31"
-    )
-    assert (value, unit, qual) == (547.0, "USD million", "")
-    assert "547 миллионов долларов" in ev
+    key = ("trade_turnover", "AZE", "KAZ", "2025-01-01", "2025-08-31")
+    assert "547 миллионов долларов" in assert_indicator(db, key, (547.0, "USD million", ""))
 
 
 def test_trade_turnover_547_has_second_source(db):
@@ -103,69 +111,46 @@ def test_growth_more_than_threefold(db):
 
 
 def test_about_250_companies_with_kazakh_capital(db):
-    value, unit, qual, ev = indicator(
-        db, "companies_with_capital", "KAZ", "AZE", "2025-10-20", "2025-10-20"
-    )
-    assert (value, unit, qual) == (250.0, "count", "about")
-    assert "250 компаний" in ev
+    key = ("companies_with_capital", "KAZ", "AZE", "2025-10-20", "2025-10-20")
+    assert "250 компаний" in assert_indicator(db, key, (250.0, "count", "about"))
 
 
 def test_azerbaijan_invested_225_in_kazakhstan(db):
-    value, unit, qual, _ = indicator(
-        db, "investment_outflow_stock", "AZE", "KAZ", "2025-10-20", "2025-10-20"
-    )
-    assert (value, unit, qual) == (225.0, "USD million", "")
+    key = ("investment_outflow_stock", "AZE", "KAZ", "2025-10-20", "2025-10-20")
+    assert_indicator(db, key, (225.0, "USD million", ""))
 
 
 def test_kazakh_investment_in_azerbaijan_136(db):
-    value, unit, qual, _ = indicator(
-        db, "investment_inflow_stock", "KAZ", "AZE", "2025-10-20", "2025-10-20"
-    )
-    assert (value, unit, qual) == (136.0, "USD million", "")
+    key = ("investment_inflow_stock", "KAZ", "AZE", "2025-10-20", "2025-10-20")
+    assert_indicator(db, key, (136.0, "USD million", ""))
 
 
 def test_transit_more_than_3_5_million_tonnes_plus_20_percent(db):
-    for src in (SEED, "trend-ru-4105747"):
-        value, unit, qual, _ = indicator(
-            db, "cargo_transit", "AZE", "KAZ", "2024-01-01", "2024-12-31", src
-        )
-        assert (value, unit, qual) == (3.5, "million tonnes", "more than")
-        value, unit, qual, _ = indicator(
-            db, "cargo_transit_growth", "AZE", "KAZ", "2024-01-01", "2024-12-31", src
-        )
-        assert (value, unit, qual) == (20.0, "percent", "")
+    sources = (SEED, "trend-ru-4105747")
+    period = ("AZE", "KAZ", "2024-01-01", "2024-12-31")
+    assert_indicator(db, ("cargo_transit", *period), (3.5, "million tonnes", "more than"), sources)
+    assert_indicator(db, ("cargo_transit_growth", *period), (20.0, "percent", ""), sources)
 
 
 def test_oil_transit_agreement_1_5_million_tonnes_per_year(db):
-    for src in (SEED, "xalqqazeti-212558"):
-        value, unit, qual, _ = indicator(
-            db, "oil_transit_contracted", "KAZ", "AZE", "2022-11-01", "2022-11-30", src
-        )
-        assert (value, unit, qual) == (1.5, "million tonnes per year", "")
+    key = ("oil_transit_contracted", "KAZ", "AZE", "2022-11-01", "2022-11-30")
+    expected = (1.5, "million tonnes per year", "")
+    assert_indicator(db, key, expected, (SEED, "xalqqazeti-212558"))
 
 
 def test_about_170_legal_documents(db):
-    value, unit, qual, ev = indicator(
-        db, "legal_documents", "AZE", "KAZ", "2025-10-20", "2025-10-20"
-    )
-    assert (value, unit, qual) == (170.0, "count", "about")
-    assert "170 документов" in ev
+    key = ("legal_documents", "AZE", "KAZ", "2025-10-20", "2025-10-20")
+    assert "170 документов" in assert_indicator(db, key, (170.0, "count", "about"))
 
 
 def test_seven_aliyev_visits_to_kazakhstan_in_three_years(db):
-    for src in (SEED, "report-ru-2025-10-18-interview"):
-        value, unit, qual, _ = indicator(
-            db, "presidential_visits", "AZE", "KAZ", "2022-10-01", "2025-10-21", src
-        )
-        assert (value, unit, qual) == (7.0, "count", "")
+    key = ("presidential_visits", "AZE", "KAZ", "2022-10-01", "2025-10-21")
+    assert_indicator(db, key, (7.0, "count", ""), (SEED, "report-ru-2025-10-18-interview"))
 
 
 def test_six_tokayev_visits_to_azerbaijan_in_three_years(db):
-    for src in (SEED, "report-ru-2025-10-18-interview"):
-        value, unit, qual, _ = indicator(
-            db, "presidential_visits", "KAZ", "AZE", "2022-10-01", "2025-10-18", src
-        )
-        assert (value, unit, qual) == (6.0, "count", "")
+    key = ("presidential_visits", "KAZ", "AZE", "2022-10-01", "2025-10-18")
+    assert_indicator(db, key, (6.0, "count", ""), (SEED, "report-ru-2025-10-18-interview"))
 
 
 # --- agreements -----------------------------------------------------------
