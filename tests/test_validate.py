@@ -281,11 +281,11 @@ def test_period_end_before_start(package_copy):
 
 
 def test_negative_value_rule_applies_when_schema_sets_no_minimum(package_copy):
-    schema_path = package_copy / "schemas" / "indicators.json"
-    schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    value = next(f for f in schema["fields"] if f["name"] == "value")
-    value["constraints"].pop("minimum", None)
-    schema_path.write_text(json.dumps(schema), encoding="utf-8")
+    edit_schema(
+        package_copy,
+        "indicators",
+        lambda s: field_named(s, "value")["constraints"].pop("minimum", None),
+    )
     line = append_row(package_copy, "indicators", **unique_indicator_row(value="-5"))
     assert_error(package_copy, "negative-value", "indicators", line, "value")
 
@@ -369,11 +369,32 @@ def test_mixed_line_endings(package_copy):
 
 
 # ----------------------------------------------------------------------------- descriptor
+def edit_json(path: Path, change) -> None:
+    """Apply `change` to the parsed JSON file and write it back."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
 def edit_descriptor(root: Path, change) -> None:
-    path = root / "datapackage.json"
-    descriptor = json.loads(path.read_text(encoding="utf-8"))
-    change(descriptor)
-    path.write_text(json.dumps(descriptor), encoding="utf-8")
+    edit_json(root / "datapackage.json", change)
+
+
+def edit_schema(root: Path, table: str, change) -> None:
+    edit_json(root / "schemas" / f"{table}.json", change)
+
+
+def field_named(schema: dict, name: str) -> dict:
+    return next(f for f in schema["fields"] if f["name"] == name)
+
+
+def schema_errors(root: Path, table: str) -> list[dict]:
+    """Validate `root`: exit 2, the first error a schema-error in `schemas/<table>.json`."""
+    status, output = run(root)
+    assert status == 2
+    first = output["errors"][0]
+    assert (first["code"], *located(first)) == ("schema-error", table, f"schemas/{table}.json")
+    return output["errors"]
 
 
 def resource(descriptor: dict, name: str) -> dict:
@@ -418,66 +439,41 @@ def test_malformed_datapackage_json(package_copy):
 def test_malformed_schema_json(package_copy):
     schema_path = package_copy / "schemas" / "visits.json"
     schema_path.write_text(schema_path.read_text(encoding="utf-8")[:-20], encoding="utf-8")
-    status, output = run(package_copy)
-    assert status == 2
-    (err,) = output["errors"]
-    assert (err["code"], *located(err)) == ("schema-error", "visits", "schemas/visits.json")
+    (err,) = schema_errors(package_copy, "visits")
     assert "not valid JSON" in err["message"]
 
 
 def test_missing_schema_file(package_copy):
     (package_copy / "schemas" / "visits.json").unlink()
-    status, output = run(package_copy)
-    assert status == 2
-    (err,) = output["errors"]
-    assert (err["code"], *located(err)) == ("schema-error", "visits", "schemas/visits.json")
+    (err,) = schema_errors(package_copy, "visits")
     assert "not found" in err["message"]
 
 
 def test_primary_key_naming_no_field(package_copy):
-    schema_path = package_copy / "schemas" / "visits.json"
-    schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    schema["primaryKey"] = ["no_such_field"]
-    schema_path.write_text(json.dumps(schema), encoding="utf-8")
-    status, output = run(package_copy)
-    assert status == 2
-    (err,) = output["errors"]
-    assert (err["code"], *located(err)) == ("schema-error", "visits", "schemas/visits.json")
+    edit_schema(package_copy, "visits", lambda s: s.update(primaryKey=["no_such_field"]))
+    (err,) = schema_errors(package_copy, "visits")
     assert err["field"] == "no_such_field" and "primaryKey" in err["message"]
 
 
 def test_unknown_field_type(package_copy):
-    schema_path = package_copy / "schemas" / "visits.json"
-    schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    schema["fields"][1]["type"] = "datetime-ish"
-    schema_path.write_text(json.dumps(schema), encoding="utf-8")
-    status, output = run(package_copy)
-    assert status == 2
-    assert output["errors"][0]["code"] == "schema-error"
-    assert "datetime-ish" in output["errors"][0]["message"]
-    assert located(output["errors"][0]) == ("visits", "schemas/visits.json")
+    edit_schema(package_copy, "visits", lambda s: s["fields"][1].update(type="datetime-ish"))
+    assert "datetime-ish" in schema_errors(package_copy, "visits")[0]["message"]
 
 
 def test_foreign_key_to_unknown_resource(package_copy):
-    schema_path = package_copy / "schemas" / "visits.json"
-    schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    schema["foreignKeys"][0]["reference"]["resource"] = "nowhere"
-    schema_path.write_text(json.dumps(schema), encoding="utf-8")
-    status, output = run(package_copy)
-    assert status == 2 and "nowhere" in output["errors"][0]["message"]
-    assert located(output["errors"][0]) == ("visits", "schemas/visits.json")
+    edit_schema(
+        package_copy,
+        "visits",
+        lambda s: s["foreignKeys"][0]["reference"].update(resource="nowhere"),
+    )
+    assert "nowhere" in schema_errors(package_copy, "visits")[0]["message"]
 
 
 def test_unit_field_naming_no_column(package_copy):
-    schema_path = package_copy / "schemas" / "indicators.json"
-    schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    next(f for f in schema["fields"] if f["name"] == "value")["unitField"] = "units"
-    schema_path.write_text(json.dumps(schema), encoding="utf-8")
-    status, output = run(package_copy)
-    assert status == 2
-    assert output["errors"][0]["code"] == "schema-error"
-    assert "unitField 'units'" in output["errors"][0]["message"]
-    assert located(output["errors"][0]) == ("indicators", "schemas/indicators.json")
+    edit_schema(
+        package_copy, "indicators", lambda s: field_named(s, "value").update(unitField="units")
+    )
+    assert "unitField 'units'" in schema_errors(package_copy, "indicators")[0]["message"]
 
 
 @pytest.mark.parametrize(
