@@ -90,6 +90,7 @@ def test_pipes_and_line_breaks_in_cells_do_not_break_a_table(package_copy):
         "published": "",
         "accessed": "2025-01-01",
         "language": "en",
+        "kind": "other",
     }
     with open(path, "a", newline="", encoding="utf-8") as fh:
         csv.writer(fh, lineterminator="\n").writerow([row[h] for h in header])

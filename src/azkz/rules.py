@@ -281,18 +281,18 @@ def iso3_codes() -> tuple[str, ...]:
 
 
 def precision_pairs(table: Table) -> list[tuple[Field, Field]]:
-    """(`*_precision` field, date field it qualifies), derived from the names.
+    """(precision field, date field it qualifies), as each date field declares it.
 
-    `date_precision` qualifies every date field of its table; `X_precision` qualifies X.
+    A date field names its precision column in the custom property `precisionField`; a
+    date without one (such as `entry_into_force`, always stated to the day) has no such
+    rule. Declared, not guessed from names, so a new date column gets no rule by accident.
     """
-    pairs = []
-    dates = [f for f in table.fields if f.type == "date"]
-    for f in table.fields:
-        if not f.name.endswith("_precision"):
-            continue
-        target = f.name.removesuffix("_precision")
-        pairs += [(f, d) for d in dates if target == "date" or d.name == target]
-    return pairs
+    names = {f.name: f for f in table.fields}
+    return [
+        (names[f.raw["precisionField"]], f)
+        for f in table.fields
+        if f.type == "date" and f.raw.get("precisionField") in names
+    ]
 
 
 def domain_checks(table: Table) -> list[RowCheck]:
