@@ -174,6 +174,7 @@ def table_ddl(table: Table, catalog: str) -> str:
     ]
     if table.primary_key:
         lines.append(f"PRIMARY KEY ({ident_list(table.primary_key)})")
+    lines += [f"UNIQUE ({ident_list(key)})" for key in table.unique_keys]
     for fk in table.foreign_keys:
         ref = fk["reference"]
         lines.append(
@@ -197,7 +198,7 @@ def comment_statements(table: Table, catalog: str | None = None) -> list[str]:
 
 
 def sorted_select(table: Table, columns: str = "*") -> str:
-    order = ident_list(table.primary_key) or "ALL"
+    order = ident_list(table.row_key) or "ALL"
     return f"SELECT {columns} FROM {quote_ident(table.name)} ORDER BY {order}"
 
 

@@ -187,7 +187,7 @@ def jsonld_text(doc: dict[str, Any]) -> str:
 def repository_downloads(package: Package) -> list[dict[str, Any]]:
     """One `DataDownload` per repository data file, at its URL on the default branch."""
     homepage = package.descriptor.get("homepage", "").rstrip("/")
-    relpaths = ["datapackage.json", *(t.path for t in package.tables)]
+    relpaths = ["datapackage.json", *(t.path for t in package.stored_tables)]
     return [
         data_download(package.root / rel, rel, f"{homepage}/raw/main/{rel}") for rel in relpaths
     ]

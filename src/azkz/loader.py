@@ -67,7 +67,7 @@ def _working_tree_relation(root: Path, name: str):
 
     from azkz.build import validate_or_raise
     from azkz.schema import read_package
-    from azkz.typed import raw_csv_sql, typed_select_sql
+    from azkz.typed import load_tables, quote_ident, raw_csv_sql, typed_select_sql
 
     package = read_package(root)
     try:
@@ -76,6 +76,9 @@ def _working_tree_relation(root: Path, name: str):
         raise ValueError(_unknown_table(name, [t.name for t in package.tables])) from None
     validate_or_raise(root)
     con = duckdb.connect()
+    if table.virtual:  # derived (annual_series): computed from the tables it comes from
+        load_tables(package, con)
+        return con.table(quote_ident(name)), table
     return con.sql(typed_select_sql(table, raw_csv_sql(package.file(table), table))), table
 
 

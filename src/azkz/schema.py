@@ -123,8 +123,37 @@ class Table:
         return field_list(self.schema.get("primaryKey", []))
 
     @property
+    def unique_keys(self) -> list[list[str]]:
+        """Table Schema v2 `uniqueKeys`: field sets unique per row, where NULL is allowed."""
+        return [field_list(k) for k in self.schema.get("uniqueKeys", [])]
+
+    @property
+    def row_key(self) -> list[str]:
+        """The fields that name a row: the primary key, else the first unique key.
+
+        `annual_series` has no primary key because its `reporter` may be empty (a primary
+        key field never is); its unique key still names each row for sorting and diffs.
+        """
+        return self.primary_key or next(iter(self.unique_keys), [])
+
+    @property
     def foreign_keys(self) -> list[dict[str, Any]]:
         return list(self.schema.get("foreignKeys", []))
+
+    @property
+    def derived_from(self) -> list[str]:
+        """Resources this table is computed from (custom `derivedFrom`); empty if stored."""
+        value = self.resource.get("derivedFrom") or []
+        return field_list(value) if isinstance(value, str | list) else []
+
+    @property
+    def virtual(self) -> bool:
+        """A derived table with no file of its own in this package: the build computes it.
+
+        In the source package a derived resource names where a release keeps it; a
+        release's descriptor gives the file's `hash`, and the file is then read like any.
+        """
+        return bool(self.derived_from) and "hash" not in self.resource
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
@@ -152,6 +181,19 @@ class Package:
 
     def file(self, table: Table) -> Path:
         return self.root / table.path
+
+    @property
+    def stored_tables(self) -> list[Table]:
+        """Tables with a file in this package (all but the virtual derived ones)."""
+        return [t for t in self.tables if not t.virtual]
+
+    @property
+    def virtual_tables(self) -> list[Table]:
+        return [t for t in self.tables if t.virtual]
+
+    def stored(self) -> Package:
+        """This package as its files are: without the tables only the build computes."""
+        return Package(self.root, self.descriptor, self.stored_tables)
 
 
 def _load_json(

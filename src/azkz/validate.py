@@ -54,6 +54,7 @@ from azkz.rules import (
     raw_name,
     row_errors,
 )
+from azkz.series import precedence_errors
 from azkz.schema import DESCRIPTOR, DescriptorError, Field, Package, Table, read_package
 from azkz.typed import quote_ident
 
@@ -83,9 +84,13 @@ def validate_package(root: str | Path = ".") -> Report:
         report.fatal = True
         return report
     report.errors.extend(descriptor_errors(package))
+    report.errors.extend(precedence_errors(package, schema_error))
     if report.errors:
         report.fatal = True
         return report
+    # A derived table without a file is the build's to compute: only files are checked.
+    report.errors.extend(stray_derived_files(package))
+    package = package.stored()
 
     import duckdb
 
@@ -131,6 +136,20 @@ def validate_package(root: str | Path = ".") -> Report:
 
 
 # ----------------------------------------------------------------------------- descriptor
+def stray_derived_files(package: Package) -> list[dict[str, Any]]:
+    """A file where only a release keeps a derived table: hand-made or left over, never read."""
+    return [
+        file_error(
+            table,
+            "source-error",
+            f"{table.path} is derived by `azkz build` from {', '.join(table.derived_from)} and "
+            "is never edited by hand: delete it (releases carry it)",
+        )
+        for table in package.virtual_tables
+        if package.file(table).exists()
+    ]
+
+
 def file_error(table: Table, code: str, message: str) -> dict[str, Any]:
     """An error about a resource's file as a whole (no line, no field)."""
     return error(table.name, table.path, None, None, code, message)
