@@ -43,7 +43,7 @@ from typing import Any
 from azkz.citation import write_citation_files
 from azkz.diff import write_changes
 from azkz.digest import sha256_file
-from azkz.schema import Package, Table, field_list, read_package
+from azkz.schema import DERIVED_RESOURCES, Package, Table, field_list, read_package
 from azkz.typed import ident_list, load_tables, quote_ident, quote_literal
 
 INDEX = "index.json"
@@ -275,10 +275,11 @@ def release_descriptor(ctx: ReleaseContext) -> dict[str, Any]:
     """The source descriptor with inline schemas, file facts, version and `created`.
 
     Schemas are inlined so the release directory is self-contained; each table is
-    listed twice, as its CSV and as `<table>-parquet`.
+    listed twice, as its CSV and as `<table>-parquet`. Derived tables join `resources`
+    (keeping `derivedFrom`): in a release their files exist like any other's.
     """
     source = ctx.package.descriptor
-    descriptor = {k: v for k, v in source.items() if k != "resources"}
+    descriptor = {k: v for k, v in source.items() if k not in ("resources", DERIVED_RESOURCES)}
     descriptor["version"] = ctx.package.version
     descriptor["created"] = ctx.created
     resources = []

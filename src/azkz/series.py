@@ -155,7 +155,9 @@ def precedence_errors(package: Package, schema_error) -> list[dict[str, Any]]:
         try:
             precedence = precedence_of(table)
         except (KeyError, TypeError, ValueError) as exc:
-            bad(f"'precedence' needs 'ranks' (rank, kinds) and 'tieBreaks' (field, order, rule): {exc!r}")
+            bad(
+                f"'precedence' needs 'ranks' (rank, kinds) and 'tieBreaks' (field, order, rule): {exc!r}"
+            )
             continue
         kinds = package.table(SOURCES).field(KIND_FIELD).enum or []
         ranked = [k for r in table.schema["precedence"]["ranks"] for k in r["kinds"]]
@@ -180,3 +182,37 @@ def precedence_errors(package: Package, schema_error) -> list[dict[str, Any]]:
         if rules != enum:
             bad(f"rule enum {sorted(enum)} must list the precedence's codes {sorted(rules)}")
     return errors
+
+
+EXCLUDED_COLUMNS = (
+    "indicator",
+    "reporter",
+    "from_country",
+    "to_country",
+    "period_start",
+    "period_end",
+    "value",
+    "unit",
+    "source_id",
+    EXCLUDE_FIELD,
+)
+
+
+def excluded_rows(con) -> tuple[list[str], list[tuple]]:
+    """The observations a curator kept out of the series, with the reason, in key order."""
+    rows = con.execute(
+        f"SELECT {ident_list(EXCLUDED_COLUMNS)} FROM {quote_ident(OBSERVATIONS)} "
+        f"WHERE {quote_ident(EXCLUDE_FIELD)} IS NOT NULL ORDER BY ALL"
+    ).fetchall()
+    return list(EXCLUDED_COLUMNS), rows
+
+
+def precedence_lines(table: Table) -> list[tuple[str, str]]:
+    """The rule in reading order, as (step, what wins) pairs, for the docs and the site."""
+    raw = table.schema["precedence"]
+    steps = [
+        (f"rank {r['rank']}", f"{r['label']}: " + ", ".join(f"`{k}`" for k in r["kinds"]))
+        for r in raw["ranks"]
+    ]
+    steps += [(f"then `{t['rule']}`", t["label"]) for t in raw["tieBreaks"]]
+    return steps

@@ -54,8 +54,8 @@ from azkz.rules import (
     raw_name,
     row_errors,
 )
-from azkz.series import precedence_errors
 from azkz.schema import DESCRIPTOR, DescriptorError, Field, Package, Table, read_package
+from azkz.series import precedence_errors
 from azkz.typed import quote_ident
 
 BOM = b"\xef\xbb\xbf"
