@@ -23,7 +23,7 @@ from azkz import load
 from azkz.build import build_release
 from azkz.diff import changelog_section, changes_document, diff_specs
 from azkz.schema import read_package
-from azkz.series import SERIES_TABLE
+from azkz.series import COPIED, SERIES_TABLE
 from azkz.typed import load_tables
 from azkz.validate import validate_package
 from tests.conftest import ROOT
@@ -32,18 +32,6 @@ RESOURCES = ("sources", "indicator_definitions", "indicators")
 SERIES_SCHEMA = json.loads((ROOT / "schemas" / "annual_series.json").read_text("utf-8"))
 RANKS = SERIES_SCHEMA["precedence"]["ranks"]
 KEY = ("indicator", "reporter", "from_country", "to_country", "year")
-COPIED = (
-    "indicator",
-    "reporter",
-    "from_country",
-    "to_country",
-    "value",
-    "unit",
-    "qualifier",
-    "period_start",
-    "period_end",
-    "source_id",
-)
 
 
 def source(source_id: str, kind: str = "news media", published: str = "2024-01-01") -> dict:
