@@ -371,13 +371,16 @@ def test_the_release_chart_breaks_each_line_at_its_missing_years(built, release_
 def test_the_second_chart_is_the_longest_other_series(built, release_db):
     _, site = built
     html = (site / "indicators.html").read_text(encoding="utf-8")
-    indicator, unit, years = release_db.execute(
-        "SELECT indicator, unit, count(DISTINCT year) FROM annual_series "
-        "WHERE indicator <> 'trade_turnover' GROUP BY ALL ORDER BY 3 DESC, 1, 2 LIMIT 1"
+    indicator, origin, destination, unit, years = release_db.execute(
+        "SELECT indicator, from_country, to_country, unit, count(DISTINCT year) "
+        "FROM annual_series WHERE indicator <> 'trade_turnover' "
+        "GROUP BY ALL ORDER BY 5 DESC, 1, 2, 3, 4 LIMIT 1"
     ).fetchall()[0]
     second = html.split('id="second-chart"')[1].split("</svg>")[0]
     expected = release_db.execute(
-        "SELECT count(*) FROM annual_series WHERE indicator = ? AND unit = ?", [indicator, unit]
+        "SELECT count(*) FROM annual_series "
+        "WHERE indicator = ? AND from_country = ? AND to_country = ? AND unit = ?",
+        [indicator, origin, destination, unit],
     ).fetchall()[0][0]
     assert second.count('class="point"') == expected
     assert f'data-indicator="{indicator}"' in html and f"over {years} years, in {unit}" in html

@@ -69,33 +69,45 @@ class SeriesPoint:
         return text + f"chosen from {self.candidates} candidates ({self.rule}; range {spread})"
 
 
-def series_points(con, indicator: str, unit: str) -> tuple[list[SeriesPoint], int]:
-    """The series of `indicator` in `unit`, and how many of its rows are in other units.
+@dataclass(frozen=True)
+class Flow:
+    """What one chart draws: an indicator between two countries in one unit."""
+
+    indicator: str
+    from_country: str
+    to_country: str
+    unit: str
+
+
+def series_points(con, flow: Flow) -> tuple[list[SeriesPoint], int]:
+    """The series of `flow`, and how many of that indicator's rows are in other units.
 
     Other units are not drawn rather than converted (the package never converts).
     """
     rows = con.execute(
         f"SELECT coalesce(reporter, '{UNKNOWN_REPORTER}'), year, value, unit, "
         f"coalesce(qualifier, ''), source_id, candidates, min_value, max_value, rule "
-        f"FROM {SERIES_TABLE} WHERE indicator = ? ORDER BY year, 1",
-        [indicator],
+        f"FROM {SERIES_TABLE} WHERE indicator = ? AND from_country = ? AND to_country = ? "
+        "ORDER BY year, 1",
+        [flow.indicator, flow.from_country, flow.to_country],
     ).fetchall()
-    points = [SeriesPoint(*r) for r in rows if r[3] == unit]
+    points = [SeriesPoint(*r) for r in rows if r[3] == flow.unit]
     return points, len(rows) - len(points)
 
 
-def longest_series(con, leave_out: str) -> tuple[str, str] | None:
-    """(indicator, unit) with the most years in `annual_series`, other than `leave_out`.
+def longest_flow(con, condition: str, parameters: list) -> Flow | None:
+    """The flow with the most years in `annual_series` among the rows meeting `condition`.
 
     Chosen when the site is built, so the chart follows the data; ties go to the
-    alphabetically first indicator, then unit.
+    alphabetically first indicator, countries, then unit. Directions are kept apart: a
+    directional indicator's exports from AZE and from KAZ are two flows.
     """
     row = con.execute(
-        f"SELECT indicator, unit FROM {SERIES_TABLE} WHERE indicator <> ? "
-        "GROUP BY ALL ORDER BY count(DISTINCT year) DESC, indicator, unit LIMIT 1",
-        [leave_out],
+        f"SELECT indicator, from_country, to_country, unit FROM {SERIES_TABLE} "
+        f"WHERE {condition} GROUP BY ALL ORDER BY count(DISTINCT year) DESC, 1, 2, 3, 4 LIMIT 1",
+        parameters,
     ).fetchall()
-    return (row[0][0], row[0][1]) if row else None
+    return Flow(*row[0]) if row else None
 
 
 @dataclass(frozen=True)
@@ -299,29 +311,27 @@ class IndicatorChart:
         return len({p.year for p in self.points})
 
 
-def indicator_chart(con, indicator: str, unit: str, chart_id: str, title: str) -> IndicatorChart:
-    points, other = series_points(con, indicator, unit)
-    svg = series_chart_svg(points, chart_id, title, unit) if points else None
-    return IndicatorChart(indicator, title, unit, points, other, svg)
+def indicator_chart(con, flow: Flow, chart_id: str) -> IndicatorChart:
+    definition = con.execute(
+        "SELECT name_en, directional FROM indicator_definitions WHERE indicator = ?",
+        [flow.indicator],
+    ).fetchall()
+    name, directional = definition[0] if definition else (flow.indicator, True)
+    pair = f"{flow.from_country} → {flow.to_country}" if directional else "Azerbaijan–Kazakhstan"
+    title = f"{name}, {pair}, {flow.unit}, by reporter"
+    points, other = series_points(con, flow)
+    svg = series_chart_svg(points, chart_id, title, flow.unit) if points else None
+    return IndicatorChart(flow.indicator, title, flow.unit, points, other, svg)
 
 
 def chart_context(con) -> dict[str, Any]:
     """The charts page: trade turnover, the longest other series, and the exclusions."""
-    trade = indicator_chart(
-        con,
-        TURNOVER_INDICATOR,
-        CHART_UNIT,
-        "turnover-chart",
-        f"Yearly trade turnover between Azerbaijan and Kazakhstan, {CHART_UNIT}, by reporter",
-    )
-    longest = longest_series(con, leave_out=TURNOVER_INDICATOR)
-    second = None
-    if longest:
-        name = con.execute(
-            "SELECT name_en FROM indicator_definitions WHERE indicator = ?", [longest[0]]
-        ).fetchall()
-        title = f"{name[0][0] if name else longest[0]}, {longest[1]}, by reporter"
-        second = indicator_chart(con, *longest, "second-chart", title)
+    trade_flow = longest_flow(
+        con, "indicator = ? AND unit = ?", [TURNOVER_INDICATOR, CHART_UNIT]
+    ) or Flow(TURNOVER_INDICATOR, "", "", CHART_UNIT)
+    trade = indicator_chart(con, trade_flow, "turnover-chart")
+    second_flow = longest_flow(con, "indicator <> ?", [TURNOVER_INDICATOR])
+    second = indicator_chart(con, second_flow, "second-chart") if second_flow else None
     header, excluded = excluded_rows(con)
     return {
         "trade": trade,
