@@ -19,6 +19,13 @@ def copy_package(dest: Path) -> Path:
     return dest
 
 
+@pytest.fixture(autouse=True)
+def no_releases_server(monkeypatch) -> None:
+    """Tests never reach the network: unless a test serves releases itself, the releases
+    URL is a closed port on this machine (connections are refused at once)."""
+    monkeypatch.setenv("AZKZ_RELEASES_URL", "http://127.0.0.1:9/")
+
+
 @pytest.fixture
 def package_copy(tmp_path: Path) -> Path:
     """A writable copy of the real package, to mutate in a test."""

@@ -367,7 +367,7 @@ def test_missing_release_is_a_usage_error(built):
         ],
     )
     assert result.exit_code == 2
-    assert "release '9.9.9' not found" in result.output
+    assert "no release '9.9.9' in" in result.output
 
 
 def test_missing_index_is_a_usage_error(tmp_path):
