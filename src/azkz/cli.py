@@ -65,6 +65,16 @@ def _silence_stdout() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
+def _progress_log(rich_log, plain_log):
+    """Progress on stderr: `rich_log(console)` on a terminal, else plain lines."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if console.is_terminal:
+        return rich_log(console)
+    return plain_log(lambda line: click.echo(line, err=True))
+
+
 # Commands are grouped by stage; each block only parses options and calls its module.
 # --- validate (azkz.validate) ---
 @main.command()
@@ -117,18 +127,13 @@ def build(out: str, package_dir: str) -> None:
     import sys
 
     import duckdb
-    from rich.console import Console
 
     from azkz import build as building
     from azkz.releases import ReleaseError
     from azkz.report import render
     from azkz.schema import DescriptorError
 
-    console = Console(stderr=True)
-    if console.is_terminal:
-        log = building.RichBuildLog(console)
-    else:
-        log = building.BuildLog(lambda line: click.echo(line, err=True))
+    log = _progress_log(building.RichBuildLog, building.BuildLog)
     try:
         with log:
             result = building.build_release(package_dir, out, log)
@@ -309,16 +314,10 @@ def fetch(version: str, to: str) -> None:
     again needs no network. Exit codes: 0 fetched (or already there), 2 unknown
     version, unreachable server, HTTP error or checksum mismatch.
     """
-    from rich.console import Console
-
     from azkz import remote
     from azkz.releases import CHECKSUMS, ReleaseError, release_summary
 
-    console = Console(stderr=True)
-    if console.is_terminal:
-        progress = remote.RichFetchLog(console)
-    else:
-        progress = remote.FetchLog(lambda line: click.echo(line, err=True))
+    progress = _progress_log(remote.RichFetchLog, remote.FetchLog)
     try:
         with progress:
             result = remote.fetch_release(version, to, progress=progress)
