@@ -451,11 +451,13 @@ _CHECK_OPTION = click.option(
 @_PACKAGE_OPTION
 @_CHECK_OPTION
 def docs(package_dir: str, check: bool) -> None:
-    """Generate docs/data-dictionary.md from the schemas and the data."""
+    """Generate docs/data-dictionary.md (and the coverage tables of docs/curation.md)."""
+    from azkz.coverage import curation_notes
     from azkz.docs import DICTIONARY_PATH, data_dictionary
 
     files = _generated_files(
-        package_dir, lambda pkg: {pkg.root / DICTIONARY_PATH: data_dictionary(pkg)}
+        package_dir,
+        lambda pkg: {pkg.root / DICTIONARY_PATH: data_dictionary(pkg)} | curation_notes(pkg),
     )
     _write_or_check(files, check)
 
