@@ -78,13 +78,24 @@ DEFINITIONS = [
 ]
 
 
+FILLERS = {"boolean": "false", "date": "2024-01-01", "number": "1", "integer": "1"}
+
+
+def filler(field: dict) -> str:
+    """A valid cell for a required field these tests do not care about (new columns)."""
+    if not field.get("constraints", {}).get("required"):
+        return ""
+    enum = field["constraints"].get("enum")
+    return str(enum[0]) if enum else FILLERS.get(field.get("type", "string"), "x")
+
+
 def write_table(root: Path, name: str, rows: list[dict]) -> None:
     schema = json.loads((root / "schemas" / f"{name}.json").read_text("utf-8"))
-    header = [f["name"] for f in schema["fields"]]
+    defaults = {f["name"]: filler(f) for f in schema["fields"]}
     with (root / "data" / f"{name}.csv").open("w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=header, lineterminator="\n")
+        writer = csv.DictWriter(f, fieldnames=list(defaults), lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(defaults | row for row in rows)
 
 
 def make_package(root: Path, sources: list[dict], observations: list[dict]) -> Path:
@@ -386,6 +397,21 @@ def test_a_kind_without_a_rank_is_a_schema_error(tmp_path):
         ("schema-error", "schemas/annual_series.json")
     ]
     assert "gives no rank to sources.kind 'state company'" in report.errors[0]["message"]
+
+
+def test_a_copied_field_that_drifts_from_indicators_is_a_schema_error(tmp_path):
+    """A curator widens the unit enum of indicators and forgets the series: told at once."""
+    root = make_package(tmp_path, [source("a")], [observation("a")])
+    path = root / "schemas" / "indicators.json"
+    schema = json.loads(path.read_text("utf-8"))
+    unit = next(f for f in schema["fields"] if f["name"] == "unit")
+    unit["constraints"]["enum"].append("EUR million")
+    path.write_text(json.dumps(schema), encoding="utf-8")
+    report = validate_package(root)
+    assert [(e["code"], e["path"]) for e in report.errors] == [
+        ("schema-error", "schemas/annual_series.json")
+    ]
+    assert "field 'unit' is copied verbatim from indicators" in report.errors[0]["message"]
 
 
 def test_a_hand_made_series_file_in_the_working_tree_is_refused(tmp_path):

@@ -116,6 +116,17 @@ def test_every_local_link_and_fragment_resolves(built):
     assert checked > 50
 
 
+def test_the_download_directory_is_a_releases_url(built, serve, tmp_path) -> None:
+    """`download/` holds every release and index.json: `azkz fetch` works against it."""
+    from azkz.remote import fetch_release
+
+    release, site = built
+    url, _stop = serve(site / "download")
+    result = fetch_release("latest", tmp_path / "fetched", url, cache_dir=tmp_path / "cache")
+    assert result.version == release.name
+    assert (result.path / "SHA256SUMS").read_bytes() == (release / "SHA256SUMS").read_bytes()
+
+
 def test_download_rows_give_the_true_size_and_sha256_of_every_release_file(built):
     release, site = built
     html = (site / "index.html").read_text(encoding="utf-8")
@@ -460,7 +471,7 @@ def test_missing_release_is_a_usage_error(built):
         ],
     )
     assert result.exit_code == 2
-    assert "release '9.9.9' not found" in result.output
+    assert "no release '9.9.9' in" in result.output
 
 
 def test_missing_index_is_a_usage_error(tmp_path):

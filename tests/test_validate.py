@@ -281,11 +281,12 @@ def test_period_end_before_start(package_copy):
 
 
 def test_negative_value_rule_applies_when_schema_sets_no_minimum(package_copy):
-    edit_schema(
-        package_copy,
-        "indicators",
-        lambda s: field_named(s, "value")["constraints"].pop("minimum", None),
-    )
+    for table in ("indicators", "annual_series"):  # a shared field is edited everywhere
+        edit_schema(
+            package_copy,
+            table,
+            lambda s: field_named(s, "value")["constraints"].pop("minimum", None),
+        )
     line = append_row(package_copy, "indicators", **unique_indicator_row(value="-5"))
     assert_error(package_copy, "negative-value", "indicators", line, "value")
 

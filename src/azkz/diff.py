@@ -79,6 +79,7 @@ from typing import Any
 import duckdb
 
 from azkz.docs import md_table
+from azkz.releases import ReleaseError, Version
 from azkz.report import plural
 from azkz.schema import DESCRIPTOR, Package, Table, field_list, read_package
 from azkz.typed import ident_list, load_tables, quote_ident, quote_literal
@@ -889,15 +890,12 @@ def diff_specs(old: str, new: str, repo: Path = Path("."), examples: int = EXAMP
 # Version check
 
 
-_SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:[-+][0-9A-Za-z.+-]*)?$")
-
-
 def parse_version(version: str, label: str) -> tuple[int, int, int]:
-    match = _SEMVER.match(version)
-    if not match:
-        raise DiffError(f"{label}: version {version!r} is not SemVer (MAJOR.MINOR.PATCH)")
-    major, minor, patch = match.groups()
-    return int(major), int(minor), int(patch)
+    """MAJOR, MINOR, PATCH of one side's version (`azkz.releases.Version` parses it)."""
+    try:
+        return Version.parse(version).core
+    except ReleaseError as exc:
+        raise DiffError(f"{label}: {exc}") from None
 
 
 def version_bump(old: str, new: str) -> str:

@@ -177,6 +177,14 @@ def precedence_errors(package: Package, schema_error) -> list[dict[str, Any]]:
                 bad(f"tie-break order {tie.order!r} is not one of {', '.join(ORDERS)}")
         if not precedence.tie_breaks or precedence.tie_breaks[-1].column != "source_id":
             bad("the last tie-break must be source_id, so that every pick is determined")
+        observations = package.table(OBSERVATIONS)
+        for name in COPIED:
+            copied = next((f for f in table.fields if f.name == name), None)
+            if copied is None or copied.raw != observations.field(name).raw:
+                bad(
+                    f"field {name!r} is copied verbatim from indicators, so it must be defined "
+                    f"exactly as in {observations.schema_path} (copy that definition here)"
+                )
         rules = {ONLY_RULE, KIND_RULE, *(t.rule for t in precedence.tie_breaks)}
         enum = set(table.field("rule").enum or []) if "rule" in table.field_names else set()
         if rules != enum:

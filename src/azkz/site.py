@@ -24,10 +24,18 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from azkz import duckdb_wasm
-from azkz.build import CHECKSUMS, INDEX, release_files, sorted_select, table_file
+from azkz.build import sorted_select
 from azkz.charts import TURNOVER_INDICATOR, chart_context, timeline_context
 from azkz.citation import temporal_coverage
 from azkz.digest import sha256_file
+from azkz.releases import (
+    CHECKSUMS,
+    ReleaseError,
+    copy_releases,
+    release_files,
+    resolve_local,
+    table_file,
+)
 from azkz.schema import DescriptorError, Package, Table, field_list, read_package
 from azkz.series import SERIES_TABLE, precedence_lines
 from azkz.typed import ident_list, quote_ident, quote_literal
@@ -71,30 +79,6 @@ class SiteError(Exception):
 
 
 # ---------------------------------------------------------------- release on disk
-
-
-def resolve_release(dist: Path, version: str | None) -> Path:
-    """The release directory: `version`, or the latest one listed in `dist/index.json`."""
-    if version is None:
-        index_path = dist / INDEX
-        try:
-            index = json.loads(index_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise SiteError(
-                f"{index_path} not found: build a release first "
-                f"(`azkz build --out {dist}`) or pass --dist"
-            ) from None
-        except (OSError, json.JSONDecodeError) as exc:
-            raise SiteError(f"{index_path} cannot be read: {exc}") from None
-        version = index.get("latest") if isinstance(index, dict) else None
-        if not isinstance(version, str) or not version:
-            raise SiteError(f"{index_path} names no 'latest' release")
-    release = dist / version
-    if not (release / "datapackage.json").is_file():
-        raise SiteError(
-            f"release {version!r} not found: {release / 'datapackage.json'} does not exist"
-        )
-    return release
 
 
 def read_checksums(release: Path) -> dict[str, str]:
@@ -513,7 +497,8 @@ def write_site(build: Path, package: Package, release: Path, wasm_dir: Path) -> 
         shutil.copyfile(Path(__file__).parent / TEMPLATES / "static" / name, assets / name)
     for name in duckdb_wasm.FILES:
         shutil.copyfile(wasm_dir / name, assets / "duckdb" / name)
-    shutil.copytree(release, build / "download" / version)
+    # Every release and index.json: `download/` is what AZKZ_RELEASES_URL points to.
+    copy_releases(release.parent, build / "download")
     return list(pages)
 
 
@@ -547,7 +532,10 @@ def build_site(
     dist: Path, out: Path, version: str | None = None, wasm_dir: Path | None = None
 ) -> SiteResult:
     """Generate the site of one release (latest by default) into `out`, atomically."""
-    release = resolve_release(Path(dist), version)
+    try:
+        release = resolve_local(Path(dist), version)
+    except ReleaseError as exc:
+        raise SiteError(str(exc)) from None
     try:
         package = read_package(release)
     except DescriptorError as exc:
