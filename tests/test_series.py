@@ -162,6 +162,42 @@ def test_a_single_observation_is_taken_verbatim(tmp_path):
 ADJACENT_RANKS = [(RANKS[i], RANKS[i + 1]) for i in range(len(RANKS) - 1)]
 
 
+def test_an_exact_value_beats_an_approximation_even_from_a_higher_kind(tmp_path):
+    """'Approached half a billion' from a president does not replace the statistics' 463.3."""
+    root = make_package(
+        tmp_path,
+        [source("president", RANKS[0]["kinds"][0]), source("agency", RANKS[-1]["kinds"][0])],
+        [observation("president", 500, qualifier="less than"), observation("agency", 463.3)],
+    )
+    row = pick(root)
+    assert (row["source_id"], row["value"], row["rule"]) == ("agency", 463.3, "exact")
+    assert (row["candidates"], row["min_value"], row["max_value"]) == (2, 463.3, 500)
+
+
+def test_a_stated_year_beats_an_inferred_one_even_from_a_higher_kind(tmp_path):
+    root = make_package(
+        tmp_path,
+        [source("official", RANKS[0]["kinds"][0]), source("agency", RANKS[-1]["kinds"][0])],
+        [
+            observation("official", 460, period_basis="inferred"),
+            observation("agency", 461.9),
+        ],
+    )
+    assert (pick(root)["source_id"], pick(root)["rule"]) == ("agency", "stated")
+
+
+def test_exactness_is_weighed_before_the_stated_year(tmp_path):
+    root = make_package(
+        tmp_path,
+        [source("approximate"), source("inferred")],
+        [
+            observation("approximate", 500, qualifier="about"),
+            observation("inferred", 470, period_basis="inferred"),
+        ],
+    )
+    assert (pick(root)["source_id"], pick(root)["rule"]) == ("inferred", "exact")
+
+
 @pytest.mark.parametrize(
     ("higher", "lower"),
     ADJACENT_RANKS,
@@ -427,6 +463,16 @@ def test_a_hand_made_series_file_in_the_working_tree_is_refused(tmp_path):
 # --- invariants, on random packages and on the real data ------------------------------------
 
 
+def standing(candidate: dict, rank: dict) -> tuple:
+    """A candidate's place in the rule, lowest first: exact, stated, kind, newest."""
+    return (
+        candidate["qualifier"] is not None,
+        candidate["period_basis"] != "stated",
+        rank[candidate["kind"]],
+        -(candidate["published"] or dt.date.min).toordinal(),
+    )
+
+
 def assert_series_invariants(con) -> None:
     """What every series must satisfy, whatever the data.
 
@@ -459,9 +505,8 @@ def assert_series_invariants(con) -> None:
         assert row["candidates"] == len(group)
         same_unit = [c["value"] for c in group if c["unit"] == row["unit"]]
         assert (row["min_value"], row["max_value"]) == (min(same_unit), max(same_unit))
-        best = (rank[chosen["kind"]], -(chosen["published"] or dt.date.min).toordinal())
         for other in group:
-            assert best <= (rank[other["kind"]], -(other["published"] or dt.date.min).toordinal())
+            assert standing(chosen, rank) <= standing(other, rank)
 
 
 KINDS = [k for r in RANKS for k in r["kinds"]]
@@ -496,6 +541,8 @@ def packages(draw):
                 period_end=f"{year}-{end}",
                 unit=draw(st.sampled_from(["USD million", "USD thousand"])),
                 exclude_from_series=draw(st.sampled_from(["", "", "wrong"])),
+                qualifier=draw(st.sampled_from(["", "", "about"])),
+                period_basis=draw(st.sampled_from(["stated", "stated", "inferred"])),
             )
         )
     return sources, observations

@@ -2,8 +2,8 @@
 
 The register (`indicators`) keeps every figure every source gave; the series picks one
 per group by the precedence rule written once, as data, in the derived table's schema
-(`precedence`: ranks of `sources.kind`, then tie-breaks, each naming the `rule` code it
-stands for). This module turns that property into one DuckDB statement, so the build,
+(`precedence`: steps that come first, then ranks of `sources.kind`, then tie-breaks,
+each naming the `rule` code it stands for). This module turns that property into one DuckDB statement, so the build,
 `azkz query`, `azkz.load` and `azkz diff` all derive the table the same way, and checks
 the property when the package is validated.
 
@@ -43,27 +43,47 @@ COPIED = (
     "source_id",
 )
 ORDERS = {"ascending": "ASC NULLS LAST", "descending": "DESC NULLS LAST"}
+# Orders that prefer rows by a condition, not by sorting values: `empty first` (a value
+# stated exactly has no `qualifier`) and `value first` (the step's `value`, e.g. `stated`).
+PREFERENCES = ("empty first", "value first")
 
 
 @dataclass(frozen=True)
 class TieBreak:
     column: str  # a column of the candidate rows: `source_id` or `sources.<field>`
-    order: str  # ascending | descending
+    order: str  # ascending | descending | empty first | value first
     rule: str
+    value: str | None = None  # the preferred value, for `value first`
+
+    def sort_key(self, column_sql: str) -> str:
+        """The candidate's key for this step; with ORDERS[...] it sorts the winner first."""
+        if self.order == "empty first":
+            return f"({column_sql} IS NOT NULL)"
+        if self.order == "value first":
+            return f"({column_sql} IS DISTINCT FROM {quote_literal(self.value)})"
+        return column_sql
+
+    @property
+    def direction(self) -> str:
+        return ORDERS.get(self.order, ORDERS["ascending"])
 
 
 @dataclass(frozen=True)
 class Precedence:
+    first: tuple[TieBreak, ...]  # steps that decide before the source's kind
     kind_rank: dict[str, int]
     tie_breaks: tuple[TieBreak, ...]
+
+
+def _steps(raw: list[dict[str, Any]]) -> tuple[TieBreak, ...]:
+    return tuple(TieBreak(t["field"], t["order"], t["rule"], t.get("value")) for t in raw)
 
 
 def precedence_of(table: Table) -> Precedence:
     """The `precedence` property of a derived table's schema (checked by `precedence_errors`)."""
     raw = table.schema["precedence"]
     kind_rank = {kind: int(r["rank"]) for r in raw["ranks"] for kind in r["kinds"]}
-    tie_breaks = tuple(TieBreak(t["field"], t["order"], t["rule"]) for t in raw["tieBreaks"])
-    return Precedence(kind_rank, tie_breaks)
+    return Precedence(_steps(raw.get("first", [])), kind_rank, _steps(raw["tieBreaks"]))
 
 
 def _candidate_column(name: str) -> str:
@@ -83,16 +103,20 @@ def series_sql(table: Table) -> str:
         f"WHEN {quote_literal(kind)} THEN {rank}" for kind, rank in precedence.kind_rank.items()
     )
     group = ident_list(["indicator", "reporter", "from_country", "to_country", "year"])
-    ties = list(enumerate(precedence.tie_breaks))
-    picked_first = ", ".join(["kind_rank", *(f"tb{i} {ORDERS[t.order]}" for i, t in ties)])
+    # Every step in reading order: the steps before the kind, the kind's rank, the ties.
+    steps = [*((f"f{i}", t) for i, t in enumerate(precedence.first)), ("kind_rank", None)]
+    steps += [(f"tb{i}", t) for i, t in enumerate(precedence.tie_breaks)]
+    picked_first = ", ".join(f"{name} {t.direction if t else 'ASC'}" for name, t in steps)
     # A step decided the pick when no other candidate ties with the winner on that step
     # and every earlier one: the winner is alone in the partition of all those columns.
-    partition = [group, "kind_rank"]
-    steps = [f"WHEN {_alone(partition)} THEN {quote_literal(KIND_RULE)}"]
-    for i, tie in ties:
-        partition.append(f"tb{i}")
-        steps.append(f"WHEN {_alone(partition)} THEN {quote_literal(tie.rule)}")
-    tie_columns = ", ".join(f"{_candidate_column(t.column)} AS tb{i}" for i, t in ties)
+    partition = [group]
+    decided = []
+    for name, t in steps:
+        partition.append(name)
+        decided.append(f"WHEN {_alone(partition)} THEN {quote_literal(t.rule if t else KIND_RULE)}")
+    tie_columns = ", ".join(
+        f"{t.sort_key(_candidate_column(t.column))} AS {name}" for name, t in steps if t
+    )
     copied = ", ".join(f"i.{quote_ident(c)}" for c in COPIED)
     return f"""
         WITH candidate AS (
@@ -110,7 +134,7 @@ def series_sql(table: Table) -> str:
                    min(value) OVER (PARTITION BY {group}, unit) AS min_value,
                    max(value) OVER (PARTITION BY {group}, unit) AS max_value,
                    CASE WHEN {_alone([group])} THEN {quote_literal(ONLY_RULE)}
-                        {" ".join(steps)} END AS rule
+                        {" ".join(decided)} END AS rule
             FROM candidate
         )
         SELECT {ident_list(table.field_names)} FROM ranked WHERE place = 1
@@ -170,11 +194,13 @@ def precedence_errors(package: Package, schema_error) -> list[dict[str, Any]]:
         known = set(package.table(OBSERVATIONS).field_names) | {
             f"{SOURCES}.{n}" for n in package.table(SOURCES).field_names
         }
-        for tie in precedence.tie_breaks:
+        for tie in (*precedence.first, *precedence.tie_breaks):
             if tie.column not in known:
-                bad(f"tie-break field {tie.column!r} is not an indicators or sources column")
-            if tie.order not in ORDERS:
-                bad(f"tie-break order {tie.order!r} is not one of {', '.join(ORDERS)}")
+                bad(f"step field {tie.column!r} is not an indicators or sources column")
+            if tie.order not in (*ORDERS, *PREFERENCES):
+                bad(f"step order {tie.order!r} is not one of {', '.join((*ORDERS, *PREFERENCES))}")
+            if (tie.order == "value first") != (tie.value is not None):
+                bad(f"step {tie.rule!r}: a 'value' is given with order 'value first' and only then")
         if not precedence.tie_breaks or precedence.tie_breaks[-1].column != "source_id":
             bad("the last tie-break must be source_id, so that every pick is determined")
         observations = package.table(OBSERVATIONS)
@@ -185,7 +211,11 @@ def precedence_errors(package: Package, schema_error) -> list[dict[str, Any]]:
                     f"field {name!r} is copied verbatim from indicators, so it must be defined "
                     f"exactly as in {observations.schema_path} (copy that definition here)"
                 )
-        rules = {ONLY_RULE, KIND_RULE, *(t.rule for t in precedence.tie_breaks)}
+        rules = {
+            ONLY_RULE,
+            KIND_RULE,
+            *(t.rule for t in (*precedence.first, *precedence.tie_breaks)),
+        }
         enum = set(table.field("rule").enum or []) if "rule" in table.field_names else set()
         if rules != enum:
             bad(f"rule enum {sorted(enum)} must list the precedence's codes {sorted(rules)}")
@@ -218,7 +248,8 @@ def excluded_rows(con) -> tuple[list[str], list[tuple]]:
 def precedence_lines(table: Table) -> list[tuple[str, str]]:
     """The rule in reading order, as (step, what wins) pairs, for the docs and the site."""
     raw = table.schema["precedence"]
-    steps = [
+    steps = [(f"first `{t['rule']}`", t["label"]) for t in raw.get("first", [])]
+    steps += [
         (f"rank {r['rank']}", f"{r['label']}: " + ", ".join(f"`{k}`" for k in r["kinds"]))
         for r in raw["ranks"]
     ]
