@@ -242,6 +242,49 @@ def write_checksums(manifest: Manifest) -> Path:
     return path
 
 
+def is_release(directory: Path) -> bool:
+    """A built release directory: a descriptor and the `SHA256SUMS` the build wrote."""
+    return (Path(directory) / DESCRIPTOR).is_file() and (Path(directory) / CHECKSUMS).is_file()
+
+
+def read_checksums(directory: Path) -> dict[str, str]:
+    """{relative path: sha256} as `SHA256SUMS` lists them."""
+    path = Path(directory) / CHECKSUMS
+    sums = {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReleaseError(f"{path} cannot be read: {exc}") from None
+    for number, line in enumerate(text.splitlines(), 1):
+        digest, sep, name = line.partition("  ")
+        if not sep or len(digest) != 64 or not name:
+            raise ReleaseError(f"{path}, line {number}: not a `sha256sum` line: {line[:80]!r}")
+        sums[name.removeprefix("*")] = digest.lower()
+    return sums
+
+
+def verify_checksums(directory: Path, names: list[str]) -> None:
+    """Check that each of `names` is listed in `SHA256SUMS` and has that sha256.
+
+    A release's files were validated when it was built; their checksums prove they are
+    still those files, which costs one read of each (no parse, no validation).
+    """
+    sums = read_checksums(directory)
+    for name in names:
+        if name not in sums:
+            raise ReleaseError(f"{Path(directory) / name}: not listed in {CHECKSUMS}")
+        try:
+            actual = sha256_file(Path(directory) / name)
+        except OSError as exc:
+            raise ReleaseError(f"{Path(directory) / name} cannot be read: {exc.strerror}") from None
+        if actual != sums[name]:
+            raise ReleaseError(
+                f"{Path(directory) / name}: sha256 {actual} is not the {sums[name]} that "
+                f"{CHECKSUMS} lists; the release was changed after it was built: build or "
+                "fetch it again"
+            )
+
+
 def write_index(dist: Path, known: dict[str, dict[str, FileFacts]] | None = None) -> Path:
     """`dist/index.json`: every version, the latest, and per file its size and sha256.
 

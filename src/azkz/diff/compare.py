@@ -1,0 +1,86 @@
+"""The comparison itself: both sides' typed tables in one DuckDB connection, then the
+schema changes (`azkz.diff.schema`) and the row changes (`azkz.diff.rows`) of each pair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from azkz.diff.model import EXAMPLES, Diff, Side
+from azkz.diff.rows import NEW_SCHEMA, OLD_SCHEMA, TableComparison, relation, row_count, table_diff
+from azkz.diff.schema import descriptor_changes, pair_tables, table_schema_changes
+from azkz.diff.sides import load_side, open_side, require_trusted
+from azkz.schema import Package
+
+# Fills a schema of the connection with one side's typed tables: (package, schema, label, con).
+Loader = Callable[[Package, str, str, Any], None]
+
+
+def compare(
+    old: Package,
+    new: Package,
+    examples: int,
+    full: bool,
+    con=None,
+    load_new: Loader = load_side,
+) -> tuple[Diff, dict[str, list[dict[str, Any]]]]:
+    """The Diff and, with `full`, every row entry per table (for changes.json).
+
+    With `con` (the build's connection) the comparison runs on a cursor of it and its
+    schemas are dropped afterwards; `load_new` then can take the new side's tables from
+    what `con` already holds instead of reading files again.
+    """
+    pairs, removed, added, changes = pair_tables(old, new)
+    changes = descriptor_changes(old, new, pairs) + changes
+    cursor = con.cursor() if con is not None else duckdb.connect()
+    try:
+        load_side(old, OLD_SCHEMA, "old side", cursor)
+        load_new(new, NEW_SCHEMA, "new side", cursor)
+        tables, all_entries = [], {}
+        for index, (old_t, new_t) in enumerate(pairs):
+            mapping, table_changes = table_schema_changes(old_t, new_t)
+            changes += table_changes
+            comparison = TableComparison(cursor, index, old_t, new_t, mapping)
+            tables.append(table_diff(comparison, mapping, examples))
+            if full:
+                all_entries[new_t.name] = comparison.entries()
+        diff = Diff(
+            old=Side("", old.version),
+            new=Side("", new.version),
+            tables=tables,
+            schema_changes=changes,
+            added_tables={t.name: row_count(cursor, relation(NEW_SCHEMA, t.name)) for t in added},
+            removed_tables={
+                t.name: row_count(cursor, relation(OLD_SCHEMA, t.name)) for t in removed
+            },
+        )
+    finally:
+        if con is not None:
+            for schema in (OLD_SCHEMA, NEW_SCHEMA):
+                cursor.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        cursor.close()
+    return diff, all_entries
+
+
+def diff_packages(old: Package, new: Package, examples: int = EXAMPLES) -> Diff:
+    """Compare two packages: schema changes, row counts per table, the bump needed."""
+    diff, _ = compare(old, new, examples, full=False)
+    diff.old.label, diff.new.label = str(old.root), str(new.root)
+    return diff
+
+
+def diff_specs(old: str, new: str, repo: Path = Path("."), examples: int = EXAMPLES) -> Diff:
+    """`diff_packages` for what the user typed: paths, `WORKTREE` or git refs."""
+    with ExitStack() as stack:
+        old_side = open_side(old, repo, stack)
+        new_side = open_side(new, repo, stack)
+        require_trusted(old_side, "old side")
+        require_trusted(new_side, "new side")
+        diff = diff_packages(old_side.package, new_side.package, examples)
+    diff.old.label, diff.new.label = old, new
+    return diff
