@@ -248,18 +248,22 @@ def is_release(directory: Path) -> bool:
 
 
 def read_checksums(directory: Path) -> dict[str, str]:
-    """{relative path: sha256} as `SHA256SUMS` lists them."""
+    """`SHA256SUMS` as {relative path: sha256}; empty when the directory has none."""
     path = Path(directory) / CHECKSUMS
-    sums = {}
+    if not path.is_file():
+        return {}
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ReleaseError(f"{path} cannot be read: {exc}") from None
+    sums = {}
     for number, line in enumerate(text.splitlines(), 1):
-        digest, sep, name = line.partition("  ")
-        if not sep or len(digest) != 64 or not name:
-            raise ReleaseError(f"{path}, line {number}: not a `sha256sum` line: {line[:80]!r}")
-        sums[name.removeprefix("*")] = digest.lower()
+        if not line.strip():
+            continue
+        digest, sep, name = line.partition(" ")
+        if not sep or len(digest) != 64:
+            raise ReleaseError(f"{path}, line {number}: expected '<sha256>  <path>'")
+        sums[name.strip().lstrip("*")] = digest.lower()
     return sums
 
 
