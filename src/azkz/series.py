@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from azkz.schema import Package, Table
-from azkz.typed import ident_list, quote_ident, quote_literal
+from azkz.sqltext import ident_list, quote_ident, quote_literal
 
 SERIES_TABLE = "annual_series"
 OBSERVATIONS = "indicators"

@@ -8,23 +8,13 @@ component, and so on).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 
 from azkz.schema import Field, Package, Table
 
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def ident_list(names: Iterable[str]) -> str:
-    """`"a", "b"`: a column list for SELECT, GROUP BY, ORDER BY or a key clause."""
-    return ", ".join(quote_ident(n) for n in names)
-
-
-def quote_literal(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
+# Re-exported: callers quote through `azkz.typed` as well as `azkz.sqltext`.
+from azkz.sqltext import ident_list as ident_list
+from azkz.sqltext import quote_ident, quote_literal
 
 
 def raw_csv_sql(path: Path, table: Table) -> str:
