@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def copy_package(dest: Path) -> Path:
-    """Copy the package's descriptor, schemas and data into `dest` and return it."""
-    dest.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(ROOT / "datapackage.json", dest / "datapackage.json")
-    shutil.copytree(ROOT / "schemas", dest / "schemas")
-    shutil.copytree(ROOT / "data", dest / "data")
-    return dest
+from tests.helpers import copy_package
 
 
 @pytest.fixture(autouse=True)

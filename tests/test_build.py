@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import math
 import shutil
@@ -19,18 +18,10 @@ from azkz import build
 from azkz.cli import main
 from azkz.schema import read_package
 from azkz.typed import load_tables, quote_ident
-from tests.conftest import copy_package
+from tests.helpers import copy_package, release_dir, sha256_hex
 
 TRICKY_NOTE = 'Bakı–Aqtau "ferry"; ə ş ğ ı ö ü ç қ ә ң ө ұ ү і, comma\nsecond line'
 TRICKY_VALUES = ["0.1", "1234567.891", "3e-05", "42", "1.50"]
-
-
-def version_dir(root: Path) -> Path:
-    return root / "dist" / read_package(root).version
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def add_tricky_indicator_rows(root: Path) -> None:
@@ -73,7 +64,7 @@ def typed_rows(con, table, source: str) -> list[tuple]:
 
 
 def test_release_has_every_file_and_checksums_verify(built_release: Path) -> None:
-    release = version_dir(built_release)
+    release = release_dir(built_release)
     package = read_package(built_release)
     names = {p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file()}
     for table in package.tables:
@@ -92,11 +83,11 @@ def test_release_has_every_file_and_checksums_verify(built_release: Path) -> Non
         listed[name] = digest
     assert set(listed) == names - {"SHA256SUMS", f"{package.name}-{package.version}.zip"}
     for name, digest in listed.items():
-        assert sha256(release / name) == digest, name
+        assert sha256_hex(release / name) == digest, name
 
 
 def test_zip_holds_every_other_file_with_fixed_time_and_permissions(built_release) -> None:
-    release = version_dir(built_release)
+    release = release_dir(built_release)
     package = read_package(built_release)
     zip_path = release / f"{package.name}-{package.version}.zip"
     with zipfile.ZipFile(zip_path) as zf:
@@ -120,7 +111,7 @@ def test_zip_holds_every_other_file_with_fixed_time_and_permissions(built_releas
 
 
 def test_descriptor_has_version_created_and_file_facts(built_release: Path) -> None:
-    release = version_dir(built_release)
+    release = release_dir(built_release)
     descriptor = json.loads((release / "datapackage.json").read_text("utf-8"))
     package = read_package(built_release)
     assert descriptor["version"] == package.version
@@ -134,7 +125,7 @@ def test_descriptor_has_version_created_and_file_facts(built_release: Path) -> N
             resource = by_name[name]
             path = release / resource["path"]
             assert resource["bytes"] == path.stat().st_size
-            assert resource["hash"] == f"sha256:{sha256(path)}"
+            assert resource["hash"] == f"sha256:{sha256_hex(path)}"
         assert by_name[table.name]["schema"] == table.schema
         assert by_name[f"{table.name}-parquet"]["format"] == "parquet"
 
@@ -144,7 +135,7 @@ def test_release_passes_frictionless_and_our_validator(built_release: Path) -> N
 
     from azkz.validate import validate_package
 
-    release = version_dir(built_release)
+    release = release_dir(built_release)
     report = frictionless.validate(str(release / "datapackage.json"))
     assert report.valid, report.flatten(["resourceName", "rowNumber", "fieldName", "message"])
     ours = validate_package(release)
@@ -156,18 +147,21 @@ def test_index_lists_versions_with_sizes_and_hashes(built_release: Path) -> None
     version = read_package(built_release).version
     assert index["latest"] == version
     (entry,) = index["versions"]
-    release = version_dir(built_release)
+    release = release_dir(built_release)
     files = {p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file()}
     assert set(entry["files"]) == files
     for name, facts in entry["files"].items():
-        assert facts == {"bytes": (release / name).stat().st_size, "sha256": sha256(release / name)}
+        assert facts == {
+            "bytes": (release / name).stat().st_size,
+            "sha256": sha256_hex(release / name),
+        }
 
 
 # --- contents --------------------------------------------------------------------------
 
 
 def test_csv_is_lf_rfc4180_sorted_by_primary_key(tricky_release: Path) -> None:
-    release = version_dir(tricky_release)
+    release = release_dir(tricky_release)
     package = read_package(tricky_release)
     for table in package.tables:
         data = (release / "data" / f"{table.name}.csv").read_bytes()
@@ -186,7 +180,7 @@ def test_csv_is_lf_rfc4180_sorted_by_primary_key(tricky_release: Path) -> None:
 
 def test_every_value_round_trips_through_csv_parquet_and_duckdb(tricky_release: Path) -> None:
     package = read_package(tricky_release)
-    release = version_dir(tricky_release)
+    release = release_dir(tricky_release)
     con = duckdb.connect()
     load_tables(package, con)  # the working tree's typed tables
     csv_con = duckdb.connect()
@@ -212,7 +206,7 @@ def test_every_value_round_trips_through_csv_parquet_and_duckdb(tricky_release: 
 
 
 def test_empty_cells_are_null_never_empty_strings(tricky_release: Path) -> None:
-    release = version_dir(tricky_release)
+    release = release_dir(tricky_release)
     text = (release / "data" / "indicators.csv").read_text("utf-8")
     assert "1990-01-02,1990-01-02,inferred,1234567.891," in text  # the canonical number text
     assert ",42," in text and ",1.5," in text and ",3e-05," in text
@@ -229,7 +223,7 @@ def test_empty_cells_are_null_never_empty_strings(tricky_release: Path) -> None:
 
 
 def test_parquet_is_typed_zstd_with_the_schema_in_its_metadata(built_release: Path) -> None:
-    release = version_dir(built_release)
+    release = release_dir(built_release)
     for table in read_package(built_release).tables:
         parquet = pq.ParquetFile(release / "data" / f"{table.name}.parquet")
         metadata = parquet.schema_arrow.metadata
@@ -252,7 +246,7 @@ def test_parquet_is_typed_zstd_with_the_schema_in_its_metadata(built_release: Pa
 def test_duckdb_file_has_keys_and_comments_on_everything(built_release: Path, tmp_path) -> None:
     package = read_package(built_release)
     db_path = tmp_path / "copy.duckdb"
-    shutil.copy(version_dir(built_release) / f"{package.name}.duckdb", db_path)
+    shutil.copy(release_dir(built_release) / f"{package.name}.duckdb", db_path)
     con = duckdb.connect(str(db_path))
     for table in package.tables:
         comment = con.execute(
@@ -294,7 +288,7 @@ def test_tables_are_created_referenced_first() -> None:
 
 def test_two_builds_are_byte_identical_except_the_duckdb_file(built_release, tmp_path) -> None:
     build.build_release(built_release, tmp_path / "second")
-    first = version_dir(built_release)
+    first = release_dir(built_release)
     second = tmp_path / "second" / first.name
     package = read_package(built_release)
     database = f"{package.name}.duckdb"
@@ -302,7 +296,7 @@ def test_two_builds_are_byte_identical_except_the_duckdb_file(built_release, tmp
     assert names == sorted(
         p.relative_to(second).as_posix() for p in second.rglob("*") if p.is_file()
     )
-    digests = {sha256(first / database), sha256(second / database)}
+    digests = {sha256_hex(first / database), sha256_hex(second / database)}
     for name in names:
         a, b = (first / name).read_bytes(), (second / name).read_bytes()
         if name.startswith("data/") or name == "datapackage.json":

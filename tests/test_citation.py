@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 
 import jsonschema
@@ -11,10 +10,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from azkz.citation import CFF_NAME, JSONLD_NAME, citation_cff, repository_metadata
+from azkz.citation import CFF_NAME, JSONLD_NAME, repository_metadata
 from azkz.cli import main
 from azkz.schema import read_package
-from tests.conftest import ROOT
+from tests.helpers import ROOT, sha256_hex
 
 CFF_SCHEMA = json.loads((ROOT / "tests" / "data" / "cff-1.2.0.schema.json").read_text("utf-8"))
 
@@ -95,10 +94,6 @@ def validate_dataset(doc: dict) -> None:
     jsonschema.Draft7Validator(DATASET_SHAPE).validate(doc)
 
 
-def sha256_hex(path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def data_dates(package_root) -> list[str]:
     """Every date cell outside `sources`, read with the csv module (not DuckDB)."""
     package = read_package(package_root)
@@ -126,11 +121,21 @@ def test_repository_citation_cff_is_valid_cff_1_2_0():
     validate_cff((ROOT / CFF_NAME).read_text(encoding="utf-8"))
 
 
-def test_the_cff_schema_check_can_fail():
-    cff = yaml.safe_load((ROOT / CFF_NAME).read_text(encoding="utf-8"))
-    del cff["authors"]
-    with pytest.raises(jsonschema.ValidationError, match="'authors' is a required property"):
-        validate_cff(yaml.safe_dump(cff))
+def test_without_author_roles_every_contributor_is_an_author(package_copy):
+    """People are cited by their names' parts, organisations by their title."""
+    path = package_copy / "datapackage.json"
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    descriptor["contributors"] = [
+        {"title": "Qazaq Data Lab", "roles": ["publisher"]},
+        {"givenName": "Dana", "familyName": "Ömirbek", "roles": ["maintainer"]},
+    ]
+    path.write_text(json.dumps(descriptor, ensure_ascii=False), encoding="utf-8")
+    cff_text = repository_metadata(read_package(package_copy))[CFF_NAME]
+    validate_cff(cff_text)
+    assert yaml.safe_load(cff_text)["authors"] == [
+        {"name": "Qazaq Data Lab"},
+        {"family-names": "Ömirbek", "given-names": "Dana"},
+    ]
 
 
 def test_repository_dataset_jsonld_has_the_shape_and_true_checksums():
@@ -241,6 +246,23 @@ def test_release_dataset_lists_every_release_file_with_true_checksums(release_di
             assert download["sha256"] == sha256_hex(path)
 
 
-def test_citation_has_no_wall_clock_date(package_copy):
-    package = read_package(package_copy)
-    assert "date-released: '2001-02-03'" in citation_cff(package, "2001-02-03T00:00:00Z")
+def latest_accessed(root) -> str:
+    """The latest `accessed` date of the sources, read with the csv module."""
+    with open(root / "data" / "sources.csv", newline="", encoding="utf-8") as fh:
+        return max(row["accessed"] for row in csv.DictReader(fh) if row["accessed"])
+
+
+def test_citation_date_is_the_latest_source_access_not_the_clock(package_copy):
+    cff = yaml.safe_load(repository_metadata(read_package(package_copy))[CFF_NAME])
+    assert str(cff["date-released"]) == latest_accessed(package_copy)
+    path = package_copy / "data" / "sources.csv"
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        columns, rows = reader.fieldnames, list(reader)
+    rows[0]["accessed"] = "2099-12-31"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    cff = yaml.safe_load(repository_metadata(read_package(package_copy))[CFF_NAME])
+    assert str(cff["date-released"]) == "2099-12-31" == latest_accessed(package_copy)

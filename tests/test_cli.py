@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from azkz import __version__
 from azkz.cli import main
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 def test_version_names_tool_and_data_versions(monkeypatch):

@@ -12,7 +12,7 @@ from azkz.cli import main
 from azkz.coverage import CURATION_PATH, coverage_block, curation_notes
 from azkz.docs import DICTIONARY_PATH, data_dictionary
 from azkz.schema import read_package
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 def record_count(path) -> int:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, copy_package
+from tests.helpers import ROOT, copy_package
 
 pytestmark = pytest.mark.install
 

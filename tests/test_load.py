@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
 import subprocess
@@ -20,6 +19,7 @@ from azkz.build import InvalidPackage
 from azkz.loader import ENGINES
 from azkz.releases import ReleaseError
 from azkz.schema import read_package
+from tests.helpers import csv_records, release_dir
 
 
 def as_records(data, engine: str) -> list[dict]:
@@ -33,13 +33,17 @@ def as_records(data, engine: str) -> list[dict]:
     return data.to_pylist()
 
 
+def in_key_order(records: list[dict], table) -> list[dict]:
+    return sorted(records, key=lambda r: [str(r[k]) for k in table.primary_key])
+
+
 @pytest.mark.parametrize("release", [True, False])
 @pytest.mark.parametrize("engine", ["pandas", "polars", "duckdb", "arrow"])
 def test_each_engine_returns_typed_equal_data(built_release: Path, engine, release) -> None:
-    version = read_package(built_release).version if release else None
+    package = read_package(built_release)
+    version = package.version if release else None
     where = {"root": built_release, "dist": built_release / "dist"}
     data = azkz.load("indicators", release=version, engine=engine, **where)
-    expected = azkz.load("indicators", release=version, engine="arrow", **where)
     if engine == "pandas":
         assert isinstance(data, pd.DataFrame)
         assert data["period_start"].dtype == pd.ArrowDtype(pa.date32())
@@ -57,11 +61,13 @@ def test_each_engine_returns_typed_equal_data(built_release: Path, engine, relea
     else:
         assert isinstance(data, pa.Table)
         assert data.schema.field("period_start").type == pa.date32()
-    records = as_records(data, engine)
-    assert records == expected.to_pylist()
-    assert all(isinstance(r["period_start"], dt.date) for r in records)
-    with (built_release / "data" / "indicators.csv").open(encoding="utf-8", newline="") as f:
-        assert len(records) == sum(1 for _ in csv.reader(f)) - 1
+    # Compared with the CSV read by the csv module and typed by hand: every engine, from
+    # the release's Parquet or the working tree's CSV, holds the same typed rows.
+    table = package.table("indicators")
+    source = (release_dir(built_release) if release else built_release) / table.path
+    assert in_key_order(as_records(data, engine), table) == in_key_order(
+        csv_records(source, table), table
+    )
 
 
 def test_release_and_working_tree_hold_the_same_rows(built_release: Path) -> None:

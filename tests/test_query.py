@@ -10,11 +10,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from click.testing import CliRunner
 
 from azkz import query
-from azkz.cli import main
 from azkz.schema import read_package
+from tests.helpers import invoke
 
 REFUSED = [
     "COPY sources TO '{tmp}/out.csv'",
@@ -49,10 +48,6 @@ REFUSED = [
     "SELECT * FROM query('DELETE FROM sources')",
     "SELECT * FROM query('SELECT 1; DELETE FROM sources')",
 ]
-
-
-def invoke(*args: str):
-    return CliRunner().invoke(main, list(args))
 
 
 def source_args(root: Path, where: str) -> list[str]:

@@ -13,13 +13,12 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from click.testing import CliRunner
 
 import azkz
 from azkz import remote
-from azkz.cli import main
 from azkz.releases import ReleaseError, parse_index, write_index
 from azkz.schema import read_package
+from tests.helpers import invoke
 
 
 @pytest.fixture
@@ -58,10 +57,6 @@ def tampered_dist(built_release: Path, tmp_path: Path) -> Path:
     data[len(data) // 2] ^= 0x01
     parquet.write_bytes(bytes(data))
     return dist
-
-
-def invoke(*args: str):
-    return CliRunner().invoke(main, list(args))
 
 
 def test_first_load_downloads_and_verifies_only_what_it_needs(

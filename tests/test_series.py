@@ -26,7 +26,7 @@ from azkz.schema import read_package
 from azkz.series import COPIED, SERIES_TABLE
 from azkz.typed import load_tables
 from azkz.validate import validate_package
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 RESOURCES = ("sources", "indicator_definitions", "indicators")
 SERIES_SCHEMA = json.loads((ROOT / "schemas" / "annual_series.json").read_text("utf-8"))

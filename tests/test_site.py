@@ -31,7 +31,7 @@ from azkz.site import (
     markdown_inline,
     row_label,
 )
-from tests.conftest import copy_package
+from tests.helpers import copy_package, release_dir
 
 SERIES_TURNOVER_SQL = """
     SELECT count(*) FROM annual_series
@@ -46,18 +46,15 @@ def wasm_cache() -> Path:
     return duckdb_wasm.vendored_dir()
 
 
-def build_release_and_site(base: Path) -> tuple[Path, Path]:
-    """`azkz build` of the package into base/dist, then the site into base/dist/site."""
-    package = copy_package(base / "pkg")
-    dist = base / "dist"
-    result = build_release(package, dist)
-    site = build_site(dist, dist / "site", wasm_dir=wasm_cache()).out
-    return result.path, site
+def site_of(built_release: Path, out: Path) -> tuple[Path, Path]:
+    """The site of the session's shared release (`built_release`), written to `out`."""
+    site = build_site(built_release / "dist", out, wasm_dir=wasm_cache()).out
+    return release_dir(built_release), site
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> tuple[Path, Path]:
-    return build_release_and_site(tmp_path_factory.mktemp("site"))
+def built(built_release, tmp_path_factory) -> tuple[Path, Path]:
+    return site_of(built_release, tmp_path_factory.mktemp("site") / "site")
 
 
 class Links(HTMLParser):

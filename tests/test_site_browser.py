@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.test_site import SERIES_TURNOVER_SQL, build_release_and_site
+from tests.helpers import ROOT
+from tests.test_site import SERIES_TURNOVER_SQL, site_of
 
 pytestmark = pytest.mark.browser
 
@@ -40,8 +40,8 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    return build_release_and_site(tmp_path_factory.mktemp("browser-site"))
+def built(built_release, tmp_path_factory):
+    return site_of(built_release, tmp_path_factory.mktemp("browser-site") / "site")
 
 
 @pytest.fixture(scope="module")

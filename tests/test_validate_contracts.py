@@ -10,8 +10,7 @@ import pytest
 from azkz.contracts import check_frame, pandera_schema
 from azkz.schema import read_package
 from azkz.typed import load_tables, raw_csv_sql, typed_select_sql
-
-from .conftest import ROOT
+from tests.helpers import ROOT
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,83 @@
+"""`azkz diff` with a release side: trusted by its SHA256SUMS, read from its Parquet."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from azkz.diff import diff_specs
+from tests.helpers import copy_package, invoke, release_dir
+
+
+@pytest.fixture
+def dist(built_release: Path, tmp_path: Path) -> Path:
+    """A writable copy of the session's release directory (`dist/<version>`)."""
+    release = release_dir(built_release)
+    return Path(shutil.copytree(release, tmp_path / "dist" / release.name))
+
+
+def rewrite_parquet(release: Path, sql: str) -> None:
+    """Rewrite data/indicators.parquet as `sql` over its rows (`rows`)."""
+    path = release / "data" / "indicators.parquet"
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE rows AS SELECT * FROM read_parquet('{path}')")
+    con.execute(f"COPY ({sql}) TO '{path}' (FORMAT parquet)")
+    con.close()
+
+
+def resum(release: Path, name: str) -> None:
+    """Write `name`'s new sha256 into SHA256SUMS, as a release built so would have."""
+    sums = release / "SHA256SUMS"
+    digest = hashlib.sha256((release / name).read_bytes()).hexdigest()
+    lines = [
+        f"{digest}  {name}" if line.endswith(f"  {name}") else line
+        for line in sums.read_text("utf-8").splitlines()
+    ]
+    sums.write_text("\n".join(lines) + "\n", "utf-8")
+
+
+def test_release_and_its_source_tree_are_identical(built_release: Path, tmp_path) -> None:
+    """The Parquet side and the CSV side type every cell alike: nothing differs."""
+    package = copy_package(tmp_path / "pkg")
+    diff = diff_specs(str(release_dir(built_release)), str(package))
+    assert diff.bump == "none"
+    assert not any(t.has_changes for t in diff.tables)
+    assert not diff.schema_changes
+    assert {t.name for t in diff.tables} >= {"indicators", "annual_series"}
+
+
+def test_release_side_is_not_validated_again(built_release, tmp_path, monkeypatch) -> None:
+    import azkz.validate
+
+    calls = []
+    original = azkz.validate.validate_package
+    monkeypatch.setattr(
+        azkz.validate, "validate_package", lambda root: calls.append(Path(root)) or original(root)
+    )
+    package = copy_package(tmp_path / "pkg")
+    diff_specs(str(release_dir(built_release)), str(package))
+    assert calls == [package]
+
+
+def test_a_changed_parquet_file_is_refused_by_its_checksum(dist: Path) -> None:
+    rewrite_parquet(dist, "SELECT * REPLACE (value + 1 AS value) FROM rows")
+    result = invoke("diff", str(dist), str(dist))
+    assert result.exit_code == 2
+    assert "indicators.parquet" in result.output and "SHA256SUMS" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_rows_come_from_the_parquet_the_checksums_vouch_for(built_release, dist) -> None:
+    rewrite_parquet(dist, "SELECT * REPLACE (value * 2 AS value) FROM rows")
+    resum(dist, "data/indicators.parquet")
+    result = invoke("diff", str(release_dir(built_release)), str(dist), "--format", "json")
+    assert result.exit_code == 0, result.output
+    tables = {t["name"]: t for t in json.loads(result.output)["tables"]}
+    changed = tables["indicators"]
+    assert changed["changed"] > 0 and changed["added"] == changed["removed"] == 0
+    assert set(changed["field_changes"]) == {"value"}
