@@ -7,6 +7,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from azkz import contracts
 from azkz.contracts import check_frame, pandera_schema
 from azkz.schema import read_package
 from azkz.typed import load_tables, raw_csv_sql, typed_select_sql
@@ -76,3 +77,26 @@ def test_duplicate_key_missing_column_and_wrong_dtype(package):
     assert {e["code"] for e in check_frame(table, frame.drop("city"))} == {"missing-label"}
     wrong = frame.with_columns(pl.col("date_start").cast(pl.String))
     assert {e["code"] for e in check_frame(table, wrong)} == {"type-error"}
+
+
+def test_a_table_checked_in_parts_names_the_rows_of_the_whole_table(package, monkeypatch):
+    """Batches and key partitions give the same errors, by table row, as the whole frame."""
+    table = package.table("indicators")
+    frame = typed_frame(package, "indicators")
+    last = frame.height  # the appended copy of row 5: a duplicate primary key
+    frame = replace(pl.concat([frame, frame.slice(5, 1)]), "value", last - 2, -1.0)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE indicators AS SELECT * FROM frame")
+    monkeypatch.setattr(contracts, "BATCH_ROWS", 7)  # many batches, many key partitions
+    parts = contracts.check_table(table, con)
+    whole = check_frame(table, frame)
+
+    def where(errors):  # a key's failure case shows the key columns only when in parts
+        return sorted((e["code"], e["field"], e["message"].split(":")[0]) for e in errors)
+
+    assert where(parts) == where(whole)
+    assert {(e["code"], e["message"].split(":")[0]) for e in parts} == {
+        ("constraint-error", f"row {last - 2}"),
+        ("primary-key", "row 5"),
+        ("primary-key", f"row {last}"),
+    }

@@ -58,8 +58,12 @@ def field_checks(f: Field) -> list:
     return checks
 
 
-def pandera_schema(table: Table):
-    """The `pandera.polars.DataFrameSchema` of a table: strict columns in schema order."""
+def pandera_schema(table: Table, rows_only: bool = False):
+    """The `pandera.polars.DataFrameSchema` of a table: strict columns in schema order.
+
+    `rows_only` leaves out the uniqueness checks (primary key, `unique` fields): what
+    is left holds for any batch of rows on its own (`check_table` checks keys apart).
+    """
     import pandera.polars as pa
 
     columns = {
@@ -67,7 +71,7 @@ def pandera_schema(table: Table):
             polars_dtype(f),
             checks=field_checks(f),
             nullable=not f.required,
-            unique=bool(f.constraints.get("unique")) and [f.name] != table.primary_key,
+            unique=not rows_only and f.name in _unique_fields(table),
             description=f.description or None,
         )
         for f in table.fields
@@ -77,23 +81,85 @@ def pandera_schema(table: Table):
         name=table.name,
         strict=True,
         ordered=True,
-        unique=table.primary_key or None,
+        unique=None if rows_only else (table.primary_key or None),
     )
 
 
-def check_frame(table: Table, frame) -> list[dict[str, Any]]:
+def _unique_fields(table: Table) -> list[str]:
+    """Fields with `unique: true` that are not the whole primary key on their own."""
+    return [
+        f.name
+        for f in table.fields
+        if f.constraints.get("unique") and [f.name] != table.primary_key
+    ]
+
+
+def key_schemas(table: Table) -> list[tuple[list[str], Any]]:
+    """One (columns, schema) per uniqueness rule: the primary key, then each unique field."""
+    import pandera.polars as pa
+
+    def column(name: str, unique: bool = False):
+        return pa.Column(polars_dtype(table.field(name)), nullable=True, unique=unique)
+
+    rules = []
+    if table.primary_key:
+        columns = {n: column(n) for n in table.primary_key}
+        rules.append((table.primary_key, pa.DataFrameSchema(columns, unique=table.primary_key)))
+    for name in _unique_fields(table):
+        rules.append(([name], pa.DataFrameSchema({name: column(name, unique=True)})))
+    return rules
+
+
+def check_frame(table: Table, frame, schema=None, rows=None) -> list[dict[str, Any]]:
     """Every contract failure of a typed polars frame, as report error records.
 
-    `line` is None (a frame has no file lines); the 0-based row is in the message.
-    An empty list means the frame honours the contract.
+    `line` is None (a frame has no file lines); the 0-based row is in the message:
+    the frame's own, or `rows[i]` for its i-th row when it holds a part of a table.
+    `schema` defaults to the table's whole contract.  An empty list means the frame
+    honours it.
     """
     import pandera.errors
 
     try:
-        pandera_schema(table).validate(frame, lazy=True)
+        (schema or pandera_schema(table)).validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as exc:
-        return _records(table, exc.failure_cases)
+        return _records(table, exc.failure_cases, rows)
     return []
+
+
+BATCH_ROWS = 250_000
+ROW = "azkz_row"  # a frame's column holding each row's number in its table
+
+
+def check_table(table: Table, cursor) -> list[dict[str, Any]]:
+    """The contract of the typed table `table.name` in DuckDB, in parts of bounded size.
+
+    The row checks run on batches of `BATCH_ROWS` rows; each uniqueness rule runs on
+    its key columns only, split by a hash of them so that equal keys meet in the same
+    part.  At 1M rows the whole frame at once took about 900 MB (benchmarks/build.md).
+    """
+    import polars as pl
+
+    from azkz.sqltext import ident_list, quote_ident
+
+    name = quote_ident(table.name)
+    rows_schema = pandera_schema(table, rows_only=True)
+    errors, first = [], 0
+    for batch in cursor.sql(f"SELECT * FROM {name}").to_arrow_reader(BATCH_ROWS):
+        frame = pl.from_arrow(batch)
+        errors += check_frame(table, frame, rows_schema, range(first, first + frame.height))
+        first += frame.height
+    if first == 0:  # no batch at all: the columns are still checked
+        errors += check_frame(table, cursor.sql(f"SELECT * FROM {name}").pl(), rows_schema)
+    parts = max(1, -(-first // BATCH_ROWS))
+    for columns, schema in key_schemas(table):
+        keys = ident_list(columns)
+        for part in range(parts):
+            frame = cursor.sql(
+                f"SELECT {keys}, rowid AS {ROW} FROM {name} WHERE hash({keys}) % {parts} = {part}"
+            ).pl()
+            errors += check_frame(table, frame.drop(ROW), schema, frame[ROW])
+    return errors
 
 
 # pandera check names -> Frictionless error codes; other checks are constraints.
@@ -112,13 +178,15 @@ def _code(check: str) -> str:
     return CHECK_CODES.get(check, "constraint-error")
 
 
-def _records(table: Table, failures) -> list[dict[str, Any]]:
+def _records(table: Table, failures, rows=None) -> list[dict[str, Any]]:
     from azkz.report import error
 
     records = []
     for case in failures.iter_rows(named=True):
         check = str(case.get("check"))
         row = case.get("index")
+        if row is not None and rows is not None:
+            row = rows[row]
         where = f"row {row}: " if row is not None else ""
         column = case.get("column")
         records.append(
