@@ -14,6 +14,19 @@ from pathlib import Path
 from azkz.schema import Field, Package, Table
 
 
+def internal_name(prefix: str, table: Table) -> str:
+    """A DuckDB object name for `table`'s `prefix` table or variable, free of user text.
+
+    Resource names may hold `-`, `.`, capitals or non-ASCII letters; some DuckDB options
+    (`rejects_table`, `SET VARIABLE`) take a bare identifier, so every internal name is
+    the prefix and a digest of the resource name instead of the name itself.
+    """
+    import hashlib
+
+    digest = hashlib.blake2b(table.name.encode("utf-8"), digest_size=8).hexdigest()
+    return f"{prefix}_{digest}"
+
+
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -30,10 +43,13 @@ def quote_literal(value: str) -> str:
 def raw_csv_sql(path: Path, table: Table) -> str:
     """`read_csv` of every column as text with the package's dialect: never the sniffer."""
     columns = ", ".join(f"{quote_literal(f.name)}: 'VARCHAR'" for f in table.fields)
+    # The schema's missing values (Table Schema's default: the empty cell) become NULL.
+    missing = ", ".join(quote_literal(v) for v in table.schema.get("missingValues", [""]))
     return (
         f"read_csv({quote_literal(str(path))}, auto_detect=false, header=true, delim=',', "
         f"quote='\"', escape='\"', columns={{{columns}}}, strict_mode=true, "
-        f"all_varchar=true, null_padding=false, allow_quoted_nulls=false)"
+        f"all_varchar=true, null_padding=false, allow_quoted_nulls=false, "
+        f"nullstr=[{missing}])"
     )
 
 
@@ -47,6 +63,34 @@ _DATE_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
 _YEAR = r"^\d{4}$"
 
 
+# String formats (Table Schema): a cell that does not match is a type-error, as in
+# Frictionless.  `uri` asks for a scheme, as Frictionless does.
+STRING_FORMATS = {
+    "email": r"[^@\s]+@[^@\s]+\.[^@\s]+",
+    "uri": r"[A-Za-z][A-Za-z0-9+.\-]*:\S+",
+    "uuid": r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}",
+    "binary": r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?",
+}
+
+
+def number_text_sql(field: Field, col: str) -> str:
+    """The cell's text as a plain number literal, per the field's number properties.
+
+    `groupChar` is removed, `decimalChar` becomes `.`, and with `bareNumber: false` any
+    text before the first digit-or-sign and after the last digit is dropped (as
+    Frictionless does for `€ 12` or `95%`).  Without those properties: `col` as is.
+    """
+    group = field.raw.get("groupChar")
+    decimal = field.raw.get("decimalChar", ".")
+    if group:
+        col = f"replace({col}, {quote_literal(group)}, '')"
+    if decimal != ".":
+        col = f"replace({col}, {quote_literal(decimal)}, '.')"
+    if field.raw.get("bareNumber") is False:
+        col = f"regexp_replace({col}, '^[^0-9.+-]*(.*?)[^0-9.]*$', '\\1')"
+    return col
+
+
 def cast_sql(field: Field, column: str | None = None) -> str:
     """Expression turning the text column into the field's type; NULL where it cannot.
 
@@ -55,7 +99,12 @@ def cast_sql(field: Field, column: str | None = None) -> str:
     """
     col = column or quote_ident(field.name)
     if field.type == "string":
+        pattern = STRING_FORMATS.get(field.raw.get("format", "default"))
+        if pattern is not None:
+            return f"CASE WHEN regexp_full_match({col}, {quote_literal(pattern)}) THEN {col} END"
         return f"NULLIF({col}, '')"
+    if field.type in ("number", "integer"):
+        col = number_text_sql(field, col)
     if field.type == "number":
         number = f"CASE WHEN regexp_matches({col}, '{NUMBER_PATTERN}') THEN TRY_CAST({col} AS DOUBLE) END"
         # Overflow gives ±inf; two NULLIFs cost less than isfinite() and a second cast.

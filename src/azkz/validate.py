@@ -37,37 +37,52 @@ import csv
 import io
 import re
 import stat
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from azkz.coherence import descriptor_errors, encoding_of
+from azkz.declared import create_iso3_type, pair_exemptions, set_variables, unused_key_errors
+from azkz.errors import (
+    BLANK_LABEL,
+    BLANK_ROW,
+    DUPLICATE_LABEL,
+    ENCODING_ERROR,
+    EXTRA_CELL,
+    EXTRA_LABEL,
+    INCORRECT_LABEL,
+    MISSING_CELL,
+    MISSING_LABEL,
+    SCHEME_ERROR,
+    SOURCE_ERROR,
+    ErrorType,
+)
 from azkz.profile import EarlyProfile, ProfilePlan, locate_failures, profiled, start_profile
 from azkz.report import Report, error
 from azkz.rules import (
-    as_list,
-    create_iso3_type,
     foreign_key_errors,
     key_errors,
     load_raw,
     raw_name,
     row_errors,
 )
-from azkz.schema import DESCRIPTOR, DescriptorError, Field, Package, Table, read_package
-from azkz.typed import quote_ident
+from azkz.schema import DescriptorError, Package, Table, read_package
+from azkz.typed import internal_name, quote_ident
 
 BOM = b"\xef\xbb\xbf"
 DECODE_CHUNK = 1 << 24
 # DuckDB reject types -> (Frictionless code, message)
 REJECT_CODES = {
-    "TOO MANY COLUMNS": ("extra-cell", "row has more cells than the header ({detail})"),
-    "MISSING COLUMNS": ("missing-cell", "row has fewer cells than the header ({detail})"),
+    "TOO MANY COLUMNS": (EXTRA_CELL, "row has more cells than the header ({detail})"),
+    "MISSING COLUMNS": (MISSING_CELL, "row has fewer cells than the header ({detail})"),
     "UNQUOTED VALUE": (
-        "source-error",
+        SOURCE_ERROR,
         "a quoted cell is not closed properly: unterminated quote or text after the closing quote",
     ),
-    "INVALID ENCODING": ("encoding-error", "not valid UTF-8; save the file as UTF-8"),
+    "INVALID ENCODING": (ENCODING_ERROR, "not valid UTF-8; save the file as UTF-8"),
 }
 
 
@@ -91,32 +106,12 @@ def validate_package(root: str | Path = ".") -> Report:
 
     con = duckdb.connect(":memory:")
     create_iso3_type(con)
-    results: dict[str, TableResult] = {}
-    lines: dict[str, Any] = {}  # table name -> physical line of each parsed row
-    with ThreadPoolExecutor(1) as background:
-        # Large tables' profiles start at once, on cursors of their own, and use the
-        # second core while the other tables are checked here.  Profiled tables are
-        # never parents (`profiled`), so they finish last: their foreign keys are
-        # checked against parents already loaded.
-        early = {
-            t.name: start_profile(package, t, con, background)
-            for t in package.tables
-            if profiled(package, t)
-        }
-        loaded = [t for t in package.tables if t.name not in early]
-        for table in loaded:
-            result = results[table.name] = validate_table(package, table, con, lines)
-            if result.lines is not None:
-                lines[table.name] = result.lines
-        for table in loaded:  # while the profiles still run
-            if table.name in lines:
-                results[table.name].errors += foreign_key_errors(package, table, lines, con)
-        for name, profile in early.items():
-            table = package.table(name)
-            result = results[name] = validate_table(package, table, con, lines, profile)
-            if result.lines is not None:  # it was loaded after all: check its references
-                lines[name] = result.lines
-                result.errors += foreign_key_errors(package, table, lines, con)
+    with tempfile.TemporaryDirectory(prefix="azkz-validate-") as scratch:
+        # Files in another declared encoding are read through a UTF-8 copy in `scratch`.
+        sources = {t.name: utf8_source(package, t, Path(scratch)) for t in package.tables}
+        variables = pair_exemptions(package, sources, con)
+        set_variables(con, variables)
+        results = _validate_tables(package, con, sources, variables)
     for table in package.tables:  # each table's errors by line, foreign keys included
         report.errors.extend(sorted(results[table.name].errors, key=lambda e: e["line"] or 0))
     con.close()
@@ -130,178 +125,81 @@ def validate_package(root: str | Path = ".") -> Report:
     return report
 
 
-# ----------------------------------------------------------------------------- descriptor
-def file_error(table: Table, code: str, message: str) -> dict[str, Any]:
-    """An error about a resource's file as a whole (no line, no field)."""
-    return error(table.name, table.path, None, None, code, message)
-
-
-def schema_error(table: Table, field: str | None, message: str) -> dict[str, Any]:
-    """A problem in `table`'s schema, reported in the file that holds the schema."""
-    return error(table.name, table.schema_path, None, field, "schema-error", message)
-
-
-def descriptor_errors(package: Package) -> list[dict[str, Any]]:
-    """Schema coherence that `read_package` does not check: keys, references, regexes."""
-    errors = []
-    names = [t.name for t in package.tables]
-    for dup in {n for n in names if names.count(n) > 1}:
-        errors.append(
-            error(
-                dup, DESCRIPTOR, None, None, "package-error", f"resource name {dup!r} is used twice"
+def _validate_tables(
+    package: Package, con, sources: dict[str, Any], variables: dict[str, Any]
+) -> dict[str, TableResult]:
+    """Every table's layers, then the package layer (foreign keys, declared references)."""
+    results: dict[str, TableResult] = {}
+    lines: dict[str, Any] = {}  # table name -> physical line of each parsed row
+    with ThreadPoolExecutor(1) as background:
+        # Large tables' profiles start at once, on cursors of their own, and use the
+        # second core while the other tables are checked here.  Profiled tables are
+        # never parents (`profiled`), so they finish last: their foreign keys are
+        # checked against parents already loaded.
+        early = {
+            t.name: start_profile(package, t, con, background, variables)
+            for t in package.tables
+            if sources[t.name] == package.file(t) and profiled(package, t)
+        }
+        loaded = [t for t in package.tables if t.name not in early]
+        for table in loaded:
+            result = results[table.name] = validate_table(
+                package, table, con, lines, source=sources[table.name]
             )
-        )
-    for table in package.tables:
-        errors.extend(_dialect_errors(table))
-        fields = table.field_names
-        for dup in {n for n in fields if fields.count(n) > 1}:
-            errors.append(schema_error(table, dup, f"{table.name}: field {dup!r} is defined twice"))
-        for name in table.primary_key:
-            if name not in fields:
-                errors.append(
-                    schema_error(
-                        table, name, f"{table.name}: primaryKey field {name!r} is not in the schema"
-                    )
+            if result.lines is not None:
+                lines[table.name] = result.lines
+        for table in loaded:  # while the profiles still run
+            if table.name in lines:
+                results[table.name].errors += foreign_key_errors(package, table, lines, con)
+        for name, profile in early.items():
+            table = package.table(name)
+            result = results[name] = validate_table(
+                package, table, con, lines, profile, sources[name]
+            )
+            if result.lines is not None:  # it was loaded after all: check its references
+                lines[name] = result.lines
+                result.errors += foreign_key_errors(package, table, lines, con)
+        profiles = {name: p for name, p in early.items() if results[name].rows is not None}
+        for table in package.tables:
+            if table.schema.get("mustBeReferenced") and table.name in lines:
+                results[table.name].errors += unused_key_errors(
+                    package, table, lines, con, profiles
                 )
-        for f in table.fields:
-            errors.extend(_constraint_errors(table, f))
-            unit_field = f.raw.get("unitField")
-            if unit_field is not None and unit_field not in fields:
-                errors.append(
-                    schema_error(
-                        table,
-                        f.name,
-                        f"{table.name}.{f.name}: unitField {unit_field!r} is not in the schema",
-                    )
-                )
-        for fk in table.foreign_keys:
-            errors.extend(_foreign_key_descriptor_errors(package, table, fk))
-    return errors
+    return results
 
 
-# The one CSV dialect the package uses (typed.raw_csv_sql reads exactly this): a resource
-# that declares another would be parsed wrongly, so it is refused rather than misread.
-SUPPORTED_DIALECT = {"delimiter": ",", "quoteChar": '"', "doubleQuote": True, "header": True}
-DIALECT_PROPERTIES = {"$schema", *SUPPORTED_DIALECT}
+def utf8_source(package: Package, table: Table, scratch: Path) -> Path | dict[str, Any]:
+    """The file to read `table` from: its own when UTF-8, else a UTF-8 copy in `scratch`.
 
-
-def _dialect_errors(table: Table) -> list[dict[str, Any]]:
-    resource = table.resource
-    errors = []
-
-    def bad(message: str) -> None:
-        errors.append(error(table.name, DESCRIPTOR, None, None, "dialect-error", message))
-
-    encoding = resource.get("encoding", "utf-8")
-    if str(encoding).lower().replace("_", "-") not in ("utf-8", "utf8"):
-        bad(f"resource {table.name!r}: encoding {encoding!r} is not supported (use utf-8)")
-    dialect = resource.get("dialect", {})
-    if not isinstance(dialect, dict):
-        bad(f"resource {table.name!r}: dialect must be an object")
-        return errors
-    for key, value in dialect.items():
-        if key not in DIALECT_PROPERTIES:
-            bad(f"resource {table.name!r}: dialect property {key!r} is not supported")
-        elif key in SUPPORTED_DIALECT and value != SUPPORTED_DIALECT[key]:
-            bad(
-                f"resource {table.name!r}: dialect {key} = {value!r} is not supported "
-                f"(the package's CSV files use {key} = {SUPPORTED_DIALECT[key]!r})"
-            )
-    return errors
-
-
-def _constraint_errors(table: Table, f: Field) -> list[dict[str, Any]]:
-    errors = []
-    if not isinstance(f.constraints, dict):
-        return [
-            schema_error(table, f.name, f"{table.name}.{f.name}: 'constraints' must be an object")
-        ]
-    pattern = f.constraints.get("pattern")
-    if pattern is not None:
-        try:
-            re.compile(pattern)
-        except (re.error, TypeError) as exc:
-            errors.append(
-                schema_error(
-                    table,
-                    f.name,
-                    f"{table.name}.{f.name}: pattern {pattern!r} is not a valid "
-                    f"regular expression ({exc})",
-                )
-            )
-    enum = f.constraints.get("enum")
-    if enum is not None and (not isinstance(enum, list) or not enum):
-        errors.append(
-            schema_error(table, f.name, f"{table.name}.{f.name}: enum must be a non-empty list")
-        )
-    for key in ("minimum", "maximum", "minLength", "maxLength"):
-        value = f.constraints.get(key)
-        if value is None:
-            continue
-        numeric = isinstance(value, int | float) and not isinstance(value, bool)
-        if key.endswith("Length") or f.type in ("number", "integer", "year"):
-            if not numeric:
-                errors.append(
-                    schema_error(table, f.name, f"{table.name}.{f.name}: {key} must be a number")
-                )
-        elif f.type != "date" or not isinstance(value, str):
-            errors.append(
-                schema_error(
-                    table,
-                    f.name,
-                    f"{table.name}.{f.name}: {key} is not supported for type {f.type!r}",
-                )
-            )
-    return errors
-
-
-def _foreign_key_descriptor_errors(package: Package, table: Table, fk: Any) -> list[dict[str, Any]]:
-    if not isinstance(fk, dict) or not isinstance(fk.get("reference"), dict):
-        return [
-            schema_error(
-                table, None, f"{table.name}: foreign key {fk!r} needs 'fields' and 'reference'"
-            )
-        ]
-    fields = as_list(fk.get("fields"))
-    ref = fk["reference"]
-    ref_fields = as_list(ref.get("fields"))
-    target = ref.get("resource") or table.name
-    errors = []
-    if not fields or len(fields) != len(ref_fields):
-        errors.append(
-            schema_error(
-                table,
-                None,
-                f"{table.name}: foreign key fields {fields} and reference fields "
-                f"{ref_fields} must be non-empty and of equal length",
-            )
-        )
-    for name in fields:
-        if name not in table.field_names:
-            errors.append(
-                schema_error(
-                    table, name, f"{table.name}: foreign key field {name!r} is not in the schema"
-                )
-            )
+    Bytes the declared encoding cannot decode are an `encoding-error` at their line
+    (the copy keeps every line break where it was, so lines stay the file's own).
+    """
+    path = package.file(table)
+    encoding = encoding_of(table)
+    if encoding in ("utf-8", "utf-8-sig") or file_kind_error(table, path) is not None:
+        return path
+    data = path.read_bytes()
     try:
-        parent = package.table(target)
-    except KeyError:
-        return errors + [
-            schema_error(
-                table, None, f"{table.name}: foreign key refers to unknown resource {target!r}"
-            )
-        ]
-    for name in ref_fields:
-        if name not in parent.field_names:
-            errors.append(
-                schema_error(
-                    table,
-                    name,
-                    f"{table.name}: foreign key refers to {target}.{name}, which "
-                    f"is not a field of {target!r}",
-                )
-            )
-    return errors
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].decode(encoding, errors="replace").count("\n") + 1
+        return error(
+            table.name,
+            table.path,
+            line,
+            None,
+            ENCODING_ERROR,
+            f"byte 0x{data[exc.start]:02x} cannot be decoded as {table.resource['encoding']} "
+            f"(the resource's declared encoding)",
+        )
+    copy = scratch / f"{internal_name('source', table)}.csv"
+    copy.write_text(text, encoding="utf-8", newline="")
+    return copy
+
+
+def file_error(table: Table, kind: ErrorType, message: str) -> dict[str, Any]:
+    """An error about a resource's file as a whole (no line, no field)."""
+    return error(table.name, table.path, None, None, kind, message)
 
 
 # ----------------------------------------------------------------------------- file scan
@@ -318,16 +216,7 @@ class Scan:
 
 # Codes after which the table's rows are not checked (and other tables skip FKs to it).
 STOPPING_CODES = frozenset(
-    {
-        "scheme-error",
-        "encoding-error",
-        "missing-label",
-        "extra-label",
-        "incorrect-label",
-        "duplicate-label",
-        "blank-label",
-        "source-error",
-    }
+    e.code for e in (SCHEME_ERROR, ENCODING_ERROR, MISSING_LABEL, EXTRA_LABEL, SOURCE_ERROR)
 )
 
 
@@ -357,12 +246,12 @@ def scan_file(table: Table, path: Path, locate: bool = True) -> Scan:
     data = path.read_bytes()
     body = len(BOM) if data.startswith(BOM) else 0
     if len(data) == body:
-        return fail(None, "source-error", f"file {table.path} is empty; expected a header row")
+        return fail(None, SOURCE_ERROR, f"file {table.path} is empty; expected a header row")
     nul = data.find(b"\0")
     if nul >= 0:
         return fail(
             line_at(data, nul),
-            "source-error",
+            SOURCE_ERROR,
             "NUL byte (\\x00) in the file; a CSV file holds text only",
         )
     header_end = data.find(b"\n")
@@ -370,7 +259,7 @@ def scan_file(table: Table, path: Path, locate: bool = True) -> Scan:
     if bad_byte is not None:  # the rows' encoding is checked by DuckDB (INVALID ENCODING)
         return fail(
             1,
-            "encoding-error",
+            ENCODING_ERROR,
             f"byte 0x{data[bad_byte]:02x} in the header is not valid UTF-8; save the file as UTF-8",
         )
     _find_records(data, body, scan, fail)
@@ -497,7 +386,7 @@ def _find_records(data: bytes, body: int, scan: Scan, fail) -> None:
     if stray is not None:
         fail(
             line_at(data, stray),
-            "source-error",
+            SOURCE_ERROR,
             'a quote (") inside an unquoted cell, or text right after a closing quote; '
             'quote the whole cell and double the quotes inside it ("")',
         )
@@ -519,7 +408,7 @@ def _find_records(data: bytes, body: int, scan: Scan, fail) -> None:
         kind = "CRLF" if crlf[first_odd] else "LF"
         fail(
             int(lines[first_odd]),
-            "source-error",
+            SOURCE_ERROR,
             f"mixed line endings: this line ends with {kind}, line 1 does not; "
             f"use one kind throughout (LF preferred)",
         )
@@ -528,7 +417,7 @@ def _find_records(data: bytes, body: int, scan: Scan, fail) -> None:
         lone = re.search(rb"\r(?!\n)", data).start()
         fail(
             line_at(data, lone),
-            "source-error",
+            SOURCE_ERROR,
             "carriage return (\\r) without a newline; use LF line endings",
         )
         return
@@ -538,11 +427,11 @@ def _find_records(data: bytes, body: int, scan: Scan, fail) -> None:
     try:
         scan.labels = next(csv.reader(io.StringIO(header, newline="")), [])
     except csv.Error as exc:
-        fail(1, "source-error", f"the header row cannot be read as CSV: {exc}")
+        fail(1, SOURCE_ERROR, f"the header row cannot be read as CSV: {exc}")
         return
     blank = np.flatnonzero(lengths[1:] == 0) + 1
     for i in blank:
-        fail(int(lines[i]), "blank-row", "row is empty; remove the blank line")
+        fail(int(lines[i]), BLANK_ROW, "row is empty; remove the blank line")
     keep = np.ones(len(starts), dtype=bool)
     keep[0] = False
     keep[blank] = False
@@ -598,21 +487,21 @@ def header_errors(table: Table, labels: list[str]) -> list[dict[str, Any]]:
     expected = table.field_names
     for i, label in enumerate(labels):
         if label == "":
-            bad("blank-label", f"column {i + 1} has an empty header", None)
+            bad(BLANK_LABEL, f"column {i + 1} has an empty header", None)
         elif labels.index(label) != i:
-            bad("duplicate-label", f"column {i + 1} repeats the header {label!r}", label)
+            bad(DUPLICATE_LABEL, f"column {i + 1} repeats the header {label!r}", label)
         elif i >= len(expected):
-            bad("extra-label", f"column {i + 1} {label!r} is not in the schema", label)
+            bad(EXTRA_LABEL, f"column {i + 1} {label!r} is not in the schema", label)
         elif label != expected[i]:
             bad(
-                "incorrect-label",
+                INCORRECT_LABEL,
                 f"column {i + 1} is {label!r} but the schema expects {expected[i]!r} there "
                 f"(expected header: {','.join(expected)})",
                 expected[i],
             )
     for i in range(len(labels), len(expected)):
         bad(
-            "missing-label",
+            MISSING_LABEL,
             f"column {i + 1} {expected[i]!r} is missing from the header",
             expected[i],
         )
@@ -630,7 +519,12 @@ class TableResult:
 
 
 def validate_table(
-    package: Package, table: Table, con, lines: dict[str, Any], early: EarlyProfile | None = None
+    package: Package,
+    table: Table,
+    con,
+    lines: dict[str, Any],
+    early: EarlyProfile | None = None,
+    source: Path | dict[str, Any] | None = None,
 ) -> TableResult:
     """File, row, field, table and domain layers for one table.
 
@@ -639,8 +533,11 @@ def validate_table(
     rows are located in a second (`locate_failures`); anything else, and anything the
     profile cannot settle, is loaded whole as `raw_<name>` and checked there.  `lines`
     holds the parent tables' parsed rows, for the profiled table's foreign keys.
+    `source` is the file to read (`utf8_source`), or the error that prevents reading it.
     """
-    path = package.file(table)
+    if isinstance(source, dict):
+        return TableResult([source])
+    path = package.file(table) if source is None else source
     not_a_file = file_kind_error(table, path)
     if not_a_file is not None:
         return TableResult([not_a_file])
@@ -687,8 +584,8 @@ def validate_table(
 
 def drop_loaded(table: Table, con) -> None:
     """Drop what parsing `table` left: its text table and DuckDB's rejects."""
-    for name in ("raw_{}", "rejects_{}", "scans_{}"):
-        con.execute(f"DROP TABLE IF EXISTS {quote_ident(name.format(table.name))}")
+    for prefix in ("raw", "rejects", "scans"):
+        con.execute(f"DROP TABLE IF EXISTS {quote_ident(internal_name(prefix, table))}")
 
 
 def _profiled_result(
@@ -725,14 +622,14 @@ def file_kind_error(table: Table, path: Path) -> dict[str, Any] | None:
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
-        return file_error(table, "scheme-error", f"file {table.path} does not exist")
+        return file_error(table, SCHEME_ERROR, f"file {table.path} does not exist")
     except OSError as exc:
-        return file_error(table, "source-error", f"{table.path} cannot be read: {exc.strerror}")
+        return file_error(table, SOURCE_ERROR, f"{table.path} cannot be read: {exc.strerror}")
     if stat.S_ISREG(mode):
         return None
     kind = next((what for test, what in PATH_KINDS if test(mode)), "not a regular file")
     return file_error(
-        table, "source-error", f"{table.path} {kind}; a resource path must name a CSV file"
+        table, SOURCE_ERROR, f"{table.path} {kind}; a resource path must name a CSV file"
     )
 
 
@@ -746,7 +643,7 @@ def file_errors(table: Table, scan: Scan) -> tuple[list[dict[str, Any]], bool]:
 
 def _parsed_all(table: Table, scan: Scan, con, plan: ProfilePlan | None = None) -> bool:
     """DuckDB rejected nothing and read as many rows as the quick scan found records."""
-    rejects = quote_ident(f"rejects_{table.name}")
+    rejects = quote_ident(internal_name("rejects", table))
     rejected = con.execute(f"SELECT count(*) FROM {rejects}").fetchall()
     if plan is not None:
         parsed = con.execute(plan.rows_of([], "_rows")).fetchall()
@@ -761,9 +658,9 @@ def parse_rows(
     """Map the loaded rows and DuckDB's rejects to the records the byte scan located."""
     import numpy as np
 
-    rejects = quote_ident(f"rejects_{table.name}")
+    rejects = quote_ident(internal_name("rejects", table))
     if failure is not None:
-        return [file_error(table, "source-error", f"the CSV parser gave up: {failure}")], None
+        return [file_error(table, SOURCE_ERROR, f"the CSV parser gave up: {failure}")], None
     parsed = con.execute(f"SELECT count(*) FROM {raw_name(table)}").fetchall()[0][0]
     found = con.execute(
         f"SELECT line_byte_position, column_name, error_type, error_message FROM {rejects} "
@@ -776,8 +673,8 @@ def parse_rows(
         index = int(np.searchsorted(starts, byte_pos, side="right")) - 1
         index = max(index, 0)
         rejected.add(index)
-        code, text = REJECT_CODES.get(kind, ("source-error", "{detail}"))
-        column = None if code == "extra-cell" else column
+        code, text = REJECT_CODES.get(kind, (SOURCE_ERROR, "{detail}"))
+        column = None if code is EXTRA_CELL else column
         errors.append(
             error(
                 table.name,
@@ -793,7 +690,7 @@ def parse_rows(
         errors.append(
             file_error(
                 table,
-                "source-error",
+                SOURCE_ERROR,
                 f"the file has {len(starts)} records but the CSV parser read {parsed} "
                 f"(+{len(rejected)} rejected); look for a stray or unbalanced quote '\"'",
             )
