@@ -212,6 +212,7 @@ class Scan:
     record_starts: Any = None  # numpy int64: byte offset of every non-blank data record
     record_lines: Any = None  # numpy int64: its physical line (header = 1)
     usable: bool = False  # True when DuckDB may parse the file
+    blank_lines: set[int] = field(default_factory=set)  # rows of empty cells (`,,`)
 
 
 # Codes after which the table's rows are not checked (and other tables skip FKs to it).
@@ -276,7 +277,7 @@ def _quick_records(path: Path, scan: Scan) -> bool:
     """
     import numpy as np
 
-    quotes, before, after, newlines = [], [], [], []
+    quotes, before, after, newlines, candidates = [], [], [], [], []
     size = path.stat().st_size
     # One reused buffer: [byte before the chunk] + chunk + [byte after it]. Reusing it
     # (and the mask) keeps the allocator from holding freed chunks while DuckDB loads.
@@ -310,6 +311,10 @@ def _quick_records(path: Path, scan: Scan) -> bool:
                 buffer[n + 1] = ord(",")
             if raw.find(b"\0", 1, n + 1) >= 0 or raw.find(b"\r", 1, n + 1) >= 0:
                 return False
+            empty_first = raw.find(b"\n,", 0, n + 1)  # a row starting with an empty cell
+            while empty_first >= 0:
+                candidates.append(start + empty_first - 1)  # offset of the newline
+                empty_first = raw.find(b"\n,", empty_first + 1, n + 1)
             inner, chunk_mask = buffer[1 : n + 1], mask[:n]
             at = np.flatnonzero(np.equal(inner, ord('"'), out=chunk_mask))
             before.append(buffer[at])  # inner[i] is buffer[i + 1]
@@ -329,8 +334,22 @@ def _quick_records(path: Path, scan: Scan) -> bool:
     if len(terminators) and newlines[terminators[-1]] == size - 1:
         terminators = terminators[:-1]  # the final newline starts no record
     scan.record_lines = terminators + 2
+    if candidates:  # rare: only rows whose first cell is empty
+        ends = newlines[terminators]
+        with path.open("rb") as f:
+            for offset in candidates:
+                k = int(np.searchsorted(ends, offset))
+                if k < len(ends) and ends[k] == offset:
+                    f.seek(offset + 1)
+                    if _all_empty(f.readline()):
+                        scan.blank_lines.add(int(scan.record_lines[k]))
     scan.usable = True
     return True
+
+
+def _all_empty(record: bytes) -> bool:
+    """Whether a record's bytes are cells that are all empty (`,,` or `"",""`)."""
+    return record.rstrip(b"\r\n").replace(b'""', b"").strip(b",") == b""
 
 
 def _positions(raw, byte: int):
@@ -383,13 +402,8 @@ def _find_records(data: bytes, body: int, scan: Scan, fail) -> None:
         body,
         len(raw),
     )
-    if stray is not None:
-        fail(
-            line_at(data, stray),
-            SOURCE_ERROR,
-            'a quote (") inside an unquoted cell, or text right after a closing quote; '
-            'quote the whole cell and double the quotes inside it ("")',
-        )
+    if stray is not None or len(quotes) % 2:
+        _quote_error(data, quotes, stray, fail)
         return
     terminators = newlines[(np.searchsorted(quotes, newlines) & 1) == 0]
     # A last record without its own terminator (no final newline, or an open quote
@@ -432,12 +446,52 @@ def _find_records(data: bytes, body: int, scan: Scan, fail) -> None:
     blank = np.flatnonzero(lengths[1:] == 0) + 1
     for i in blank:
         fail(int(lines[i]), BLANK_ROW, "row is empty; remove the blank line")
+    for i in np.flatnonzero(raw[starts[1:]] == ord(",")) + 1:
+        if _all_empty(data[starts[i] : starts[i] + lengths[i]]):
+            scan.blank_lines.add(int(lines[i]))
     keep = np.ones(len(starts), dtype=bool)
     keep[0] = False
     keep[blank] = False
     scan.record_starts = starts[keep]
     scan.record_lines = lines[keep]
     scan.usable = True
+
+
+def _quote_error(data: bytes, quotes, stray: int | None, fail) -> None:
+    """Report a broken quote at the line a person must fix.
+
+    An unterminated quote makes every later quote read the wrong way round, so the
+    first violation (`stray`) is found lines later, at a quote that seems to close the
+    cell.  When the quote that opened that cell is on an earlier line, the error is
+    reported there, and the message says where the parser gave up.
+    """
+    import numpy as np
+
+    if stray is None:  # an odd number of quotes: the last one opens a cell never closed
+        opened = int(quotes[-1])
+        fail(
+            line_at(data, opened),
+            SOURCE_ERROR,
+            f"a quote opened here is never closed; the parser gave up at the end of the "
+            f"file (line {line_at(data, len(data) - 1)})",
+        )
+        return
+    index = int(np.searchsorted(quotes, stray))
+    opened = int(quotes[index - 1]) if index % 2 else stray
+    if index % 2 and data.find(b"\n", opened, stray) >= 0:
+        fail(
+            line_at(data, opened),
+            SOURCE_ERROR,
+            f"a quote opened here is not closed where the cell ends; the parser gave up at "
+            f"line {line_at(data, stray)}; close the quote and double the quotes inside it",
+        )
+        return
+    fail(
+        line_at(data, stray),
+        SOURCE_ERROR,
+        'a quote (") inside an unquoted cell, or text right after a closing quote; '
+        'quote the whole cell and double the quotes inside it ("")',
+    )
 
 
 # Bytes that may stand before a cell's opening quote / after its closing quote.
@@ -559,7 +613,8 @@ def validate_table(
         if quick:
             located = locate_failures(package, plan, path, con, lines, len(scan.record_lines))
             if located is not None:
-                return _profiled_result(package, table, con, errors, scan, located, lines)
+                result = _profiled_result(package, table, con, errors, scan, located, lines)
+                return without_blank_rows(table, result, scan)
         if quick or scan.record_starts is not None:  # load it for the full path below
             drop_loaded(table, con)  # the profile's rejects, so that none is counted twice
             failure = load_raw(table, path, con)
@@ -579,7 +634,19 @@ def validate_table(
         return TableResult(errors)
     errors += row_errors(table, con, good_lines)
     errors += key_errors(table, con, good_lines)
-    return TableResult(errors, good_lines, len(good_lines))
+    return without_blank_rows(table, TableResult(errors, good_lines, len(good_lines)), scan)
+
+
+def without_blank_rows(table: Table, result: TableResult, scan: Scan) -> TableResult:
+    """A row of empty cells is one `blank-row`, as in Frictionless: the row's other
+    errors (required cells, missing cells) are dropped, and its line is kept in
+    `result.lines` only so that row positions stay right (its keys are all NULL)."""
+    if scan.blank_lines:
+        result.errors = [e for e in result.errors if e["line"] not in scan.blank_lines] + [
+            error(table.name, table.path, line, None, BLANK_ROW, "every cell of the row is empty")
+            for line in sorted(scan.blank_lines)
+        ]
+    return result
 
 
 def drop_loaded(table: Table, con) -> None:
