@@ -63,12 +63,14 @@ def test_csv_bytes_utf8_lf_header(name):
     assert header == [f["name"] for f in schema_of(name)["fields"]]
 
 
-@pytest.mark.parametrize("name", TABLES)
-def test_rows_sorted_and_primary_key_unique(name):
-    key = schema_of(name)["primaryKey"]
-    keys = [tuple(r[k] for k in key) for r in rows_of(name)]
-    assert len(keys) == len(set(keys)), "duplicate primary key"
-    assert keys == sorted(keys), "rows not sorted by primary key"
+def test_csv_files_are_in_canonical_form():
+    """Row order is formatting: `azkz fmt --check` (also run by pre-commit and CI)."""
+    from azkz.fmt import format_package
+    from azkz.schema import read_package
+
+    outcomes, problems = format_package(read_package(ROOT), check=True)
+    assert problems == []
+    assert [o.path for o in outcomes if o.changed] == [], "run `azkz fmt`"
 
 
 def test_every_source_id_resolves_and_every_source_is_used():
