@@ -53,9 +53,7 @@ def test_quoting_bom_blank_lines_and_numeric_keys(tmp_path):
     path = tmp_path / "data" / "t.csv"
     path.write_bytes('\ufeffn,s\n10,"plain"\n\n9,"a, b"\n2,"say ""hi"""\n1,"two\nlines"'.encode())
     assert fmt(tmp_path).exit_code == 0
-    assert path.read_bytes() == (
-        b'n,s\n1,"two\nlines"\n2,"say ""hi"""\n9,"a, b"\n10,plain\n'
-    )
+    assert path.read_bytes() == (b'n,s\n1,"two\nlines"\n2,"say ""hi"""\n9,"a, b"\n10,plain\n')
 
 
 def test_a_ragged_file_is_left_untouched(package_copy):
