@@ -9,6 +9,7 @@ import re
 from click.testing import CliRunner
 
 from azkz.cli import main
+from azkz.coverage import CURATION_PATH, coverage_block, curation_notes
 from azkz.docs import DICTIONARY_PATH, data_dictionary
 from azkz.schema import read_package
 from tests.conftest import ROOT
@@ -133,3 +134,52 @@ def test_cli_without_a_package_exits_2(tmp_path):
     result = CliRunner().invoke(main, ["docs", "--package", str(tmp_path)])
     assert result.exit_code == 2
     assert "datapackage.json not found" in result.output
+
+
+# --- coverage tables of docs/curation.md (azkz.coverage) ------------------------------
+
+
+def test_committed_coverage_tables_are_current():
+    assert curation_notes(read_package(ROOT)) == {
+        ROOT / CURATION_PATH: (ROOT / CURATION_PATH).read_text(encoding="utf-8")
+    }, "the coverage block of docs/curation.md is stale: run `azkz docs` and commit it"
+
+
+def coverage_cells(package_dir) -> tuple[dict, dict]:
+    """{year: {theme: cell}} and {year: {reporter: cell}} from the generated block."""
+    themes, trade, _ = coverage_block(read_package(package_dir)).split("### ")[1:]
+
+    def by_year(markdown: str) -> dict:
+        header, *rows = table_rows(markdown)
+        return {r[0]: dict(zip(header, r, strict=True)) for r in rows}
+
+    return by_year(themes), by_year(trade)
+
+
+def test_coverage_counts_follow_the_data(package_copy):
+    """One more visit in 1996 and a full-year trade row by AZE for 1990 show up where expected."""
+    themes_before, _ = coverage_cells(package_copy)
+    with open(package_copy / "data" / "visits.csv", newline="", encoding="utf-8") as fh:
+        visits = list(csv.DictReader(fh))
+    extra = visits[0] | {
+        "visit_id": "zz-1996",
+        "date_start": "1996-09-16",
+        "date_end": "1996-09-16",
+    }
+    with open(package_copy / "data" / "indicators.csv", newline="", encoding="utf-8") as fh:
+        indicators = list(csv.DictReader(fh))
+    trade = next(r for r in indicators if r["indicator"] == "trade_turnover")
+    trade |= {"reporter": "AZE", "period_start": "1990-01-01", "period_end": "1990-12-31"}
+    for name, row in (("visits", extra), ("indicators", trade)):
+        with open(package_copy / "data" / f"{name}.csv", "a", newline="", encoding="utf-8") as fh:
+            csv.DictWriter(fh, fieldnames=list(row), lineterminator="\n").writerow(row)
+    themes, trade_rows = coverage_cells(package_copy)
+    assert int(themes["1996"]["visits"]) == int(themes_before["1996"]["visits"] or 0) + 1
+    assert trade_rows["1990"]["AZE"] == "1 (1)"
+
+
+def test_a_package_without_curation_markers_gets_no_curation_file(package_copy):
+    assert curation_notes(read_package(package_copy)) == {}  # no docs/ at all
+    (package_copy / "docs").mkdir()
+    (package_copy / CURATION_PATH).write_text("# notes\n", encoding="utf-8")
+    assert curation_notes(read_package(package_copy)) == {}

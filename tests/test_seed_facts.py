@@ -162,7 +162,7 @@ def test_2005_treaty_on_strategic_partnership_and_allied_relations(db):
         "SELECT signed_date, date_precision, signed_place, kind, status, title_ru FROM agreements "
         "WHERE title_en ILIKE '%strategic partnership and allied relations%'",
     )
-    assert (date, prec, place, kind, status) == ("2005-05-24", "day", "Baku", "treaty", "in force")
+    assert (date, prec, place, kind, status) == ("2005-05-24", "day", "Baku", "treaty", "ratified")
     assert "союзнических отношениях" in title_ru
 
 

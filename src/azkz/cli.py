@@ -407,7 +407,9 @@ _CHECK_OPTION = click.option(
 @_PACKAGE_OPTION
 @_CHECK_OPTION
 def docs(package_dir: str, check: bool) -> None:
-    """Generate docs/data-dictionary.md and README.md's error list."""
+    """Generate docs/data-dictionary.md, docs/curation.md's coverage tables and README.md's
+    error list."""
+    from azkz.coverage import curation_notes
     from azkz.docs import DICTIONARY_PATH, README_PATH, data_dictionary, readme_with_error_list
 
     def generated(pkg) -> dict:
@@ -415,7 +417,7 @@ def docs(package_dir: str, check: bool) -> None:
         return {
             pkg.root / DICTIONARY_PATH: data_dictionary(pkg),
             readme: readme_with_error_list(readme.read_text(encoding="utf-8")),
-        }
+        } | curation_notes(pkg)
 
     files = _generated_files(package_dir, generated)
     _write_or_check(files, check)
