@@ -199,7 +199,9 @@ def test_every_value_round_trips_through_csv_parquet_and_duckdb(tricky_release: 
         assert typed_rows(con, table, f"read_parquet('{parquet}')") == expected
         assert typed_rows(db, table, quote_ident(table.name)) == expected
 
-    old_rows = "indicators WHERE evidence LIKE '«%» — ş'"  # the rows add_tricky_indicator_rows wrote
+    old_rows = (
+        "indicators WHERE evidence LIKE '«%» — ş'"  # the rows add_tricky_indicator_rows wrote
+    )
     rows = typed_rows(db, package.table("indicators"), old_rows)
     columns = package.table("indicators").field_names
     tricky = [dict(zip(columns, row, strict=True)) for row in rows]
