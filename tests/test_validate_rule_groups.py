@@ -157,7 +157,7 @@ def test_text_no_rule_reads_is_still_checked_for_utf8(package_copy, monkeypatch)
 def test_a_table_without_rules_is_profiled_too(tmp_path, monkeypatch):
     monkeypatch.setattr(profile, "PROFILE_MIN_BYTES", 0)
     (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "notes.csv").write_text("a,b\nx,y\n,\n", encoding="utf-8")
+    (tmp_path / "data" / "notes.csv").write_text("a,b\nx,y\n,z\n", encoding="utf-8")
     schema = {"fields": [{"name": "a", "type": "string"}, {"name": "b", "type": "string"}]}
     resource = {"name": "notes", "path": "data/notes.csv", "schema": schema}
     (tmp_path / "datapackage.json").write_text(json.dumps({"resources": [resource]}))

@@ -413,11 +413,11 @@ def docs(package_dir: str, check: bool) -> None:
     from azkz.docs import DICTIONARY_PATH, README_PATH, data_dictionary, readme_with_error_list
 
     def generated(pkg) -> dict:
+        files = {pkg.root / DICTIONARY_PATH: data_dictionary(pkg)} | curation_notes(pkg)
         readme = pkg.root / README_PATH
-        return {
-            pkg.root / DICTIONARY_PATH: data_dictionary(pkg),
-            readme: readme_with_error_list(readme.read_text(encoding="utf-8")),
-        } | curation_notes(pkg)
+        if readme.is_file():  # a package without the project's README has no error list
+            files[readme] = readme_with_error_list(readme.read_text(encoding="utf-8"))
+        return files
 
     files = _generated_files(package_dir, generated)
     _write_or_check(files, check)

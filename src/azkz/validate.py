@@ -263,7 +263,7 @@ def scan_file(table: Table, path: Path, locate: bool = True) -> Scan:
             ENCODING_ERROR,
             f"byte 0x{data[bad_byte]:02x} in the header is not valid UTF-8; save the file as UTF-8",
         )
-    _find_records(data, body, scan, fail)
+    _find_records(data, body, scan, fail, table.field_names)
     return scan
 
 
@@ -389,7 +389,7 @@ def _first_invalid_utf8(data: bytes) -> int | None:
     return None
 
 
-def _find_records(data: bytes, body: int, scan: Scan, fail) -> None:
+def _find_records(data: bytes, body: int, scan: Scan, fail, fields: list[str]) -> None:
     """Record boundaries = newlines outside quotes (even number of quotes before them)."""
     import numpy as np
 
@@ -403,7 +403,7 @@ def _find_records(data: bytes, body: int, scan: Scan, fail) -> None:
         len(raw),
     )
     if stray is not None or len(quotes) % 2:
-        _quote_error(data, quotes, stray, fail)
+        _quote_error(data, quotes, stray, fail, fields)
         return
     terminators = newlines[(np.searchsorted(quotes, newlines) & 1) == 0]
     # A last record without its own terminator (no final newline, or an open quote
@@ -457,7 +457,7 @@ def _find_records(data: bytes, body: int, scan: Scan, fail) -> None:
     scan.usable = True
 
 
-def _quote_error(data: bytes, quotes, stray: int | None, fail) -> None:
+def _quote_error(data: bytes, quotes, stray: int | None, fail, fields: list[str]) -> None:
     """Report a broken quote at the line a person must fix.
 
     An unterminated quote makes every later quote read the wrong way round, so the
@@ -469,29 +469,37 @@ def _quote_error(data: bytes, quotes, stray: int | None, fail) -> None:
 
     if stray is None:  # an odd number of quotes: the last one opens a cell never closed
         opened = int(quotes[-1])
-        fail(
-            line_at(data, opened),
-            SOURCE_ERROR,
-            f"a quote opened here is never closed; the parser gave up at the end of the "
-            f"file (line {line_at(data, len(data) - 1)})",
-        )
-        return
-    index = int(np.searchsorted(quotes, stray))
-    opened = int(quotes[index - 1]) if index % 2 else stray
-    if index % 2 and data.find(b"\n", opened, stray) >= 0:
-        fail(
-            line_at(data, opened),
-            SOURCE_ERROR,
-            f"a quote opened here is not closed where the cell ends; the parser gave up at "
-            f"line {line_at(data, stray)}; close the quote and double the quotes inside it",
-        )
-        return
+        gave_up = f"at the end of the file (line {line_at(data, len(data) - 1)})"
+    else:
+        index = int(np.searchsorted(quotes, stray))
+        opened = int(quotes[index - 1]) if index % 2 else stray
+        if not index % 2 or data.find(b"\n", opened, stray) < 0:
+            fail(
+                line_at(data, stray),
+                SOURCE_ERROR,
+                'a quote (") inside an unquoted cell, or text right after a closing quote; '
+                'quote the whole cell and double the quotes inside it ("")',
+            )
+            return
+        gave_up = f"at line {line_at(data, stray)}"
     fail(
-        line_at(data, stray),
+        line_at(data, opened),
         SOURCE_ERROR,
-        'a quote (") inside an unquoted cell, or text right after a closing quote; '
-        'quote the whole cell and double the quotes inside it ("")',
+        f"a quote opened here is never closed where its cell ends; the parser gave up "
+        f"{gave_up}; close the quote and double the quotes inside the cell",
+        _field_at(data, opened, fields),
     )
+
+
+def _field_at(data: bytes, position: int, fields: list[str]) -> str | None:
+    """The field of the cell at `position`, counting commas from the start of its line
+    (None when the line holds a quote before it, so commas may be inside a cell)."""
+    start = data.rfind(b"\n", 0, position) + 1
+    before = data[start:position]
+    column = before.count(b",")
+    if b'"' in before or column >= len(fields):
+        return None
+    return fields[column]
 
 
 # Bytes that may stand before a cell's opening quote / after its closing quote.
