@@ -18,7 +18,7 @@ from azkz.errors import DIALECT_ERROR, PACKAGE_ERROR, RESOURCE_ERROR, SCHEMA_ERR
 from azkz.report import error
 from azkz.rules import as_list
 from azkz.schema import DESCRIPTOR, Field, Package, Table
-from azkz.typed import STRING_FORMATS
+from azkz.typed import LIST_ITEMS, STRING_FORMATS
 
 # Field properties the validator understands, for every type and per type.
 COMMON_FIELD_PROPERTIES = frozenset(
@@ -30,7 +30,10 @@ TYPE_PROPERTIES = {
     "number": {"decimalChar", "groupChar", "bareNumber"},
     "integer": {"groupChar", "bareNumber"},
     "boolean": {"trueValues", "falseValues"},
+    "list": {"delimiter", "itemType"},
 }
+PATTERN_TYPES = ("date", "time", "datetime")  # `format` may be a strptime pattern
+ORDERED_TEXT_TYPES = ("date", "time", "datetime", "yearmonth")  # bounds written as text
 CONSTRAINTS = {"required", "unique", "enum", "pattern", "minLength", "maxLength"} | {
     "minimum",
     "maximum",
@@ -222,7 +225,11 @@ def _field_property_errors(table: Table, f: Field) -> list[dict[str, Any]]:
         if key not in allowed
     ]
     formats = ["default", *(STRING_FORMATS if f.type == "string" else [])]
-    if f.raw.get("format", "default") not in formats:
+    if f.type in PATTERN_TYPES:
+        formats.append("a strptime pattern such as %d/%m/%Y")
+    declared = f.raw.get("format", "default")
+    pattern = f.type in PATTERN_TYPES and isinstance(declared, str) and "%" in declared
+    if declared not in formats and not pattern:
         errors.append(
             schema_error(
                 table,
@@ -245,6 +252,15 @@ def _field_property_errors(table: Table, f: Field) -> list[dict[str, Any]]:
                 f.name,
                 f"{where}: codelist {f.raw['codelist']!r} is not known "
                 f"(known: {', '.join(CODELISTS)})",
+            )
+        )
+    if f.raw.get("itemType", "string") not in LIST_ITEMS:
+        errors.append(
+            schema_error(
+                table,
+                f.name,
+                f"{where}: itemType {f.raw['itemType']!r} is not supported "
+                f"(supported: {', '.join(LIST_ITEMS)})",
             )
         )
     if "notBlank" in f.raw and not isinstance(f.raw["notBlank"], bool):
@@ -298,7 +314,7 @@ def _constraint_errors(table: Table, f: Field) -> list[dict[str, Any]]:
         if key.endswith("Length") or f.type in ("number", "integer", "year"):
             if not numeric:
                 errors.append(schema_error(table, f.name, f"{where}: {key} must be a number"))
-        elif f.type != "date" or not isinstance(value, str):
+        elif f.type not in ORDERED_TEXT_TYPES or not isinstance(value, str):
             errors.append(
                 schema_error(table, f.name, f"{where}: {key} is not supported for type {f.type!r}")
             )

@@ -29,7 +29,9 @@ def polars_dtype(f: Field):
         "boolean": pl.Boolean,
         "date": pl.Date,
         "year": pl.Int32,
-    }[f.type]
+        "datetime": pl.Datetime("us"),
+        "time": pl.Time,
+    }.get(f.type, pl.String)  # the types DuckDB keeps as text (`azkz.schema.DUCKDB_TYPES`)
 
 
 def _bound(f: Field, value: Any):

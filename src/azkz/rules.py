@@ -41,6 +41,15 @@ TYPE_FORMS = {
     "date": "a real date as YYYY-MM-DD",
     "year": "a year as YYYY",
     "boolean": "one of {true_false}",
+    "datetime": "a date and time as YYYY-MM-DDThh:mm:ss (optionally Z or +hh:mm)",
+    "time": "a time as hh:mm:ss",
+    "yearmonth": "a year and month as YYYY-MM",
+    "duration": "an ISO 8601 duration such as P1Y2M or PT36H",
+    "geopoint": "a point as 'longitude, latitude'",
+    "geojson": "a GeoJSON object",
+    "object": "a JSON object",
+    "array": "a JSON array",
+    "list": "a list of values separated by the field's delimiter",
 }
 
 
@@ -177,7 +186,7 @@ def field_checks(f: Field) -> list[RowCheck]:
         )
     if f.type == "number":
         checks += number_type_checks(f)
-    elif f.type != "string" or f.raw.get("format", "default") != "default":
+    elif f.type not in ("string", "any") or f.raw.get("format", "default") != "default":
         form = type_form(f)
         checks.append(
             value_check(
@@ -286,6 +295,8 @@ def type_form(f: Field) -> str:
     """What a cell of `f` must look like, for type-error messages."""
     if f.type == "string":
         return f"a valid {f.raw['format']}"
+    if f.raw.get("format", "default") != "default":
+        return f"{f.type} written as {f.raw['format']}"
     return TYPE_FORMS[f.type].format(true_false=", ".join(f.true_values + f.false_values))
 
 

@@ -27,6 +27,17 @@ DUCKDB_TYPES = {
     "boolean": "BOOLEAN",
     "date": "DATE",
     "year": "INTEGER",
+    "datetime": "TIMESTAMP",  # UTC: an offset in the text is applied
+    "time": "TIME",
+    # Kept as their validated text: DuckDB has no type that round-trips them as written.
+    "yearmonth": "VARCHAR",
+    "duration": "VARCHAR",
+    "geopoint": "VARCHAR",
+    "geojson": "VARCHAR",
+    "object": "VARCHAR",
+    "array": "VARCHAR",
+    "list": "VARCHAR",
+    "any": "VARCHAR",
 }
 
 
