@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from azkz import profile
 from azkz.errors import by_layer
 from azkz.validate import validate_package
 
@@ -30,8 +31,11 @@ def pairs(errors) -> set[tuple[str, int | None]]:
     return {(code, None if code in LABELS else line) for code, line in errors}
 
 
+@pytest.mark.parametrize("path", ["loaded", "profiled"])
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
-def test_azkz_reports_the_expected_codes_and_lines(case):
+def test_azkz_reports_the_expected_codes_and_lines(case, path, monkeypatch):
+    if path == "profiled":  # every table no foreign key points to takes the large-table path
+        monkeypatch.setattr(profile, "PROFILE_MIN_BYTES", 0)
     report = validate_package(case)
     want = expected(case)
     assert report.valid is want["valid"]
