@@ -675,3 +675,70 @@ def test_random_mutations_never_crash(package_copy, data):
     assert status in (0, 1, 2)
     assert output["valid"] == (status == 0)
     path.write_bytes(original)
+
+
+# ----------------------------------------------------------------------------- declared curation rules
+def rows_where(root: Path, table: str, **wanted: str) -> list[dict[str, str]]:
+    with csv_path(root, table).open(newline="", encoding="utf-8") as f:
+        return [r for r in csv.DictReader(f) if all(r[k] == v for k, v in wanted.items())]
+
+
+def test_a_source_no_row_uses(package_copy):
+    line = append_row(package_copy, "sources", source_id="zz-never-cited")
+    err = assert_error(package_copy, "unused-key", "sources", line, "source_id")
+    assert "zz-never-cited" in err["message"] and "indicators" in err["message"]
+
+
+def test_an_indicator_code_no_row_uses(package_copy):
+    line = append_row(package_copy, "indicator_definitions", indicator="zz_never_used")
+    assert_error(package_copy, "unused-key", "indicator_definitions", line, "indicator")
+
+
+def test_non_directional_pairs_are_alphabetical(package_copy):
+    code = rows_where(package_copy, "indicator_definitions", directional="false")[0]["indicator"]
+    changes = unique_indicator_row(indicator=code, from_country="KAZ", to_country="AZE")
+    line = append_row(package_copy, "indicators", **changes)
+    err = assert_error(package_copy, "pair-order", "indicators", line, "to_country")
+    assert "alphabetical" in err["message"]
+
+
+def test_directional_pairs_may_go_either_way_but_not_to_themselves(package_copy):
+    code = rows_where(package_copy, "indicator_definitions", directional="true")[0]["indicator"]
+    append_row(
+        package_copy,
+        "indicators",
+        **unique_indicator_row(indicator=code, from_country="KAZ", to_country="AZE"),
+    )
+    status, output = run(package_copy)
+    assert (status, output["errors"]) == (0, [])
+    same = unique_indicator_row(
+        indicator=code, from_country="AZE", to_country="AZE", period_start="1902-01-01"
+    )
+    line = append_row(package_copy, "indicators", **same)
+    err = assert_error(package_copy, "pair-order", "indicators", line, "to_country")
+    assert "same thing" in err["message"]
+
+
+def test_evidence_of_spaces_only(package_copy):
+    line = append_row(package_copy, "visits", visit_id="zz-visit", evidence="   ")
+    assert_error(package_copy, "blank-text", "visits", line, "evidence")
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda s: s.update(orderedFields=[["period_start", "nope"]]), "orderedFields entry"),
+        (
+            lambda s: s["orderedPairs"][0]["unless"].update(flag="nope"),
+            "'unless' flag 'nope' is not a field",
+        ),
+        (lambda s: field_named(s, "reporter").update(codelist="ISO 639"), "codelist 'ISO 639'"),
+        (lambda s: field_named(s, "period_end").update(precisionField="nope"), "precisionField"),
+        (lambda s: s.update(foo=1), "schema property 'foo' is not supported"),
+        (lambda s: field_named(s, "value").update(jsonSchema={}), "property 'jsonSchema'"),
+    ],
+)
+def test_a_declaration_naming_nothing_is_a_schema_error(package_copy, change, expected):
+    edit_schema(package_copy, "indicators", change)
+    messages = [e["message"] for e in schema_errors(package_copy, "indicators")]
+    assert any(expected in m for m in messages), messages
