@@ -43,7 +43,7 @@ CONSTRAINTS = {"required", "unique", "enum", "pattern", "minLength", "maxLength"
 BOUND_CONSTRAINTS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 SCHEMA_PROPERTIES = frozenset(
     {"$schema", "name", "title", "description", "fields", "primaryKey", "foreignKeys"}
-    | {"missingValues", "orderedFields", "orderedPairs", "mustBeReferenced"}
+    | {"missingValues", "uniqueKeys", "orderedFields", "orderedPairs", "mustBeReferenced"}
 )
 # The one CSV dialect the package uses (typed.raw_csv_sql reads exactly this): a resource
 # that declares another would be parsed wrongly, so it is refused rather than misread.
@@ -148,6 +148,15 @@ def _schema_property_errors(package: Package, table: Table) -> list[dict[str, An
                 table, None, f"{table.name}: missingValues [] (no missing values) is not supported"
             )
         )
+    for key in schema.get("uniqueKeys", []):
+        if not (isinstance(key, list) and key and set(key) <= fields):
+            errors.append(
+                schema_error(
+                    table,
+                    None,
+                    f"{table.name}: uniqueKeys entry {key!r} must list fields of the schema",
+                )
+            )
     for pair in schema.get("orderedFields", []):
         if not (isinstance(pair, list) and len(pair) == 2 and set(pair) <= fields):
             errors.append(

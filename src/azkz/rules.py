@@ -508,6 +508,8 @@ def table_keys(table: Table) -> list[tuple[ErrorType, list[str]]]:
     for f in table.fields:
         if f.constraints.get("unique") and [f.name] != table.primary_key:
             keys.append((UNIQUE_ERROR, [f.name]))
+    for names in table.schema.get("uniqueKeys", []):  # Table Schema v2: composite unique
+        keys.append((UNIQUE_ERROR, as_list(names)))
     return keys
 
 
