@@ -138,10 +138,6 @@ def _quick_records(path: Path, scan: Scan) -> bool:
                 buffer[n + 1] = ord(",")
             if raw.find(b"\0", 1, n + 1) >= 0 or raw.find(b"\r", 1, n + 1) >= 0:
                 return False
-            empty_first = raw.find(b"\n,", 0, n + 1)  # a row starting with an empty cell
-            while empty_first >= 0:
-                candidates.append(start + empty_first - 1)  # offset of the newline
-                empty_first = raw.find(b"\n,", empty_first + 1, n + 1)
             inner, chunk_mask = buffer[1 : n + 1], mask[:n]
             at = np.flatnonzero(np.equal(inner, ord('"'), out=chunk_mask))
             before.append(buffer[at])  # inner[i] is buffer[i + 1]
@@ -149,6 +145,10 @@ def _quick_records(path: Path, scan: Scan) -> bool:
             quotes.append(_offsets(at, start, size))
             ends = np.flatnonzero(np.equal(inner, ord("\n"), out=chunk_mask))
             newlines.append(_offsets(ends, start, size))
+            # Rows starting with an empty cell (`\n,`) may be blank rows: few, checked below.
+            # (A gather over the newlines: `bytearray.find(b"\n,")` took 0.21 s at 1M rows.)
+            first_empty = ends[buffer[ends + 2] == ord(",")]
+            candidates += (first_empty + start).tolist()
             buffer[0] = buffer[n]
     quotes, newlines = np.concatenate(quotes), np.concatenate(newlines)
     if (
@@ -166,7 +166,7 @@ def _quick_records(path: Path, scan: Scan) -> bool:
         with path.open("rb") as f:
             for offset in candidates:
                 k = int(np.searchsorted(ends, offset))
-                if k < len(ends) and ends[k] == offset:
+                if offset + 1 < size and k < len(ends) and ends[k] == offset:
                     f.seek(offset + 1)
                     if _all_empty(f.readline()):
                         scan.blank_lines.add(int(scan.record_lines[k]))
