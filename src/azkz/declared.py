@@ -24,8 +24,16 @@ from azkz.errors import (
     PAIR_ORDER,
     UNUSED_KEY,
 )
-from azkz.report import error
-from azkz.rules import RowCheck, as_list, literal_text, raw_name, typed, typed_source, value_check
+from azkz.rules import (
+    RowCheck,
+    as_list,
+    key_error,
+    literal_text,
+    raw_name,
+    typed,
+    typed_source,
+    value_check,
+)
 from azkz.schema import Field, Package, Table
 from azkz.typed import cast_sql, internal_name, quote_ident, quote_literal, raw_csv_sql
 
@@ -266,11 +274,10 @@ def unused_key_errors(
             continue
         shown = ", ".join(f"{n}={value[n]}" for n in key)
         errors.append(
-            error(
-                parent.name,
-                parent.path,
+            key_error(
+                parent,
                 int(lines[parent.name][row]),
-                key[0] if len(key) == 1 else None,
+                key,
                 UNUSED_KEY,
                 f"{shown} is not referenced by any row of {referrers}",
             )

@@ -488,16 +488,22 @@ def key_errors(table: Table, con, lines) -> list[dict[str, Any]]:
         for row, first, *values in duplicates:
             shown = ", ".join(f"{n}={v}" for n, v in zip(names, values, strict=True))
             errors.append(
-                error(
-                    table.name,
-                    table.path,
+                key_error(
+                    table,
                     int(lines[row]),
-                    names[0] if len(names) == 1 else None,
+                    names,
                     code,
                     f"{label} ({shown}) repeats line {int(lines[first])}",
                 )
             )
     return errors
+
+
+def key_error(
+    table: Table, line: int, names: list[str], kind: ErrorType, message: str
+) -> dict[str, Any]:
+    """An error about a key of `names` at `line`: the field is named when there is one."""
+    return error(table.name, table.path, line, names[0] if len(names) == 1 else None, kind, message)
 
 
 def table_keys(table: Table) -> list[tuple[ErrorType, list[str]]]:
@@ -568,11 +574,10 @@ def foreign_key_errors(
         for row, *values in missing:
             shown = ", ".join(str(v) for v in values)
             errors.append(
-                error(
-                    table.name,
-                    table.path,
+                key_error(
+                    table,
                     int(lines[table.name][row]),
-                    names[0] if len(names) == 1 else None,
+                    names,
                     FOREIGN_KEY,
                     f"{','.join(names)} {shown!r} is not in {target}",
                 )
