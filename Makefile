@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: release test test-browser validate setup wasm clean
+.PHONY: release test test-install test-browser validate setup wasm clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ wasm: $(STAMP)
 ## The test suite (fast, offline, one worker per core); browser tests are separate: make test-browser
 test: $(STAMP) wasm
 	$(BIN)/python -m pytest -q -n auto
+
+## `pip install .` (a wheel, not editable) into a fresh virtual environment, used from outside
+## the checkout (slow, so not part of `make test`)
+test-install: $(STAMP)
+	$(BIN)/python -m pytest -q -m install
 
 ## Real-browser tests of the catalogue site (installs Debian chromium and npm if missing)
 test-browser: $(STAMP)

@@ -19,6 +19,13 @@ def copy_package(dest: Path) -> Path:
     return dest
 
 
+@pytest.fixture(autouse=True)
+def no_releases_server(monkeypatch) -> None:
+    """Tests never reach the network: unless a test serves releases itself, the releases
+    URL is a closed port on this machine (connections are refused at once)."""
+    monkeypatch.setenv("AZKZ_RELEASES_URL", "http://127.0.0.1:9/")
+
+
 @pytest.fixture
 def package_copy(tmp_path: Path) -> Path:
     """A writable copy of the real package, to mutate in a test."""
@@ -45,3 +52,38 @@ def release_db(built):
     con = duckdb.connect(str(db_file), read_only=True)
     yield con
     con.close()
+
+
+@pytest.fixture
+def serve():
+    """`serve(directory) -> (base URL, stop)`: a static HTTP server on 127.0.0.1, a thread.
+
+    Serves a releases directory (`index.json`, `<version>/...`) as the project's site
+    does; `stop()` shuts it down early, to show what then still works offline.
+    """
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *_args) -> None:
+            pass
+
+    servers = []
+
+    def start(directory: Path) -> tuple[str, object]:
+        handler = functools.partial(Quiet, directory=str(directory))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+
+        def stop() -> None:
+            server.shutdown()
+            server.server_close()
+
+        return f"http://127.0.0.1:{server.server_address[1]}/", stop
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()

@@ -103,7 +103,7 @@ def data_dates(package_root) -> list[str]:
     """Every date cell outside `sources`, read with the csv module (not DuckDB)."""
     package = read_package(package_root)
     dates = []
-    for table in package.tables:
+    for table in package.stored_tables:
         if table.name == "sources":
             continue
         date_fields = [f.name for f in table.fields if f.type == "date"]
@@ -137,7 +137,7 @@ def test_repository_dataset_jsonld_has_the_shape_and_true_checksums():
     doc = json.loads((ROOT / JSONLD_NAME).read_text(encoding="utf-8"))
     validate_dataset(doc)
     package = read_package(ROOT)
-    expected = ["datapackage.json", *(t.path for t in package.tables)]
+    expected = ["datapackage.json", *(t.path for t in package.stored_tables)]
     assert [d["name"] for d in doc["distribution"]] == expected
     for download in doc["distribution"]:
         path = ROOT / download["name"]

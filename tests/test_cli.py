@@ -37,6 +37,7 @@ def test_help_lists_the_stage_commands():
         "query",
         "tables",
         "describe",
+        "fetch",
         "diff",
         "docs",
         "citation",

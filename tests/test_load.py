@@ -18,6 +18,7 @@ import pytest
 import azkz
 from azkz.build import InvalidPackage
 from azkz.loader import ENGINES
+from azkz.releases import ReleaseError
 from azkz.schema import read_package
 
 
@@ -36,8 +37,9 @@ def as_records(data, engine: str) -> list[dict]:
 @pytest.mark.parametrize("engine", ["pandas", "polars", "duckdb", "arrow"])
 def test_each_engine_returns_typed_equal_data(built_release: Path, engine, release) -> None:
     version = read_package(built_release).version if release else None
-    data = azkz.load("indicators", release=version, engine=engine, root=built_release)
-    expected = azkz.load("indicators", release=version, engine="arrow", root=built_release)
+    where = {"root": built_release, "dist": built_release / "dist"}
+    data = azkz.load("indicators", release=version, engine=engine, **where)
+    expected = azkz.load("indicators", release=version, engine="arrow", **where)
     if engine == "pandas":
         assert isinstance(data, pd.DataFrame)
         assert data["period_start"].dtype == pd.ArrowDtype(pa.date32())
@@ -66,7 +68,9 @@ def test_release_and_working_tree_hold_the_same_rows(built_release: Path) -> Non
     version = read_package(built_release).version
     for table in read_package(built_release).tables:
         order = table.primary_key
-        released = azkz.load(table.name, release=version, engine="polars", root=built_release)
+        released = azkz.load(
+            table.name, release=version, engine="polars", dist=built_release / "dist"
+        )
         working = azkz.load(table.name, engine="polars", root=built_release)
         assert released.sort(order).equals(working.sort(order)), table.name
         assert released.height > 0
@@ -83,10 +87,11 @@ def test_clear_errors_for_unknown_engine_table_and_release(built_release: Path) 
     with pytest.raises(ValueError, match="no table 'nope'; tables: .*indicators"):
         azkz.load("nope", root=built_release)
     version = read_package(built_release).version
+    dist = built_release / "dist"
     with pytest.raises(ValueError, match="no table 'nope'.*in release"):
-        azkz.load("nope", release=version, root=built_release)
-    with pytest.raises(ValueError, match=f"no release '9.9.9'.*built: {version}"):
-        azkz.load("indicators", release="9.9.9", root=built_release)
+        azkz.load("nope", release=version, dist=dist)
+    with pytest.raises(ReleaseError, match=f"no release '9.9.9' in {dist} .available: {version}"):
+        azkz.load("indicators", release="9.9.9", dist=dist)
 
 
 def test_invalid_working_tree_is_refused(package_copy: Path) -> None:

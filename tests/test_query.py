@@ -196,8 +196,9 @@ def test_tables_lists_rows_and_descriptions(built_release: Path, where: str) -> 
     listed = {r["table"]: r for r in json.loads(result.stdout)}
     package = read_package(built_release)
     assert set(listed) == {t.name for t in package.tables}
+    release = built_release / "dist" / package.version  # holds the derived tables' files too
     for table in package.tables:
-        with package.file(table).open(encoding="utf-8", newline="") as f:
+        with (release / table.path).open(encoding="utf-8", newline="") as f:
             records = sum(1 for _ in csv.reader(f)) - 1
         assert listed[table.name]["rows"] == records
         assert listed[table.name]["description"] == table.description

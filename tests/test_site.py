@@ -6,6 +6,7 @@ asked of the release's DuckDB file, independently of the Parquet files the site 
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import itertools
@@ -20,24 +21,21 @@ from click.testing import CliRunner
 
 from azkz import duckdb_wasm
 from azkz.build import build_release
+from azkz.charts import SeriesPoint, series_chart_svg
 from azkz.cli import main
 from azkz.schema import read_package
 from azkz.site import (
     EXAMPLE_QUERIES,
     SiteError,
-    TurnoverPoint,
     build_site,
     markdown_inline,
     row_label,
-    turnover_chart_svg,
 )
 from tests.conftest import copy_package
 
-FULL_YEAR_TURNOVER_SQL = """
-    SELECT count(*) FROM indicators
+SERIES_TURNOVER_SQL = """
+    SELECT count(*) FROM annual_series
     WHERE indicator = 'trade_turnover' AND unit = 'USD million'
-      AND period_start = make_date(year(period_start), 1, 1)
-      AND period_end = make_date(year(period_start), 12, 31)
 """
 
 
@@ -93,9 +91,13 @@ def test_one_page_per_table_plus_home_sources_chart_and_console(built):
     release, site = built
     tables = [t.name for t in read_package(release).tables]
     names = {p.name for p in pages(site)}
-    assert names == {"index.html", "sources.html", "indicators.html", "sql.html"} | {
-        f"table-{t}.html" for t in tables
-    }
+    assert names == {
+        "index.html",
+        "sources.html",
+        "indicators.html",
+        "timeline.html",
+        "sql.html",
+    } | {f"table-{t}.html" for t in tables}
 
 
 def test_every_local_link_and_fragment_resolves(built):
@@ -112,6 +114,17 @@ def test_every_local_link_and_fragment_resolves(built):
                 assert fragment in parse(target_path).ids, f"{page.name}: no #{fragment}"
             checked += 1
     assert checked > 50
+
+
+def test_the_download_directory_is_a_releases_url(built, serve, tmp_path) -> None:
+    """`download/` holds every release and index.json: `azkz fetch` works against it."""
+    from azkz.remote import fetch_release
+
+    release, site = built
+    url, _stop = serve(site / "download")
+    result = fetch_release("latest", tmp_path / "fetched", url, cache_dir=tmp_path / "cache")
+    assert result.version == release.name
+    assert (result.path / "SHA256SUMS").read_bytes() == (release / "SHA256SUMS").read_bytes()
 
 
 def test_download_rows_give_the_true_size_and_sha256_of_every_release_file(built):
@@ -270,27 +283,65 @@ def test_unit_column_renders_markdown_like_the_descriptions(built):
     assert "<td>per row, in <code>capacity_unit</code></td>" in html
 
 
-def test_chart_has_one_point_per_full_year_turnover_row(built, release_db):
+def test_chart_has_one_point_per_turnover_row_of_the_series(built, release_db):
     _, site = built
     html = (site / "indicators.html").read_text(encoding="utf-8")
-    expected = release_db.execute(FULL_YEAR_TURNOVER_SQL).fetchall()[0][0]
+    chart = html.split('id="turnover-chart"')[1].split("</svg>")[0]
+    expected = release_db.execute(SERIES_TURNOVER_SQL).fetchall()[0][0]
     assert expected > 0
-    assert html.count('class="point"') == expected
+    assert chart.count('class="point"') == expected
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in html and 'role="img"' in html
 
 
-def test_conflicting_values_stay_separate_points_on_one_line():
-    points = [
-        TurnoverPoint("KAZ", 2022, 461.9, "", "a"),
-        TurnoverPoint("KAZ", 2022, 463.3, "", "b"),
-        TurnoverPoint("KAZ", 2023, 529.4, "", "c"),
-        TurnoverPoint("AZE", 2023, 300, "about", "d"),
-    ]
-    svg = str(turnover_chart_svg(points))
-    assert svg.count('class="point"') == 4
-    assert line_segments(svg, "KAZ") == [3]
-    assert line_segments(svg, "AZE") == []
-    assert "about 300 USD million" in svg
+def test_each_point_names_its_source_and_candidates_in_chart_and_table(built, release_db):
+    _, site = built
+    html = (site / "indicators.html").read_text(encoding="utf-8")
+    rows = release_db.execute(
+        "SELECT coalesce(reporter, 'unknown'), year, source_id, candidates FROM annual_series "
+        "WHERE indicator = 'trade_turnover' AND unit = 'USD million'"
+    ).fetchall()
+    table = html.split('data-indicator="trade_turnover"')[1].split("</table>")[0]
+    for reporter, year, source_id, candidates in rows:
+        assert (
+            f'data-reporter="{reporter}" data-year="{year}" ' in html
+            and f'data-source="{source_id}" data-candidates="{candidates}"' in html
+        )
+        assert f'<a href="sources.html#{source_id}">{source_id}</a>' in table
+
+
+def point(reporter, year, value, source_id="s", candidates=1, low=None, high=None, **kw):
+    return SeriesPoint(
+        reporter,
+        year,
+        value,
+        kw.get("unit", "USD million"),
+        kw.get("qualifier", ""),
+        source_id,
+        candidates,
+        value if low is None else low,
+        value if high is None else high,
+        "only" if candidates == 1 else "latest",
+    )
+
+
+def chart(points) -> str:
+    return str(series_chart_svg(points, "c", "title", "USD million"))
+
+
+def test_the_two_countries_disagreement_is_drawn_for_each_year_both_report():
+    svg = chart(
+        [
+            point("KAZ", 2022, 463.3, "trend", candidates=2, low=461.9),
+            point("AZE", 2022, 400, "azstat", qualifier="about"),
+            point("KAZ", 2023, 529.4),
+        ]
+    )
+    assert svg.count('class="gap"') == 1
+    assert "2022: AZE 400 vs KAZ 463.3 USD million, a difference of 63.3 (16%)" in svg
+    assert svg.count('class="spread"') == 1
+    assert "source trend; chosen from 2 candidates (latest; range 461.9–463.3)" in svg
+    assert "about 400 USD million; source azstat; the only candidate" in svg
+    assert line_segments(svg, "KAZ") == [2] and line_segments(svg, "AZE") == []
 
 
 def line_segments(svg: str, reporter: str) -> list[int]:
@@ -303,16 +354,10 @@ def line_segments(svg: str, reporter: str) -> list[int]:
 
 
 def test_a_year_without_observation_breaks_the_line():
-    points = [
-        TurnoverPoint("unknown", 2019, 100, "", "a"),
-        TurnoverPoint("unknown", 2020, 110, "", "b"),
-        TurnoverPoint("unknown", 2021, 120, "", "c"),
-        TurnoverPoint("unknown", 2023, 140, "", "d"),
-        TurnoverPoint("unknown", 2025, 160, "", "e"),
-        TurnoverPoint("unknown", 2026, 170, "", "f"),
-        TurnoverPoint("KAZ", 2022, 90, "", "g"),
-    ]
-    svg = str(turnover_chart_svg(points))
+    years = [2019, 2020, 2021, 2023, 2025, 2026]
+    svg = chart(
+        [point("unknown", y, 100 + i) for i, y in enumerate(years)] + [point("KAZ", 2022, 90)]
+    )
     assert line_segments(svg, "unknown") == [3, 2]  # 2023 stands alone: a point, no line
     assert line_segments(svg, "KAZ") == []
     assert svg.count('class="point"') == 7
@@ -320,10 +365,11 @@ def test_a_year_without_observation_breaks_the_line():
 
 def test_the_release_chart_breaks_each_line_at_its_missing_years(built, release_db):
     _, site = built
-    svg = (site / "indicators.html").read_text(encoding="utf-8")
+    html = (site / "indicators.html").read_text(encoding="utf-8")
+    svg = html.split('id="turnover-chart"')[1].split("</svg>")[0]
     years_by_reporter = release_db.execute(
-        f"SELECT coalesce(reporter, 'unknown'), list(year(period_start) ORDER BY period_start) "
-        f"FROM ({FULL_YEAR_TURNOVER_SQL.replace('count(*)', '*')}) GROUP BY 1"
+        f"SELECT coalesce(reporter, 'unknown'), list(year ORDER BY year) "
+        f"FROM ({SERIES_TURNOVER_SQL.replace('count(*)', '*')}) GROUP BY 1"
     ).fetchall()
     assert years_by_reporter
     for reporter, years in years_by_reporter:
@@ -331,6 +377,64 @@ def test_the_release_chart_breaks_each_line_at_its_missing_years(built, release_
         bounds = [0, *gaps, len(years)]
         run_sizes = [b - a for a, b in itertools.pairwise(bounds)]
         assert line_segments(svg, reporter) == [n for n in run_sizes if n > 1], reporter
+
+
+def test_the_second_chart_is_the_longest_other_series(built, release_db):
+    _, site = built
+    html = (site / "indicators.html").read_text(encoding="utf-8")
+    indicator, origin, destination, unit, years = release_db.execute(
+        "SELECT indicator, from_country, to_country, unit, count(DISTINCT year) "
+        "FROM annual_series WHERE indicator <> 'trade_turnover' "
+        "GROUP BY ALL ORDER BY 5 DESC, 1, 2, 3, 4 LIMIT 1"
+    ).fetchall()[0]
+    second = html.split('id="second-chart"')[1].split("</svg>")[0]
+    expected = release_db.execute(
+        "SELECT count(*) FROM annual_series "
+        "WHERE indicator = ? AND from_country = ? AND to_country = ? AND unit = ?",
+        [indicator, origin, destination, unit],
+    ).fetchall()[0][0]
+    assert second.count('class="point"') == expected
+    assert f'data-indicator="{indicator}"' in html and f"over {years} years, in {unit}" in html
+
+
+def test_the_timeline_marks_every_agreement_and_visit_in_its_year(built, release_db):
+    _, site = built
+    html = (site / "timeline.html").read_text(encoding="utf-8")
+    svg = html.split('id="timeline-chart"')[1].split("</svg>")[0]
+    for kind, table, column in (
+        ("agreement", "agreements", "signed_date"),
+        ("visit", "visits", "date_start"),
+    ):
+        per_year = release_db.execute(
+            f"SELECT year({column}), count(*) FROM {table} GROUP BY 1"
+        ).fetchall()
+        assert per_year
+        assert svg.count(f'class="event {kind}" fill=') == sum(n for _, n in per_year)
+        for year, n in per_year:
+            assert len(re.findall(rf'class="event {kind}"[^>]*data-year="{year}"', svg)) == n
+    assert "cdn" not in html.lower() and "<script" not in html
+
+
+def test_exclusions_show_on_the_site_with_their_reason(tmp_path):
+    package = copy_package(tmp_path / "pkg")
+    path = package / "data" / "indicators.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    full_year = next(
+        r
+        for r in rows
+        if r["period_start"].endswith("-01-01") and r["period_end"].endswith("-12-31")
+    )
+    full_year["exclude_from_series"] = "matches no statistics of either side"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    build_release(package, tmp_path / "dist")
+    site = build_site(tmp_path / "dist", tmp_path / "site", wasm_dir=wasm_cache()).out
+    excluded = (site / "indicators.html").read_text(encoding="utf-8").split('id="excluded"')[1]
+    assert "matches no statistics of either side" in excluded
+    assert full_year["source_id"] in excluded.split("</table>")[0]
 
 
 @pytest.mark.parametrize("label,sql", EXAMPLE_QUERIES, ids=[q[0] for q in EXAMPLE_QUERIES])
@@ -367,7 +471,7 @@ def test_missing_release_is_a_usage_error(built):
         ],
     )
     assert result.exit_code == 2
-    assert "release '9.9.9' not found" in result.output
+    assert "no release '9.9.9' in" in result.output
 
 
 def test_missing_index_is_a_usage_error(tmp_path):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.test_site import FULL_YEAR_TURNOVER_SQL, build_release_and_site
+from tests.test_site import SERIES_TURNOVER_SQL, build_release_and_site
 
 pytestmark = pytest.mark.browser
 
@@ -143,12 +143,12 @@ def test_every_download_link_resolves_with_its_size(built, base_url, page):
     assert page.problems == []
 
 
-def test_chart_svg_renders_one_point_per_full_year_turnover_row(base_url, page, release_db):
+def test_chart_svg_renders_one_point_per_turnover_row_of_the_series(base_url, page, release_db):
     page.goto(base_url + "indicators.html")
     chart = page.locator("svg#turnover-chart")
     box = chart.bounding_box()
     assert box["width"] > 300 and box["height"] > 150
-    expected = release_db.execute(FULL_YEAR_TURNOVER_SQL).fetchall()[0][0]
+    expected = release_db.execute(SERIES_TURNOVER_SQL).fetchall()[0][0]
     points = chart.locator(".point")
     assert points.count() == expected > 0
     assert all(points.nth(i).bounding_box()["width"] > 0 for i in range(points.count()))
@@ -213,3 +213,41 @@ def test_home_page_screenshot(base_url, page):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "site-home.png", full_page=True)
     assert (ARTIFACTS / "site-home.png").stat().st_size > 10_000
+
+
+def test_series_points_tell_their_source_and_candidates(base_url, page, release_db):
+    page.goto(base_url + "indicators.html")
+    reporter, year, source_id, candidates = release_db.execute(
+        "SELECT coalesce(reporter, 'unknown'), year, source_id, candidates FROM annual_series "
+        "WHERE indicator = 'trade_turnover' ORDER BY candidates DESC, year LIMIT 1"
+    ).fetchall()[0]
+    point = page.locator(
+        f'svg#turnover-chart .point[data-reporter="{reporter}"][data-year="{year}"]'
+    )
+    tooltip = point.locator("title").text_content()
+    assert f"source {source_id}" in tooltip
+    assert ("the only candidate" if candidates == 1 else f"from {candidates} candidates") in tooltip
+    second = page.locator("svg#second-chart")
+    assert second.bounding_box()["width"] > 300
+    assert second.locator(".point").count() > 0
+    row = page.locator(f'table[data-indicator="trade_turnover"] tr[data-year="{year}"]')
+    assert source_id in row.inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("svg#second-chart").screenshot(path=ARTIFACTS / "site-second-chart.png")
+    assert page.problems == []
+
+
+def test_timeline_draws_every_agreement_and_visit(base_url, page, release_db):
+    page.goto(base_url + "timeline.html")
+    chart = page.locator("svg#timeline-chart")
+    assert chart.bounding_box()["width"] > 300
+    n = release_db.execute(
+        "SELECT (SELECT count(*) FROM agreements) + (SELECT count(*) FROM visits)"
+    ).fetchall()[0][0]
+    events = chart.locator(".event")
+    assert events.count() == n > 0
+    assert all(events.nth(i).bounding_box()["width"] > 0 for i in range(events.count()))
+    assert page.locator("table.timeline-list tbody tr").count() == n
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "site-timeline.png", full_page=True)
+    assert page.problems == []

@@ -282,11 +282,12 @@ def test_period_end_before_start(package_copy):
 
 def test_no_rule_is_inferred_from_a_field_name(package_copy):
     """Rules are declared: without `minimum`, a field named `value` may be negative."""
-    edit_schema(
-        package_copy,
-        "indicators",
-        lambda s: field_named(s, "value")["constraints"].pop("minimum", None),
-    )
+    for table in ("indicators", "annual_series"):  # a shared field is edited everywhere
+        edit_schema(
+            package_copy,
+            table,
+            lambda s: field_named(s, "value")["constraints"].pop("minimum", None),
+        )
     append_row(package_copy, "indicators", **unique_indicator_row(value="-5"))
     status, output = run(package_copy)
     assert (status, output["errors"]) == (0, [])

@@ -9,7 +9,7 @@ import pytest
 
 from azkz.contracts import check_frame, pandera_schema
 from azkz.schema import read_package
-from azkz.typed import raw_csv_sql, typed_select_sql
+from azkz.typed import load_tables, raw_csv_sql, typed_select_sql
 
 from .conftest import ROOT
 
@@ -20,8 +20,13 @@ def package():
 
 
 def typed_frame(package, name: str) -> pl.DataFrame:
+    """The typed table as `azkz.load` gives it (a derived table computed from the others)."""
     table = package.table(name)
-    return duckdb.sql(typed_select_sql(table, raw_csv_sql(package.file(table), table))).pl()
+    if not table.virtual:
+        return duckdb.sql(typed_select_sql(table, raw_csv_sql(package.file(table), table))).pl()
+    con = duckdb.connect()
+    load_tables(package, con)
+    return con.table(name).pl()
 
 
 def replace(frame: pl.DataFrame, column: str, row: int, value) -> pl.DataFrame:

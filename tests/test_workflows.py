@@ -28,8 +28,8 @@ WORKFLOWS = ROOT / ".github" / "workflows"
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$")
 # Shell words the workflows may use besides `make` and `azkz`.
 SHELL_TOOLS = {"echo", "cat", "python3", "sha256sum", "find", "sort", "uniq", "exit", "["}
-# Used only by the release job to fetch the previous release from GitHub.
-RELEASE_TOOLS = {"git", "awk", "mkdir", "gh", "unzip", "mv"}
+# Used only by the release job to fetch the earlier releases from GitHub (a loop over tags).
+RELEASE_TOOLS = {"git", "awk", "mkdir", "gh", "unzip", "mv", "for", "do", "done"}
 SHELL_KEYWORDS = {"if", "then", "else", "elif", "fi", "!"}
 SHELL_OPERATORS = {"|", "||", "&&", ";", "(", ")"}
 REDIRECTIONS = {">", ">>", "<"}
@@ -338,9 +338,10 @@ def test_asset_name_check_refuses_two_files_with_one_base_name(tmp_path):
     assert "a.csv" in result.stdout
 
 
-def test_previous_release_is_fetched_into_dist_before_the_build(built_release, tmp_path):
-    """The release before the pushed tag lands in dist/<version>/, as `azkz build` needs it."""
-    script = _release_script("previous release")
+def test_earlier_releases_are_fetched_into_dist_before_the_build(built_release, tmp_path):
+    """Every release before the pushed tag lands in dist/<version>/: `azkz build` compares
+    with the previous one, and the site's download/ (the releases URL) lists them all."""
+    script = _release_script("earlier releases")
     version = json.loads((built_release / "datapackage.json").read_text())["version"]
     (zip_path,) = (built_release / "dist" / version).glob("*.zip")
     repo = tmp_path / "repo"
@@ -348,23 +349,36 @@ def test_previous_release_is_fetched_into_dist_before_the_build(built_release, t
     for command in (
         "git init -q",
         "git -c user.email=a@b -c user.name=a commit -q --allow-empty -m one",
-        f"git tag v{version}",
+        "git tag v0.0.1",
+        "git tag v0.0.2",
         "git tag v0.10.0",
         "git tag v0.2.0",
     ):
         subprocess.run(command.split(), cwd=repo, check=True)
     fake_bin = tmp_path / "bin"
     fake_bin.mkdir()
-    gh = fake_bin / "gh"  # `gh release download TAG --pattern P --dir D`: copies the zip
-    gh.write_text(f'#!/bin/sh\necho "$@" > "{tmp_path}/gh-args"\ncp "{zip_path}" "$7/"\n')
+    # `gh release download TAG --pattern P --dir D`: the built zip, its folder renamed for TAG
+    rename = (
+        "import sys, zipfile; tag = sys.argv[1][1:]; src = zipfile.ZipFile(sys.argv[2]); "
+        "out = zipfile.ZipFile(sys.argv[3] + '/release.zip', 'w'); "
+        "[out.writestr(i.filename.replace('-' + sys.argv[4] + '/', '-' + tag + '/', 1), "
+        "src.read(i)) for i in src.infolist()]; out.close()"
+    )
+    gh = fake_bin / "gh"
+    gh.write_text(
+        f'#!/bin/sh\necho "$@" >> "{tmp_path}/gh-args"\n'
+        f'python3 -c "{rename}" "$3" "{zip_path}" "$7" "{version}"\n'
+    )
     gh.chmod(0o755)
     env = {"PATH": f"{fake_bin}:{os.environ['PATH']}", "RUNNER_TEMP": str(tmp_path / "t")}
-    result = _run_bash(script, repo, GITHUB_REF_NAME="v0.2.0", **env)
+    result = _run_bash(script, repo, GITHUB_REF_NAME="v0.10.0", **env)
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "gh-args").read_text().split()[:3] == ["release", "download", f"v{version}"]
-    assert (repo / "dist" / version / "datapackage.json").is_file()
-    assert (repo / "dist" / version / "SHA256SUMS").is_file()
-    first = _run_bash(script, repo, GITHUB_REF_NAME=f"v{version}", **env)
+    calls = [line.split()[:3] for line in (tmp_path / "gh-args").read_text().splitlines()]
+    assert calls == [["release", "download", tag] for tag in ("v0.0.1", "v0.0.2", "v0.2.0")]
+    for earlier in ("0.0.1", "0.0.2", "0.2.0"):
+        assert (repo / "dist" / earlier / "datapackage.json").is_file()
+        assert (repo / "dist" / earlier / "SHA256SUMS").is_file()
+    first = _run_bash(script, repo, GITHUB_REF_NAME="v0.0.1", **env)
     assert first.returncode == 0 and "first release" in first.stdout
 
 

@@ -31,36 +31,37 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from azkz.citation import write_citation_files
+from azkz.citation import created_from_data, write_citation_files
 from azkz.diff import write_changes
 from azkz.digest import sha256_file
-from azkz.schema import Package, Table, field_list, read_package
+from azkz.releases import (
+    DATA_DIR,
+    Manifest,
+    ReleaseError,
+    previous_release,
+    publish,
+    release_files,
+    release_summary,
+    staging,
+    table_file,
+    write_checksums,
+    write_index,
+)
+from azkz.schema import DERIVED_RESOURCES, Package, Table, field_list, read_package
 from azkz.typed import ident_list, load_tables, quote_ident, quote_literal
-
-INDEX = "index.json"
-CHECKSUMS = "SHA256SUMS"
-DATA_DIR = "data"
-
-
-def table_file(name: str, suffix: str) -> str:
-    """Where a release keeps table `name` as `suffix` (csv, parquet): `data/<name>.<suffix>`."""
-    return f"{DATA_DIR}/{name}.{suffix}"
-
 
 ZIP_PERMISSIONS = 0o644
 CHUNK = 1 << 20
 
 
-class BuildError(Exception):
+class BuildError(ReleaseError):
     """The release cannot be built; the message says why and what to do."""
 
 
@@ -122,6 +123,7 @@ class ReleaseContext:
     previous_release_dir: Path | None
     created: str
     log: BuildLog
+    manifest: Manifest  # size and sha256 of each staged file, computed once
 
     @property
     def data_dir(self) -> Path:
@@ -174,6 +176,7 @@ def table_ddl(table: Table, catalog: str) -> str:
     ]
     if table.primary_key:
         lines.append(f"PRIMARY KEY ({ident_list(table.primary_key)})")
+    lines += [f"UNIQUE ({ident_list(key)})" for key in table.unique_keys]
     for fk in table.foreign_keys:
         ref = fk["reference"]
         lines.append(
@@ -197,7 +200,7 @@ def comment_statements(table: Table, catalog: str | None = None) -> list[str]:
 
 
 def sorted_select(table: Table, columns: str = "*") -> str:
-    order = ident_list(table.primary_key) or "ALL"
+    order = ident_list(table.row_key) or "ALL"
     return f"SELECT {columns} FROM {quote_ident(table.name)} ORDER BY {order}"
 
 
@@ -266,18 +269,20 @@ def write_duckdb_file(ctx: ReleaseContext) -> None:
     ctx.log.wrote(path, ctx.stage_dir)
 
 
-def _file_facts(path: Path) -> dict[str, Any]:
-    return {"bytes": path.stat().st_size, "hash": f"sha256:{sha256_file(path)}"}
+def _file_facts(ctx: ReleaseContext, name: str) -> dict[str, Any]:
+    facts = ctx.manifest.facts(name)
+    return {"bytes": facts.bytes, "hash": f"sha256:{facts.sha256}"}
 
 
 def release_descriptor(ctx: ReleaseContext) -> dict[str, Any]:
     """The source descriptor with inline schemas, file facts, version and `created`.
 
     Schemas are inlined so the release directory is self-contained; each table is
-    listed twice, as its CSV and as `<table>-parquet`.
+    listed twice, as its CSV and as `<table>-parquet`. Derived tables join `resources`
+    (keeping `derivedFrom`): in a release their files exist like any other's.
     """
     source = ctx.package.descriptor
-    descriptor = {k: v for k, v in source.items() if k != "resources"}
+    descriptor = {k: v for k, v in source.items() if k not in ("resources", DERIVED_RESOURCES)}
     descriptor["version"] = ctx.package.version
     descriptor["created"] = ctx.created
     resources = []
@@ -286,7 +291,7 @@ def release_descriptor(ctx: ReleaseContext) -> dict[str, Any]:
         parquet_path = table_file(table.name, "parquet")
         csv_resource = {k: v for k, v in table.resource.items() if k != "schema"}
         csv_resource.update(path=csv_path, schema=table.schema)
-        csv_resource.update(_file_facts(ctx.stage_dir / csv_path))
+        csv_resource.update(_file_facts(ctx, csv_path))
         resources.append(csv_resource)
         resources.append(
             {
@@ -299,7 +304,7 @@ def release_descriptor(ctx: ReleaseContext) -> dict[str, Any]:
                 "scheme": "file",
                 "format": "parquet",
                 "mediatype": "application/vnd.apache.parquet",
-                **_file_facts(ctx.stage_dir / parquet_path),
+                **_file_facts(ctx, parquet_path),
             }
         )
     descriptor["resources"] = resources
@@ -334,24 +339,6 @@ def write_release_files(ctx: ReleaseContext) -> None:
 # --- checksums, zip, index ---------------------------------------------------------
 
 
-def release_files(directory: Path) -> list[Path]:
-    """Every file of a release directory, in a stable (sorted POSIX path) order."""
-    return sorted(
-        (p for p in directory.rglob("*") if p.is_file()),
-        key=lambda p: p.relative_to(directory).as_posix(),
-    )
-
-
-def write_checksums(stage_dir: Path) -> Path:
-    path = stage_dir / CHECKSUMS
-    lines = [
-        f"{sha256_file(p)}  {p.relative_to(stage_dir).as_posix()}\n"
-        for p in release_files(stage_dir)
-    ]
-    path.write_text("".join(lines), encoding="utf-8", newline="\n")
-    return path
-
-
 def zip_name(package: Package) -> str:
     return f"{package.name}-{package.version}.zip"
 
@@ -377,77 +364,6 @@ def write_zip(stage_dir: Path, package: Package, created: str) -> Path:
 def _zip_time(created: str) -> tuple[int, int, int, int, int, int]:
     year, month, day = (int(x) for x in created[:10].split("-"))
     return (max(year, 1980), month, day, 0, 0, 0)
-
-
-def semver_key(version: str) -> tuple:
-    """Sort key for SemVer strings; anything unparsable sorts first, by text."""
-    core = version.split("+")[0].split("-")[0]
-    try:
-        return (1, tuple(int(x) for x in core.split(".")), "-" not in version, version)
-    except ValueError:
-        return (0, (), False, version)
-
-
-def file_entries(files: dict[str, Path]) -> dict[str, dict[str, Any]]:
-    """{relative name: size and sha256} for index.json."""
-    return {
-        name: {"bytes": p.stat().st_size, "sha256": sha256_file(p)} for name, p in files.items()
-    }
-
-
-def write_index(out: Path) -> Path:
-    """dist/index.json: every version, the latest, and per file its size and sha256.
-
-    Versions are immutable, so entries already in the old index are reused instead of
-    re-hashing every file of every release on each build.
-    """
-    path = out / INDEX
-    old: dict[str, Any] = {}
-    if path.exists():
-        try:
-            old = {v["version"]: v for v in json.loads(path.read_text("utf-8"))["versions"]}
-        except (ValueError, KeyError, TypeError):
-            old = {}
-    versions = []
-    for version_dir in sorted(release_dirs(out), key=lambda d: semver_key(d.name)):
-        descriptor = json.loads((version_dir / "datapackage.json").read_text("utf-8"))
-        files = {p.relative_to(version_dir).as_posix(): p for p in release_files(version_dir)}
-        entry = old.get(version_dir.name)
-        if entry is None or set(entry.get("files", {})) != set(files):
-            entry = {
-                "version": version_dir.name,
-                "created": descriptor.get("created"),
-                "path": f"{version_dir.name}/",
-                "files": file_entries(files),
-            }
-        versions.append(entry)
-    index = {"latest": versions[-1]["version"] if versions else None, "versions": versions}
-    tmp = path.with_name(f".{INDEX}.tmp")
-    tmp.write_text(json.dumps(index, indent=2) + "\n", encoding="utf-8", newline="\n")
-    os.replace(tmp, path)
-    return path
-
-
-def release_dirs(out: Path) -> list[Path]:
-    """Finished release directories (staging directories start with a dot)."""
-    if not out.is_dir():
-        return []
-    return [
-        d
-        for d in out.iterdir()
-        if d.is_dir() and not d.name.startswith(".") and (d / "datapackage.json").exists()
-    ]
-
-
-def built_versions(out: Path) -> list[str]:
-    """The versions released in `out`, oldest first (for "no such release" messages)."""
-    return sorted((d.name for d in release_dirs(out)), key=semver_key)
-
-
-def previous_release(out: Path, version: str) -> Path | None:
-    """The highest release below `version`, for steps that describe what changed."""
-    older = [d for d in release_dirs(out) if semver_key(d.name) < semver_key(version)]
-    return max(older, key=lambda d: semver_key(d.name)) if older else None
 
 
 # --- comparing releases ------------------------------------------------------------
@@ -550,27 +466,10 @@ def validate_or_raise(root: Path) -> Any:
     return report
 
 
-def created_from_data(con, package: Package) -> str:
-    """`created` = the latest date a source was accessed: fixed by the data, not the clock."""
-    try:
-        package.table("sources").field("accessed")
-    except (KeyError, StopIteration):
-        raise BuildError(
-            "cannot derive the release's `created` date: the package needs a `sources` table "
-            "with an `accessed` date field"
-        ) from None
-    latest = con.execute('SELECT max("accessed") FROM "sources"').fetchall()[0][0]
-    if latest is None:
-        raise BuildError("cannot derive the release's `created` date: no `accessed` dates")
-    return f"{latest.isoformat()}T00:00:00Z"
-
-
 def build_release(
     root: str | Path = ".", out: str | Path = "dist", log: BuildLog | None = None
 ) -> BuildResult:
     """Validate `root`, write `out/<version>/` atomically, refresh `out/index.json`."""
-    import duckdb
-
     root, out = Path(root), Path(out)
     log = log or BuildLog()
     log.step("validating the package")
@@ -578,38 +477,44 @@ def build_release(
     package = read_package(root)
     version = package.version
     target = out / version
-    out.mkdir(parents=True, exist_ok=True)
-    stage_dir = Path(tempfile.mkdtemp(prefix=f".building-{version}-", dir=out))
-    try:
-        con = duckdb.connect()
-        try:
-            con.execute("SET enable_progress_bar = false")  # our log reports progress
-            log.step(f"loading {len(package.tables)} typed tables")
-            load_tables(package, con)
-            _check_contracts(package, con, log)
-            ctx = ReleaseContext(
-                stage_dir=stage_dir,
-                package=package,
-                con=con,
-                previous_release_dir=previous_release(out, version),
-                created=created_from_data(con, package),
-                log=log,
-            )
-            write_release_files(ctx)
-        finally:
-            con.close()
+    with staging(out, version) as stage_dir:
+        ctx = _stage_release(package, stage_dir, previous_release(out, version), log)
         log.step("checksums and zip")
-        log.wrote(write_checksums(stage_dir), stage_dir)
+        log.wrote(write_checksums(ctx.manifest), stage_dir)
         log.wrote(write_zip(stage_dir, package, ctx.created), stage_dir)
+        facts = ctx.manifest.entries()  # the zip is the last file: every file hashed once
         created = _publish(stage_dir, target, version)
-    finally:
-        if stage_dir.exists():
-            shutil.rmtree(stage_dir)
-    # From the release on disk: after a no-op rebuild that is the older, kept copy.
-    files = {p.relative_to(target).as_posix(): p.stat().st_size for p in release_files(target)}
     log.step("updating index.json")
-    write_index(out)
-    return BuildResult(version=version, path=target, created=created, files=files)
+    write_index(out, {version: facts} if created else None)
+    # From the release on disk: after a no-op rebuild that is the older, kept copy.
+    return BuildResult(version, target, created, release_summary(target))
+
+
+def _stage_release(
+    package: Package, stage_dir: Path, previous: Path | None, log: BuildLog
+) -> ReleaseContext:
+    """Load the typed tables, check their contracts and run every release step."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute("SET enable_progress_bar = false")  # our log reports progress
+        log.step(f"loading {len(package.tables)} typed tables")
+        load_tables(package, con)
+        _check_contracts(package, con, log)
+        ctx = ReleaseContext(
+            stage_dir=stage_dir,
+            package=package,
+            con=con,
+            previous_release_dir=previous,
+            created=created_from_data(con, package),
+            log=log,
+            manifest=Manifest(stage_dir),
+        )
+        write_release_files(ctx)
+    finally:
+        con.close()
+    return ctx
 
 
 def _publish(stage_dir: Path, target: Path, version: str) -> bool:
@@ -623,9 +528,7 @@ def _publish(stage_dir: Path, target: Path, version: str) -> bool:
                 f"datapackage.json and build again"
             )
         return False
-    for directory in [stage_dir, *(d for d in stage_dir.rglob("*") if d.is_dir())]:
-        directory.chmod(0o755)  # mkdtemp made it private; a release is for everyone
-    os.rename(stage_dir, target)
+    publish(stage_dir, target)
     return True
 
 

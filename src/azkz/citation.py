@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from azkz.digest import sha256_file
+from azkz.releases import FileFacts, Manifest, ReleaseError, release_files
 from azkz.schema import Package
 from azkz.typed import load_tables, quote_ident
 
@@ -99,6 +99,25 @@ def citation_cff(package: Package, created: str) -> str:
     return header + yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=100)
 
 
+def created_from_data(con, package: Package) -> str:
+    """`created` = the latest date a source was accessed: fixed by the data, not the clock.
+
+    It is the release's `created` and the citation's release date; `con` holds the
+    typed tables.
+    """
+    try:
+        package.table(SOURCES_TABLE).field("accessed")
+    except (KeyError, StopIteration):
+        raise ReleaseError(
+            "cannot derive the release's `created` date: the package needs a `sources` table "
+            "with an `accessed` date field"
+        ) from None
+    latest = con.execute('SELECT max("accessed") FROM "sources"').fetchall()[0][0]
+    if latest is None:
+        raise ReleaseError("cannot derive the release's `created` date: no `accessed` dates")
+    return f"{latest.isoformat()}T00:00:00Z"
+
+
 def temporal_coverage(package: Package, con) -> str | None:
     """ISO 8601 interval from the earliest to the latest date in the data's tables.
 
@@ -120,7 +139,7 @@ def temporal_coverage(package: Package, con) -> str | None:
     return f"{first.isoformat()}/{last.isoformat()}" if first else None
 
 
-def data_download(path: Path, name: str, url: str) -> dict[str, Any]:
+def data_download(name: str, url: str, facts: FileFacts) -> dict[str, Any]:
     """A schema.org `DataDownload`; `sha256` only for byte-reproducible files.
 
     A `.duckdb` file differs in a few header bytes between two builds of the same data,
@@ -131,13 +150,13 @@ def data_download(path: Path, name: str, url: str) -> dict[str, Any]:
         "@type": "DataDownload",
         "name": name,
         "contentUrl": url,
-        "encodingFormat": encoding_format(path),
-        "contentSize": f"{path.stat().st_size} B",
+        "encodingFormat": encoding_format(Path(name)),
+        "contentSize": f"{facts.bytes} B",
     }
-    if path.suffix in NOT_REPRODUCIBLE_SUFFIXES:
+    if Path(name).suffix in NOT_REPRODUCIBLE_SUFFIXES:
         entry["description"] = "Not byte-reproducible between builds; its sha256 is in SHA256SUMS."
     else:
-        entry["sha256"] = sha256_file(path)
+        entry["sha256"] = facts.sha256
     return entry
 
 
@@ -187,25 +206,24 @@ def jsonld_text(doc: dict[str, Any]) -> str:
 def repository_downloads(package: Package) -> list[dict[str, Any]]:
     """One `DataDownload` per repository data file, at its URL on the default branch."""
     homepage = package.descriptor.get("homepage", "").rstrip("/")
-    relpaths = ["datapackage.json", *(t.path for t in package.tables)]
+    relpaths = ["datapackage.json", *(t.path for t in package.stored_tables)]
+    manifest = Manifest(package.root)
     return [
-        data_download(package.root / rel, rel, f"{homepage}/raw/main/{rel}") for rel in relpaths
+        data_download(rel, f"{homepage}/raw/main/{rel}", manifest.facts(rel)) for rel in relpaths
     ]
 
 
-def release_downloads(package: Package, release_dir: Path) -> list[dict[str, Any]]:
-    """One `DataDownload` per file of a release directory, at its GitHub Release asset URL.
+def release_downloads(package: Package, manifest: Manifest) -> list[dict[str, Any]]:
+    """One `DataDownload` per file of a staged release, at its GitHub Release asset URL.
 
     Release assets are flat, so the URL uses the file's base name (the release workflow
     refuses two files with the same base name).
     """
-    from azkz.build import release_files  # azkz.build imports this module
-
     homepage = package.descriptor.get("homepage", "").rstrip("/")
     base = f"{homepage}/releases/download/v{package.version}"
+    names = [p.relative_to(manifest.root).as_posix() for p in release_files(manifest.root)]
     return [
-        data_download(p, p.relative_to(release_dir).as_posix(), f"{base}/{p.name}")
-        for p in release_files(release_dir)
+        data_download(name, f"{base}/{Path(name).name}", manifest.facts(name)) for name in names
     ]
 
 
@@ -216,8 +234,6 @@ def repository_metadata(package: Package) -> dict[str, str]:
     so the repository's CITATION.cff is the release's, byte for byte.
     """
     import duckdb
-
-    from azkz.build import created_from_data
 
     con = duckdb.connect()
     try:
@@ -238,7 +254,7 @@ def write_citation_files(ctx) -> None:
     cff = ctx.stage_dir / CFF_NAME
     cff.write_text(citation_cff(ctx.package, ctx.created), encoding="utf-8", newline="\n")
     ctx.log.wrote(cff, ctx.stage_dir)
-    downloads = release_downloads(ctx.package, ctx.stage_dir)
+    downloads = release_downloads(ctx.package, ctx.manifest)
     doc = dataset_jsonld(ctx.package, ctx.con, ctx.created, downloads)
     jsonld = ctx.stage_dir / JSONLD_NAME
     jsonld.write_text(jsonld_text(doc), encoding="utf-8", newline="\n")

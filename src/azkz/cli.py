@@ -65,6 +65,16 @@ def _silence_stdout() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
+def _progress_log(rich_log, plain_log):
+    """Progress on stderr: `rich_log(console)` on a terminal, else plain lines."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if console.is_terminal:
+        return rich_log(console)
+    return plain_log(lambda line: click.echo(line, err=True))
+
+
 # Commands are grouped by stage; each block only parses options and calls its module.
 # --- validate (azkz.validate) ---
 @main.command()
@@ -117,17 +127,13 @@ def build(out: str, package_dir: str) -> None:
     import sys
 
     import duckdb
-    from rich.console import Console
 
     from azkz import build as building
+    from azkz.releases import ReleaseError
     from azkz.report import render
     from azkz.schema import DescriptorError
 
-    console = Console(stderr=True)
-    if console.is_terminal:
-        log = building.RichBuildLog(console)
-    else:
-        log = building.BuildLog(lambda line: click.echo(line, err=True))
+    log = _progress_log(building.RichBuildLog, building.BuildLog)
     try:
         with log:
             result = building.build_release(package_dir, out, log)
@@ -138,7 +144,7 @@ def build(out: str, package_dir: str) -> None:
     except DescriptorError as exc:
         click.echo(f"error: cannot read the package: {exc}", err=True)
         raise SystemExit(2) from None
-    except (building.BuildError, duckdb.Error) as exc:
+    except (ReleaseError, duckdb.Error) as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(1) from None
     for line in building.summary_lines(result):
@@ -151,7 +157,9 @@ def _source_options(command):
         click.option(
             "--release",
             metavar="VERSION",
-            help="Query dist/VERSION/<name>.duckdb instead of the working tree.",
+            help="Query release VERSION (or latest) instead of the working tree: "
+            "DIST/VERSION/ if it is there, else downloaded from $AZKZ_RELEASES_URL "
+            "(sha256-checked, cached).",
         ),
         click.option(
             "--db",
@@ -172,6 +180,7 @@ def _open_source(release: str | None, db: str | None, dist: str, package_dir: st
 
     from azkz import query
     from azkz.build import InvalidPackage
+    from azkz.releases import ReleaseError
     from azkz.report import render
     from azkz.schema import DescriptorError
 
@@ -190,7 +199,7 @@ def _open_source(release: str | None, db: str | None, dist: str, package_dir: st
             err=True,
         )
         raise SystemExit(exc.report.exit_code or 1) from None
-    except (query.QueryError, DescriptorError) as exc:
+    except (query.QueryError, DescriptorError, ReleaseError) as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from None
 
@@ -292,6 +301,37 @@ def describe(
     _emit(lambda: describe_table(source, table), fmt)
 
 
+# --- fetch (azkz.remote) ---
+@main.command()
+@click.argument("version", default="latest")
+@directory_option("--to", default="dist", help="Directory receiving <version>/ and index.json.")
+def fetch(version: str, to: str) -> None:
+    """Download release VERSION (default: latest) into TO/VERSION/, verified.
+
+    Every file's sha256 is checked against the release's index.json before it is kept.
+    Releases come from $AZKZ_RELEASES_URL (default: where the project publishes them)
+    and are cached in $AZKZ_CACHE_DIR (default: your user cache directory), so fetching
+    again needs no network. Exit codes: 0 fetched (or already there), 2 unknown
+    version, unreachable server, HTTP error or checksum mismatch.
+    """
+    from azkz import remote
+    from azkz.releases import CHECKSUMS, ReleaseError, release_summary
+
+    progress = _progress_log(remote.RichFetchLog, remote.FetchLog)
+    try:
+        with progress:
+            result = remote.fetch_release(version, to, progress=progress)
+    except ReleaseError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
+    files = release_summary(result.path)
+    state = "fetched" if result.created else "already there, unchanged"
+    click.echo(f"release {result.version}: {state}")
+    click.echo(f"path    {result.path}")
+    click.echo(f"files   {len(files)}, {sum(files.values()):,} bytes, sha256 verified")
+    click.echo(f"check   cd {result.path} && sha256sum -c {CHECKSUMS}")
+
+
 # --- diff (azkz.diff) ---
 @main.command()
 @click.argument("old")
@@ -360,6 +400,7 @@ def _generated_files(package_dir: str, make) -> dict:
     """
     import duckdb
 
+    from azkz.releases import ReleaseError
     from azkz.schema import DescriptorError, read_package
 
     try:
@@ -367,6 +408,9 @@ def _generated_files(package_dir: str, make) -> dict:
     except DescriptorError as exc:
         click.echo(f"error: cannot read the package: {exc}", err=True)
         raise SystemExit(2) from None
+    except ReleaseError as exc:  # e.g. no `accessed` dates to date the release by
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
     except duckdb.Error as exc:
         click.echo(
             f"error: the data cannot be read ({exc.__class__.__name__}); "
@@ -444,7 +488,7 @@ def citation(package_dir: str, check: bool) -> None:
     "version",
     default=None,
     metavar="VERSION",
-    help="Release to publish (default: `latest` in DIST/index.json).",
+    help="Release to publish (default: latest, as DIST/index.json says).",
 )
 @click.option(
     "--out",

@@ -44,6 +44,7 @@ BOUND_CONSTRAINTS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum
 SCHEMA_PROPERTIES = frozenset(
     {"$schema", "name", "title", "description", "fields", "primaryKey", "foreignKeys"}
     | {"missingValues", "uniqueKeys", "orderedFields", "orderedPairs", "mustBeReferenced"}
+    | {"precedence"}  # annual_series' selection rule, checked by `azkz.series`
 )
 # The one CSV dialect the package uses (typed.raw_csv_sql reads exactly this): a resource
 # that declares another would be parsed wrongly, so it is refused rather than misread.

@@ -79,6 +79,7 @@ from typing import Any
 import duckdb
 
 from azkz.docs import md_table
+from azkz.releases import ReleaseError, Version
 from azkz.report import plural
 from azkz.schema import DESCRIPTOR, Package, Table, field_list, read_package
 from azkz.typed import ident_list, load_tables, quote_ident, quote_literal
@@ -603,7 +604,7 @@ def _is_unique(con, relation: str, columns: list[str]) -> bool:
 def _choose_key(con, old: Table, new: Table, comparable: dict[str, str]) -> list[str]:
     """New-side names of a key usable on both sides, or [] to compare whole rows."""
     reverse = {n: o for o, n in comparable.items()}
-    for key in (new.primary_key, [comparable.get(f) for f in old.primary_key]):
+    for key in (new.row_key, [comparable.get(f) for f in old.row_key]):
         if not key or any(k not in reverse for k in key):
             continue
         if _is_unique(con, _relation(_OLD, old.name), [reverse[k] for k in key]) and _is_unique(
@@ -889,15 +890,12 @@ def diff_specs(old: str, new: str, repo: Path = Path("."), examples: int = EXAMP
 # Version check
 
 
-_SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:[-+][0-9A-Za-z.+-]*)?$")
-
-
 def parse_version(version: str, label: str) -> tuple[int, int, int]:
-    match = _SEMVER.match(version)
-    if not match:
-        raise DiffError(f"{label}: version {version!r} is not SemVer (MAJOR.MINOR.PATCH)")
-    major, minor, patch = match.groups()
-    return int(major), int(minor), int(patch)
+    """MAJOR, MINOR, PATCH of one side's version (`azkz.releases.Version` parses it)."""
+    try:
+        return Version.parse(version).core
+    except ReleaseError as exc:
+        raise DiffError(f"{label}: {exc}") from None
 
 
 def version_bump(old: str, new: str) -> str:
@@ -1172,17 +1170,33 @@ def changelog_section(
         for c in document["schema_changes"]
         if c["kind"] not in {"field added", "table added", "table removed"}
     ]
-    changed += [
-        f"- `{name}`: {plural(t['added'], 'row')} added, {t['removed']} removed, "
-        f"{t['changed']} changed."
-        for name, t in document["tables"].items()
-    ]
+    for name, t in document["tables"].items():
+        changed.append(
+            f"- `{name}`: {plural(t['added'], 'row')} added, {t['removed']} removed, "
+            f"{t['changed']} changed."
+        )
+        changed += _source_changes(t["entries"])
     for title, items in (("Added", added), ("Changed", changed), ("Removed", removed)):
         if items:
             lines += ["", f"#### {title}", "", *items]
     if not (added or changed or removed):
         lines += ["", "No data or schema changes."]
     return "\n".join(lines) + "\n"
+
+
+def _source_changes(entries: list[dict[str, Any]]) -> list[str]:
+    """A table's changed rows whose source changed, one line each (in `annual_series`:
+    a new pick, e.g. a statistics office's figure replacing a news report's)."""
+    lines = []
+    for entry in entries:
+        if entry["op"] != "MOD" or "source_id" not in entry["changes"]:
+            continue
+        old_source, new_source = entry["changes"]["source_id"]
+        key = " ".join("∅" if v is None else str(v) for v in entry["key"].values())
+        value = entry["changes"].get("value")
+        moved = f", value {_cell(value[0])} → {_cell(value[1])}" if value else ""
+        lines.append(f"  - {key}: source `{old_source}` → `{new_source}`{moved}.")
+    return lines
 
 
 def curated_entry(changelog: str, version: str) -> str:

@@ -66,6 +66,8 @@ def _keys_lines(table: Table) -> list[str]:
     lines = []
     if table.primary_key:
         lines.append("- Primary key: " + ", ".join(f"`{k}`" for k in table.primary_key))
+    for key in table.unique_keys:
+        lines.append("- Unique key (may be empty): " + ", ".join(f"`{k}`" for k in key))
     for fk in table.foreign_keys:
         ref = fk["reference"]
         lines.append(
@@ -77,13 +79,37 @@ def _keys_lines(table: Table) -> list[str]:
     return lines
 
 
+def _file_line(table: Table) -> str:
+    if table.derived_from:
+        sources = ", ".join(f"`{n}`" for n in table.derived_from)
+        return (
+            f"- Derived by `azkz build` from {sources}, never edited by hand: "
+            f"`{table.path}` in each release (schema `{table.schema_path}`)"
+        )
+    return f"- File: `{table.path}` (schema `{table.schema_path}`)"
+
+
+def _derivation_lines(table: Table, con) -> list[str]:
+    """How a derived table is computed (its schema's `precedence`) and what is kept out."""
+    from azkz.series import excluded_rows, precedence_lines
+
+    lines = [f"## How `{table.name}` is derived", "", table.schema["precedence"]["description"]]
+    lines += ["", *md_table(["Step", "Wins"], precedence_lines(table)), ""]
+    header, rows = excluded_rows(con)
+    lines += [f"### Observations excluded from `{table.name}`", ""]
+    if not rows:
+        return lines + ["None: every full-year observation may be picked.", ""]
+    lines += [f"{len(rows):,} observations stay in `indicators` but are never picked:", ""]
+    return lines + md_table(header, rows) + [""]
+
+
 def _table_section(table: Table, row_count: int) -> list[str]:
     lines = [
         f"## `{table.name}` — {table.title}",
         "",
         table.description,
         "",
-        f"- File: `{table.path}` (schema `{table.schema_path}`)",
+        _file_line(table),
         f"- Rows: {row_count:,}",
         *_keys_lines(table),
         "",
@@ -161,6 +187,8 @@ def data_dictionary(package: Package) -> str:
     lines.append("")
     for table in package.tables:
         lines += _table_section(table, counts[table.name])
+        if table.derived_from:
+            lines += _derivation_lines(table, con)
     if SOURCES_TABLE in [t.name for t in package.tables]:
         lines += _sources_section(package, con)
     con.close()

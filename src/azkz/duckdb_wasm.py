@@ -2,8 +2,9 @@
 
 The site must work from a plain static file server with no CDN, so the browser build of
 DuckDB is copied into every generated site. It is fetched once with the machine's `npm`
-into a cache directory (default `~/.cache/azkz`, or `$AZKZ_CACHE_DIR`, or
-`$XDG_CACHE_HOME/azkz`); later site builds are offline.
+into the cache directory the releases use too (`$AZKZ_CACHE_DIR`, else the platform's user
+cache directory: `$XDG_CACHE_HOME/azkz` or `~/.cache/azkz` on Linux); later site builds are
+offline.
 
 Only the "eh" (WebAssembly exceptions) bundle is kept: every current browser supports it,
 and adding the "mvp" fallback would double the download for no reader we know of.
@@ -20,11 +21,12 @@ Apache-2.0/MIT) into Arrow IPC, which DuckDB-WASM ingests natively.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+
+from azkz.remote import cache_root
 
 DUCKDB_WASM_VERSION = "1.32.0"
 APACHE_ARROW_VERSION = "17.0.0"
@@ -44,13 +46,6 @@ NPM_TIMEOUT_SECONDS = 600
 
 class VendorError(Exception):
     """DuckDB-WASM is not in the cache and could not be fetched; the message says why."""
-
-
-def cache_root() -> Path:
-    if os.environ.get("AZKZ_CACHE_DIR"):
-        return Path(os.environ["AZKZ_CACHE_DIR"])
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "azkz"
 
 
 def vendored_dir(root: Path | None = None) -> Path:

@@ -88,7 +88,7 @@ def format_package(package: Package, check: bool) -> tuple[list[Outcome], list[s
     Returns each file's outcome and the problems of files left untouched.
     """
     outcomes, problems = [], []
-    for table in package.tables:
+    for table in package.stored().tables:  # derived tables have no file to format
         declared = str(table.resource.get("encoding", "utf-8")).lower().replace("_", "-")
         if declared not in ("utf-8", "utf8"):
             problems.append(f"{table.path}: declared encoding {declared} is kept; not formatted")

@@ -1,9 +1,11 @@
 """`azkz.load`: one table as typed data in pandas, polars, DuckDB or Arrow.
 
-From a release (`release="0.1.0"`) it reads `dist/<version>/data/<table>.parquet`,
-whose types were fixed at build time; from the working tree (`release=None`) it
-validates the package and reads the CSV through `azkz.typed`, so both give the
-same types: dates as dates, numbers as floats, booleans as booleans, missing as null.
+From a release (`release="0.1.0"` or `"latest"`) it reads the release's
+`data/<table>.parquet`, whose types were fixed at build time: from `dist/<version>/` when
+that was built or fetched here, else downloaded from the releases URL into the cache and
+verified (`azkz.remote`). From the working tree (`release=None`) it validates the package
+and reads the CSV through `azkz.typed`, so both give the same types: dates as dates,
+numbers as floats, booleans as booleans, missing as null.
 
 pandas has no date dtype of its own (its default would be midnight `datetime64`), so
 date columns come as pyarrow-backed `date32[day][pyarrow]` (`pd.ArrowDtype`), whose
@@ -23,23 +25,25 @@ def load(
     release: str | None = None,
     engine: str = "pandas",
     root: str | Path = ".",
-    dist: str | Path | None = None,
+    dist: str | Path = "dist",
+    base_url: str | None = None,
 ) -> Any:
     """Return `table` as a pandas/polars DataFrame, a DuckDB relation or an Arrow table.
 
-    `root` is the package directory; `dist` (default `<root>/dist`) holds the releases.
-    Raises `ValueError` for an unknown engine, table or release, or data that breaks the
-    pandera contract generated from the schema, and `azkz.build.InvalidPackage` when the
-    working tree does not validate.
+    `root` is the package directory (for `release=None`). `dist` holds local releases:
+    `dist` relative to the current directory by default, as for the CLI's `--dist`.
+    `base_url` (default `$AZKZ_RELEASES_URL`, else where the project publishes) serves
+    the others. Raises `ValueError` for an unknown engine or table, or data that breaks
+    the pandera contract generated from the schema; `azkz.releases.ReleaseError` for a
+    release that cannot be found, downloaded or verified; and
+    `azkz.build.InvalidPackage` when the working tree does not validate.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
-    root = Path(root)
     if release is None:
-        relation, schema_table = _working_tree_relation(root, table)
+        relation, schema_table = _working_tree_relation(Path(root), table)
     else:
-        dist_dir = Path(dist) if dist else root / "dist"
-        relation, schema_table = _release_relation(dist_dir, release, table)
+        relation, schema_table = _release_relation(release, table, dist, base_url)
     _honour_contract(schema_table, relation)
     if engine == "duckdb":
         return relation
@@ -67,7 +71,7 @@ def _working_tree_relation(root: Path, name: str):
 
     from azkz.build import validate_or_raise
     from azkz.schema import read_package
-    from azkz.typed import raw_csv_sql, typed_select_sql
+    from azkz.typed import load_tables, quote_ident, raw_csv_sql, typed_select_sql
 
     package = read_package(root)
     try:
@@ -76,26 +80,31 @@ def _working_tree_relation(root: Path, name: str):
         raise ValueError(_unknown_table(name, [t.name for t in package.tables])) from None
     validate_or_raise(root)
     con = duckdb.connect()
+    if table.virtual:  # derived (annual_series): computed from the tables it comes from
+        load_tables(package, con)
+        return con.table(quote_ident(name)), table
     return con.sql(typed_select_sql(table, raw_csv_sql(package.file(table), table))), table
 
 
-def _release_relation(dist: Path, release: str, name: str):
+def _release_relation(release: str, name: str, dist: str | Path, base_url: str | None):
     import duckdb
 
-    from azkz.build import DATA_DIR, built_versions, table_file
-
-    version_dir = dist / release
-    if not version_dir.is_dir():
-        built = built_versions(dist)
-        raise ValueError(f"no release {release!r} in {dist} (built: {', '.join(built) or 'none'})")
-    path = version_dir / table_file(name, "parquet")
-    if not path.is_file():
-        tables = sorted(p.stem for p in (version_dir / DATA_DIR).glob("*.parquet"))
-        raise ValueError(_unknown_table(name, tables) + f" in release {release}")
+    from azkz.releases import DESCRIPTOR, table_file
+    from azkz.remote import locate
     from azkz.schema import read_package
 
+    parquet = table_file(name, "parquet")
+
+    def wanted(files: dict) -> list[str]:
+        if parquet not in files:
+            tables = sorted(Path(n).stem for n in files if n.endswith(".parquet"))
+            raise ValueError(_unknown_table(name, tables) + f" in release {release}")
+        return [DESCRIPTOR, parquet]
+
+    version_dir = locate(release, wanted, dist, base_url)
+    wanted({p.relative_to(version_dir).as_posix(): None for p in version_dir.rglob("*")})
     schema_table = read_package(version_dir).table(name)
-    return duckdb.connect().read_parquet(str(path)), schema_table
+    return duckdb.connect().read_parquet(str(version_dir / parquet)), schema_table
 
 
 def _honour_contract(table, relation) -> None:

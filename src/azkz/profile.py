@@ -64,7 +64,9 @@ def profiled(package: Package, table: Table) -> bool:
     must be at hand, as a table, for its children's checks.
     """
     parents = {
-        fk["reference"].get("resource") or t.name for t in package.tables for fk in t.foreign_keys
+        fk["reference"].get("resource") or t.name
+        for t in package.stored_tables  # a derived table is computed after validation
+        for fk in t.foreign_keys
     }
     if table.name in parents:
         return False

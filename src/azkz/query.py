@@ -124,19 +124,24 @@ def open_database(path: str | Path, package: Package | None = None) -> Source:
     return Source(con, package)
 
 
-def open_release(version: str, dist: str | Path = "dist") -> Source:
-    """The `.duckdb` file of `dist/<version>/`, with the release's own schemas."""
-    version_dir = Path(dist) / version
-    databases = sorted(version_dir.glob("*.duckdb"))
-    if len(databases) != 1:
-        from azkz.build import built_versions
+def open_release(version: str, dist: str | Path = "dist", base_url: str | None = None) -> Source:
+    """The `.duckdb` file of release `version` (or `latest`), with the release's own schemas.
 
-        built = built_versions(Path(dist))
-        raise QueryError(
-            f"no release {version!r} in {dist}/ "
-            f"(built: {', '.join(built) or 'none; run `azkz build` first'})"
-        )
-    return open_database(databases[0], read_package(version_dir))
+    From `dist/<version>/` when it is there, else downloaded from the releases URL into
+    the cache and verified (`azkz.remote.locate`); raises `ReleaseError` otherwise.
+    """
+    from azkz.releases import DESCRIPTOR, ReleaseError
+    from azkz.remote import locate
+
+    def wanted(files: dict) -> list[str]:
+        databases = [n for n in files if n.endswith(".duckdb") and "/" not in n]
+        if len(databases) != 1:
+            raise ReleaseError(f"release {version} has no single .duckdb file")
+        return [DESCRIPTOR, *databases]
+
+    version_dir = locate(version, wanted, dist, base_url)
+    (database,) = wanted({p.name: None for p in version_dir.glob("*.duckdb")})[1:]
+    return open_database(version_dir / database, read_package(version_dir))
 
 
 def run(con, sql: str) -> Result:

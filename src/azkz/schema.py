@@ -17,6 +17,10 @@ from azkz.errors import PACKAGE_ERROR, RESOURCE_ERROR, SCHEMA_ERROR, ErrorType
 from azkz.report import error
 
 DESCRIPTOR = "datapackage.json"
+# Custom descriptor property: resources the build derives from others (`annual_series`).
+# They are not in `resources` because the source package has no file for them (so that
+# `frictionless validate` of the source package passes); a release lists them there.
+DERIVED_RESOURCES = "derivedResources"
 
 # Frictionless field type -> DuckDB column type.  Numbers are DOUBLE: the values are
 # as stated by sources (at most a few decimals) and DOUBLE round-trips them exactly.
@@ -108,6 +112,9 @@ class Table:
     resource: dict[str, Any]
     schema: dict[str, Any]
     fields: tuple[Field, ...]
+    # Listed under the descriptor's `derivedResources`: the build computes it and only a
+    # release holds its file (see `read_package`).
+    virtual: bool = False
 
     @property
     def title(self) -> str:
@@ -126,8 +133,28 @@ class Table:
         return field_list(self.schema.get("primaryKey", []))
 
     @property
+    def unique_keys(self) -> list[list[str]]:
+        """Table Schema v2 `uniqueKeys`: field sets unique per row, where NULL is allowed."""
+        return [field_list(k) for k in self.schema.get("uniqueKeys", [])]
+
+    @property
+    def row_key(self) -> list[str]:
+        """The fields that name a row: the primary key, else the first unique key.
+
+        `annual_series` has no primary key because its `reporter` may be empty (a primary
+        key field never is); its unique key still names each row for sorting and diffs.
+        """
+        return self.primary_key or next(iter(self.unique_keys), [])
+
+    @property
     def foreign_keys(self) -> list[dict[str, Any]]:
         return list(self.schema.get("foreignKeys", []))
+
+    @property
+    def derived_from(self) -> list[str]:
+        """Resources this table is computed from (custom `derivedFrom`); empty if curated."""
+        value = self.resource.get("derivedFrom") or []
+        return field_list(value) if isinstance(value, str | list) else []
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
@@ -155,6 +182,19 @@ class Package:
 
     def file(self, table: Table) -> Path:
         return self.root / table.path
+
+    @property
+    def stored_tables(self) -> list[Table]:
+        """Tables with a file in this package (all but the virtual derived ones)."""
+        return [t for t in self.tables if not t.virtual]
+
+    @property
+    def virtual_tables(self) -> list[Table]:
+        return [t for t in self.tables if t.virtual]
+
+    def stored(self) -> Package:
+        """This package as its files are: without the tables only the build computes."""
+        return Package(self.root, self.descriptor, self.stored_tables)
 
 
 def _load_json(
@@ -249,20 +289,34 @@ def read_package(root: str | Path = ".") -> Package:
     if not isinstance(resources, list) or not resources:
         raise descriptor_error(DESCRIPTOR, f"{DESCRIPTOR}: 'resources' must be a non-empty list")
     package = Package(root=root, descriptor=descriptor)
+    derived = descriptor.get(DERIVED_RESOURCES, [])
+    if not isinstance(derived, list):
+        raise descriptor_error(DESCRIPTOR, f"{DESCRIPTOR}: '{DERIVED_RESOURCES}' must be a list")
     for i, res in enumerate(resources):
-        if not isinstance(res, dict) or not isinstance(res.get("name"), str):
-            raise descriptor_error(DESCRIPTOR, f"{DESCRIPTOR}: resource #{i + 1} has no name")
-        if res.get("schema") is None and res.get("type") not in (None, "table"):
-            continue  # a non-tabular file, such as a release's Parquet copy of a table
-        name = res["name"]
-        what = f"resource {name!r}"
-        path = safe_relative_path(root, res.get("path"), what, name)
-        schema_ref = res.get("schema")
-        if isinstance(schema_ref, dict):
-            schema, schema_path = schema_ref, DESCRIPTOR
-        else:
-            schema_path = safe_relative_path(root, schema_ref, f"{what} schema", name)
-            schema = _load_json(root / schema_path, schema_path, SCHEMA_ERROR, SCHEMA_ERROR, name)
-        fields = _read_fields(schema, schema_path, name)
-        package.tables.append(Table(name, path, schema_path, res, schema, fields))
+        table = _read_table(root, res, f"resource #{i + 1}", virtual=False)
+        if table is not None:
+            package.tables.append(table)
+    for i, res in enumerate(derived):
+        table = _read_table(root, res, f"{DERIVED_RESOURCES} #{i + 1}", virtual=True)
+        if table is not None:
+            package.tables.append(table)
     return package
+
+
+def _read_table(root: Path, res: Any, position: str, virtual: bool) -> Table | None:
+    """One tabular resource with its schema; None for a non-tabular file (a release's Parquet)."""
+    if not isinstance(res, dict) or not isinstance(res.get("name"), str):
+        raise descriptor_error(DESCRIPTOR, f"{DESCRIPTOR}: {position} has no name")
+    if res.get("schema") is None and res.get("type") not in (None, "table"):
+        return None
+    name = res["name"]
+    what = f"resource {name!r}"
+    path = safe_relative_path(root, res.get("path"), what, name)
+    schema_ref = res.get("schema")
+    if isinstance(schema_ref, dict):
+        schema, schema_path = schema_ref, DESCRIPTOR
+    else:
+        schema_path = safe_relative_path(root, schema_ref, f"{what} schema", name)
+        schema = _load_json(root / schema_path, schema_path, SCHEMA_ERROR, SCHEMA_ERROR, name)
+    fields = _read_fields(schema, schema_path, name)
+    return Table(name, path, schema_path, res, schema, fields, virtual)

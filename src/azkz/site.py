@@ -21,34 +21,38 @@ import duckdb
 import yaml
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markdown_it import MarkdownIt
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from azkz import duckdb_wasm
-from azkz.build import CHECKSUMS, INDEX, release_files, sorted_select, table_file
+from azkz.build import sorted_select
+from azkz.charts import TURNOVER_INDICATOR, chart_context, timeline_context
 from azkz.citation import temporal_coverage
 from azkz.digest import sha256_file
+from azkz.releases import (
+    CHECKSUMS,
+    ReleaseError,
+    copy_releases,
+    release_files,
+    resolve_local,
+    table_file,
+)
 from azkz.schema import DescriptorError, Package, Table, field_list, read_package
+from azkz.series import SERIES_TABLE, precedence_lines
 from azkz.typed import ident_list, quote_ident, quote_literal
 
 SITE_MARKER = ".azkz-site"  # only a directory holding this file may be replaced
 TEMPLATES = "templates/site"
 STATIC_FILES = ("style.css", "console.js")
 SOURCES_TABLE = "sources"
-TURNOVER_INDICATOR = "trade_turnover"
-CHART_UNIT = "USD million"
 PREVIEW_ROWS = 10
-UNKNOWN_REPORTER = "unknown"
 
 # Example queries of the SQL console; a test runs each one against the release.
 EXAMPLE_QUERIES = (
     (
-        "Yearly trade turnover, both countries' statistics",
-        "SELECT reporter, year(period_start) AS year, value, unit, source_id\n"
-        "FROM indicators\n"
+        "Yearly trade turnover, one value per reporter",
+        "SELECT year, reporter, value, unit, source_id, candidates, rule\n"
+        f"FROM {SERIES_TABLE}\n"
         f"WHERE indicator = '{TURNOVER_INDICATOR}'\n"
-        "  AND month(period_start) = 1 AND day(period_start) = 1\n"
-        "  AND month(period_end) = 12 AND day(period_end) = 31\n"
-        "  AND year(period_start) = year(period_end)\n"
         "ORDER BY year, reporter;",
     ),
     (
@@ -75,30 +79,6 @@ class SiteError(Exception):
 
 
 # ---------------------------------------------------------------- release on disk
-
-
-def resolve_release(dist: Path, version: str | None) -> Path:
-    """The release directory: `version`, or the latest one listed in `dist/index.json`."""
-    if version is None:
-        index_path = dist / INDEX
-        try:
-            index = json.loads(index_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise SiteError(
-                f"{index_path} not found: build a release first "
-                f"(`azkz build --out {dist}`) or pass --dist"
-            ) from None
-        except (OSError, json.JSONDecodeError) as exc:
-            raise SiteError(f"{index_path} cannot be read: {exc}") from None
-        version = index.get("latest") if isinstance(index, dict) else None
-        if not isinstance(version, str) or not version:
-            raise SiteError(f"{index_path} names no 'latest' release")
-    release = dist / version
-    if not (release / "datapackage.json").is_file():
-        raise SiteError(
-            f"release {version!r} not found: {release / 'datapackage.json'} does not exist"
-        )
-    return release
 
 
 def read_checksums(release: Path) -> dict[str, str]:
@@ -191,6 +171,8 @@ def source_references(package: Package) -> list[tuple[Table, str]]:
     """(table, column) pairs whose foreign key points at the sources table."""
     refs = []
     for table in package.tables:
+        if table.derived_from:
+            continue  # its rows are copies of rows listed already
         for fk in table.foreign_keys:
             fields = field_list(fk["fields"])
             if fk.get("reference", {}).get("resource") == SOURCES_TABLE and len(fields) == 1:
@@ -301,166 +283,6 @@ def source_uses(con, package: Package) -> list[SourceUse]:
     return uses
 
 
-# ---------------------------------------------------------------- turnover chart
-
-
-@dataclass(frozen=True)
-class TurnoverPoint:
-    reporter: str
-    year: int
-    value: float
-    qualifier: str
-    source_id: str
-
-
-def turnover_points(con) -> tuple[list[TurnoverPoint], int]:
-    """Full-year (Jan 1 – Dec 31) turnover rows in USD million, and how many other rows exist.
-
-    Other units are left out rather than converted (the package never converts silently);
-    the page says how many were left out.
-    """
-    full_year = (
-        "month(period_start) = 1 AND day(period_start) = 1 AND month(period_end) = 12 "
-        "AND day(period_end) = 31 AND year(period_start) = year(period_end)"
-    )
-    rows = con.execute(
-        f"SELECT coalesce(reporter, '{UNKNOWN_REPORTER}'), year(period_start), value, "
-        f"coalesce(qualifier, ''), source_id, unit = ? FROM indicators "
-        f"WHERE indicator = ? AND {full_year} ORDER BY 2, 1, 3, 5",
-        [CHART_UNIT, TURNOVER_INDICATOR],
-    ).fetchall()
-    points = [TurnoverPoint(r[0], r[1], r[2], r[3], r[4]) for r in rows if r[5]]
-    return points, len(rows) - len(points)
-
-
-SERIES_STYLE = {  # Okabe–Ito colours (colour-blind safe) plus a distinct marker shape each
-    "AZE": ("#0072B2", "circle", "Azerbaijan's statistics (AZE)"),
-    "KAZ": ("#D55E00", "square", "Kazakhstan's statistics (KAZ)"),
-    UNKNOWN_REPORTER: ("#555555", "diamond", "Reporter not stated"),
-}
-
-
-def nice_step(span: float, ticks: int = 5) -> float:
-    raw = span / ticks
-    magnitude = 10 ** (len(str(int(raw))) - 1) if raw >= 1 else 1
-    return next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-
-
-def marker(shape: str, x: float, y: float, attributes: str, title: str) -> str:
-    """One data point as an SVG shape with a tooltip (`<title>`, also read by screen readers)."""
-    if shape == "circle":
-        tag, geometry = "circle", f'cx="{x:.1f}" cy="{y:.1f}" r="4.5"'
-    elif shape == "square":
-        tag, geometry = "rect", f'x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8"'
-    else:
-        tag, geometry = (
-            "path",
-            (
-                f'd="M{x:.1f} {y - 5.5:.1f}L{x + 5.5:.1f} {y:.1f}'
-                f'L{x:.1f} {y + 5.5:.1f}L{x - 5.5:.1f} {y:.1f}Z"'
-            ),
-        )
-    return f"<{tag} {geometry} {attributes}><title>{escape(title)}</title></{tag}>"
-
-
-def consecutive_year_runs(series: list[TurnoverPoint]) -> list[list[TurnoverPoint]]:
-    """A year-ordered series cut wherever a calendar year has no observation.
-
-    Each run is drawn as its own line segment: a line across a missing year would suggest
-    a value for that year that no source gives.
-    """
-    runs: list[list[TurnoverPoint]] = []
-    for point in series:
-        if runs and point.year - runs[-1][-1].year <= 1:
-            runs[-1].append(point)
-        else:
-            runs.append([point])
-    return runs
-
-
-def turnover_chart_svg(points: list[TurnoverPoint]) -> Markup:
-    """Line chart, one line per reporter; every observation is a marked point.
-
-    Where sources disagree for one reporter and year, the line passes through each value
-    in turn, so the conflict shows as a vertical segment instead of being averaged away.
-    A year without an observation breaks the line (see `consecutive_year_runs`).
-    """
-    width, height = 760, 380
-    left, right, top, bottom = 64, 24, 20, 44
-    years = [p.year for p in points]
-    first, last = min(years), max(years)
-    step = nice_step(max(p.value for p in points))
-    y_max = step * (int(max(p.value for p in points) // step) + 1)
-
-    def x_of(year: int) -> float:
-        if first == last:
-            return left + (width - left - right) / 2
-        return left + (year - first) * (width - left - right) / (last - first)
-
-    def y_of(value: float) -> float:
-        return top + (1 - value / y_max) * (height - top - bottom)
-
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-labelledby="chart-title chart-desc" class="chart" id="turnover-chart">',
-        '<title id="chart-title">Yearly trade turnover between Azerbaijan and Kazakhstan, '
-        f"{CHART_UNIT}, by reporting country</title>",
-        f'<desc id="chart-desc">{len(points)} full-year observations from {first} to {last}; '
-        "the table below the chart lists every value with its source.</desc>",
-    ]
-    tick = 0.0
-    while tick <= y_max + 1e-9:
-        y = y_of(tick)
-        parts.append(
-            f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y:.1f}" '
-            f'y2="{y:.1f}"/><text class="tick" x="{left - 8}" y="{y + 4:.1f}" '
-            f'text-anchor="end">{cell_text(tick)}</text>'
-        )
-        tick += step
-    year_step = max(1, (last - first) // 10 + 1)
-    for year in range(first, last + 1, year_step):
-        parts.append(
-            f'<text class="tick" x="{x_of(year):.1f}" y="{height - bottom + 18}" '
-            f'text-anchor="middle">{year}</text>'
-        )
-    parts.append(
-        f'<text class="axis-label" x="14" y="{top + (height - top - bottom) / 2:.0f}" '
-        f'transform="rotate(-90 14 {top + (height - top - bottom) / 2:.0f})" '
-        f'text-anchor="middle">{CHART_UNIT}</text>'
-    )
-    for reporter, (colour, shape, label) in SERIES_STYLE.items():
-        series = [p for p in points if p.reporter == reporter]
-        if not series:
-            continue
-        parts.append(
-            f'<g class="series" data-reporter="{reporter}" fill="{colour}" '
-            f'stroke="{colour}"><title>{label}</title>'
-        )
-        lines = [
-            "M" + " L".join(f"{x_of(p.year):.1f},{y_of(p.value):.1f}" for p in run)
-            for run in consecutive_year_runs(series)
-            if len(run) > 1
-        ]
-        if lines:
-            parts.append(f'<path class="line" fill="none" stroke-width="2" d="{" ".join(lines)}"/>')
-        for p in series:
-            qualifier = f"{p.qualifier} " if p.qualifier else ""
-            parts.append(
-                marker(
-                    shape,
-                    x_of(p.year),
-                    y_of(p.value),
-                    f'class="point" data-reporter="{reporter}" data-year="{p.year}" '
-                    f'data-value="{p.value}"',
-                    f"{label}, {p.year}: {qualifier}{cell_text(p.value)} {CHART_UNIT} "
-                    f"(source {p.source_id})",
-                )
-            )
-        parts.append("</g>")
-    parts.append("</svg>")
-    return Markup("".join(parts))
-
-
 # ---------------------------------------------------------------- optional release files
 
 
@@ -555,6 +377,7 @@ def environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.globals["table_page"] = table_page
+    env.globals["precedence_lines"] = precedence_lines
     env.filters["cell"] = cell_text
     env.filters["markdown"] = markdown_inline
     return env
@@ -604,7 +427,6 @@ def write_site(build: Path, package: Package, release: Path, wasm_dir: Path) -> 
         ]
     descriptor = package.descriptor
     version = package.version
-    points, other_unit_rows = turnover_points(con)
     tabled = {d.path for f in facts for d in f.downloads}
     context = {
         "package": package,
@@ -634,21 +456,8 @@ def write_site(build: Path, package: Package, release: Path, wasm_dir: Path) -> 
             "sources.html",
             {"uses": source_uses(con, package)},
         ),
-        "indicators.html": (
-            "indicators.html",
-            {
-                "chart": turnover_chart_svg(points) if points else None,
-                "points": points,
-                "other_unit_rows": other_unit_rows,
-                "chart_unit": CHART_UNIT,
-                "turnover_indicator": TURNOVER_INDICATOR,
-                "definitions": con.execute(
-                    "SELECT d.indicator, d.name_en, count(i.indicator) FROM "
-                    "indicator_definitions d LEFT JOIN indicators i USING (indicator) "
-                    "GROUP BY ALL ORDER BY 1"
-                ).fetchall(),
-            },
-        ),
+        "indicators.html": ("indicators.html", chart_context(con)),
+        "timeline.html": ("timeline.html", timeline_context(con)),
         "sql.html": (
             "sql.html",
             {
@@ -688,7 +497,8 @@ def write_site(build: Path, package: Package, release: Path, wasm_dir: Path) -> 
         shutil.copyfile(Path(__file__).parent / TEMPLATES / "static" / name, assets / name)
     for name in duckdb_wasm.FILES:
         shutil.copyfile(wasm_dir / name, assets / "duckdb" / name)
-    shutil.copytree(release, build / "download" / version)
+    # Every release and index.json: `download/` is what AZKZ_RELEASES_URL points to.
+    copy_releases(release.parent, build / "download")
     return list(pages)
 
 
@@ -722,7 +532,10 @@ def build_site(
     dist: Path, out: Path, version: str | None = None, wasm_dir: Path | None = None
 ) -> SiteResult:
     """Generate the site of one release (latest by default) into `out`, atomically."""
-    release = resolve_release(Path(dist), version)
+    try:
+        release = resolve_local(Path(dist), version)
+    except ReleaseError as exc:
+        raise SiteError(str(exc)) from None
     try:
         package = read_package(release)
     except DescriptorError as exc:

@@ -235,9 +235,16 @@ def typed_select_sql(table: Table, source: str) -> str:
 
 
 def load_tables(package: Package, con) -> None:
-    """Create one typed DuckDB table per resource (assumes the package is valid)."""
-    for table in package.tables:
+    """Create one typed DuckDB table per resource (assumes the package is valid).
+
+    Tables with a file are read from it; derived tables without one (`annual_series` in
+    the working tree) are then computed from those, the same way the build does.
+    """
+    from azkz.series import derive_tables
+
+    for table in package.stored_tables:
         raw = raw_csv_sql(package.file(table), table)
         con.execute(
             f"CREATE OR REPLACE TABLE {quote_ident(table.name)} AS {typed_select_sql(table, raw)}"
         )
+    derive_tables(package, con)

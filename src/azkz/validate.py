@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from azkz.coherence import descriptor_errors, encoding_of
+from azkz.coherence import descriptor_errors, encoding_of, schema_error
 from azkz.declared import create_iso3_type, pair_exemptions, set_variables, unused_key_errors
 from azkz.errors import (
     BLANK_ROW,
@@ -60,6 +60,7 @@ from azkz.rules import (
 )
 from azkz.scan import Scan, header_errors, scan_file
 from azkz.schema import DescriptorError, Package, Table, read_package
+from azkz.series import precedence_errors
 from azkz.typed import internal_name, quote_ident
 
 # DuckDB reject types -> (Frictionless code, message)
@@ -86,9 +87,13 @@ def validate_package(root: str | Path = ".") -> Report:
         report.fatal = True
         return report
     report.errors.extend(descriptor_errors(package))
+    report.errors.extend(precedence_errors(package, schema_error))
     if report.errors:
         report.fatal = True
         return report
+    # A derived table without a file is the build's to compute: only files are checked.
+    report.errors.extend(stray_derived_files(package))
+    package = package.stored()
 
     import duckdb
 
@@ -183,6 +188,20 @@ def utf8_source(package: Package, table: Table, scratch: Path) -> Path | dict[st
     copy = scratch / f"{internal_name('source', table)}.csv"
     copy.write_text(text, encoding="utf-8", newline="")
     return copy
+
+
+def stray_derived_files(package: Package) -> list[dict[str, Any]]:
+    """A file where only a release keeps a derived table: hand-made or left over, never read."""
+    return [
+        file_error(
+            table,
+            SOURCE_ERROR,
+            f"{table.path} is derived by `azkz build` from {', '.join(table.derived_from)} and "
+            "is never edited by hand: delete it (releases carry it)",
+        )
+        for table in package.virtual_tables
+        if package.file(table).exists()
+    ]
 
 
 def file_error(table: Table, kind: ErrorType, message: str) -> dict[str, Any]:
