@@ -176,6 +176,9 @@ def declared_checks(table: Table) -> list[RowCheck]:
                     # trim() = '' took 0.17 s (it copies every cell).
                     f"regexp_full_match({raw}, '\\s+')",
                     f"{literal_text(f.name)} holds only spaces; write the text or leave it out",
+                    # What a profile tests on every row: such a cell starts below '!'
+                    # (0.004 s at 1M rows against the expression's 0.02 s).
+                    screen=f"({raw} < '!' AND {raw} <> '')",
                 )
             )
     for precision, date in precision_pairs(table):
