@@ -743,3 +743,21 @@ def test_a_declaration_naming_nothing_is_a_schema_error(package_copy, change, ex
     edit_schema(package_copy, "indicators", change)
     messages = [e["message"] for e in schema_errors(package_copy, "indicators")]
     assert any(expected in m for m in messages), messages
+
+
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        ({"type": "array", "constraints": {"maxLength": 2}}, "maxLength is not supported"),
+        ({"type": "object", "constraints": {"enum": ["{}"]}}, "enum is not supported"),
+        ({"type": "geopoint", "format": "array"}, "format 'array' is not supported"),
+        ({"type": "string", "missingValues": ["NA"]}, "property 'missingValues'"),
+        ({"type": "list", "itemType": "date"}, "itemType 'date' is not supported"),
+    ],
+)
+def test_what_the_validator_cannot_check_is_refused(package_copy, field, expected):
+    edit_schema(
+        package_copy, "indicators", lambda s: field_named(s, "note").update(field, name="note")
+    )
+    messages = [e["message"] for e in schema_errors(package_copy, "indicators")]
+    assert any(expected in m for m in messages), messages

@@ -33,6 +33,7 @@ TYPE_PROPERTIES = {
     "list": {"delimiter", "itemType"},
 }
 PATTERN_TYPES = ("date", "time", "datetime")  # `format` may be a strptime pattern
+COLLECTION_TYPES = ("object", "array", "list", "geojson", "geopoint")
 ORDERED_TEXT_TYPES = ("date", "time", "datetime", "yearmonth")  # bounds written as text
 CONSTRAINTS = {"required", "unique", "enum", "pattern", "minLength", "maxLength"} | {
     "minimum",
@@ -316,6 +317,13 @@ def _constraint_errors(table: Table, f: Field) -> list[dict[str, Any]]:
     enum = f.constraints.get("enum")
     if enum is not None and (not isinstance(enum, list) or not enum):
         errors.append(schema_error(table, f.name, f"{where}: enum must be a non-empty list"))
+    for key in ("enum", "minLength", "maxLength"):
+        # On JSON and list types these compare items, which is not implemented: the text
+        # would be compared instead, so the constraint is refused rather than misapplied.
+        if key in f.constraints and f.type in COLLECTION_TYPES:
+            errors.append(
+                schema_error(table, f.name, f"{where}: {key} is not supported for type {f.type!r}")
+            )
     for key in (*BOUND_CONSTRAINTS, "minLength", "maxLength"):
         value = f.constraints.get(key)
         if value is None:
