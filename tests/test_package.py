@@ -82,6 +82,7 @@ def test_sources_have_url_and_accessed():
 def test_curation_rules_are_declared_for_azkz_validate():
     """The package's curation rules live in the schemas, so `azkz validate` reports them
     with file, line and code (`unused-key`, `pair-order`, `blank-text`, `date-order`,
+    `filled-requires`,
     `codelist-error`) and a pull request sees them as annotations; here we only check
     that the declarations stay; tests/test_validate.py checks that the data passes them
     (`test_the_copied_package_is_valid`) and that each one fires."""
@@ -99,6 +100,11 @@ def test_curation_rules_are_declared_for_azkz_validate():
     ]
     assert schema_of("indicators")["orderedFields"] == [["period_start", "period_end"]]
     assert schema_of("visits")["orderedFields"] == [["date_start", "date_end"]]
+    entry = next(f for f in schema_of("agreements")["fields"] if f["name"] == "entry_into_force")
+    assert entry["whenFilled"] == {
+        "field": "status",
+        "oneOf": ["in force", "expired", "terminated"],
+    }
     for name in ("indicators", "agreements", "projects", "visits"):
         evidence = next(f for f in schema_of(name)["fields"] if f["name"] == "evidence")
         assert evidence["notBlank"] is True and evidence["constraints"]["required"], name

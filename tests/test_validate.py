@@ -725,6 +725,31 @@ def test_evidence_of_spaces_only(package_copy):
     assert_error(package_copy, "blank-text", "visits", line, "evidence")
 
 
+@pytest.mark.parametrize("status", ["signed", ""])
+def test_an_entry_into_force_needs_a_status_that_says_so(package_copy, status):
+    line = append_row(
+        package_copy,
+        "agreements",
+        agreement_id="zz-eif",
+        status=status,
+        entry_into_force="2001-01-01",
+    )
+    err = assert_error(package_copy, "filled-requires", "agreements", line, "entry_into_force")
+    assert "status must be one of in force, expired, terminated" in err["message"]
+
+
+def test_an_entry_into_force_with_a_status_that_says_so_passes(package_copy):
+    append_row(
+        package_copy,
+        "agreements",
+        agreement_id="zz-eif",
+        status="expired",
+        entry_into_force="2001-01-01",
+    )
+    status, output = run(package_copy)
+    assert (status, output["errors"]) == (0, [])
+
+
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
@@ -735,6 +760,7 @@ def test_evidence_of_spaces_only(package_copy):
         ),
         (lambda s: field_named(s, "reporter").update(codelist="ISO 639"), "codelist 'ISO 639'"),
         (lambda s: field_named(s, "period_end").update(precisionField="nope"), "precisionField"),
+        (lambda s: field_named(s, "note").update(whenFilled={"field": "nope"}), "whenFilled"),
         (lambda s: s.update(foo=1), "schema property 'foo' is not supported"),
         (lambda s: field_named(s, "value").update(jsonSchema={}), "property 'jsonSchema'"),
     ],

@@ -24,7 +24,7 @@ from azkz.typed import LIST_ITEMS, STRING_FORMATS
 COMMON_FIELD_PROPERTIES = frozenset(
     {"name", "title", "description", "example", "type", "format", "constraints", "rdfType"}
     # this package's declared rules and metadata (docs/data-dictionary.md)
-    | {"unit", "unitField", "precisionField", "codelist", "notBlank"}
+    | {"unit", "unitField", "precisionField", "codelist", "notBlank", "whenFilled"}
 )
 TYPE_PROPERTIES = {
     "number": {"decimalChar", "groupChar", "bareNumber"},
@@ -256,6 +256,21 @@ def _field_property_errors(table: Table, f: Field) -> list[dict[str, Any]]:
             errors.append(
                 schema_error(table, f.name, f"{where}: {key} {target!r} is not in the schema")
             )
+    rule = f.raw.get("whenFilled")
+    if rule is not None and not (
+        isinstance(rule, dict)
+        and rule.get("field") in names
+        and isinstance(rule.get("oneOf"), list)
+        and rule["oneOf"]
+    ):
+        errors.append(
+            schema_error(
+                table,
+                f.name,
+                f'{where}: whenFilled must be {{"field": <a field of the schema>, '
+                f'"oneOf": [values]}}, not {rule!r}',
+            )
+        )
     if "codelist" in f.raw and f.raw["codelist"] not in CODELISTS:
         errors.append(
             schema_error(

@@ -21,6 +21,7 @@ from azkz.errors import (
     CODELIST_ERROR,
     DATE_ORDER,
     DATE_PRECISION,
+    FILLED_REQUIRES,
     PAIR_ORDER,
     UNUSED_KEY,
 )
@@ -75,6 +76,38 @@ def precision_pairs(table: Table) -> list[tuple[Field, Field]]:
         for f in table.fields
         if f.type == "date" and f.raw.get("precisionField") in names
     ]
+
+
+def filled_rules(table: Table) -> list[tuple[Field, Field, list[str]]]:
+    """(field, other field, values allowed there) for each field declaring `whenFilled`:
+    {"field": other, "oneOf": [...]}; malformed declarations are coherence's schema-errors."""
+    names = {f.name: f for f in table.fields}
+    rules = []
+    for f in table.fields:
+        rule = f.raw.get("whenFilled")
+        if (
+            isinstance(rule, dict)
+            and rule.get("field") in names
+            and isinstance(rule.get("oneOf"), list)
+            and rule["oneOf"]
+        ):
+            rules.append((f, names[rule["field"]], [str(v) for v in rule["oneOf"]]))
+    return rules
+
+
+def _filled_requires_check(f: Field, other: Field, allowed: list[str]) -> RowCheck:
+    shown = ", ".join(allowed)
+    listed = ", ".join(quote_literal(v) for v in allowed)
+    return RowCheck(
+        FILLED_REQUIRES,
+        f.name,
+        f"({typed(f)} IS NOT NULL AND ({typed(other)} IS NULL OR "
+        f"{typed(other)}::VARCHAR NOT IN ({listed})))",
+        f"{literal_text(f.name)} {{0}} is filled, so {literal_text(other.name)} must be one of "
+        f"{literal_text(shown)}, not {{1!r}}",
+        (f.name, other.name),
+        (f.name, other.name),
+    )
 
 
 def ordered_fields(table: Table) -> list[tuple[Field, Field]]:
@@ -181,6 +214,9 @@ def declared_checks(table: Table) -> list[RowCheck]:
                     screen=f"({raw} < '!' AND {raw} <> '')",
                 )
             )
+    checks += [
+        _filled_requires_check(f, other, allowed) for f, other, allowed in filled_rules(table)
+    ]
     for precision, date in precision_pairs(table):
         p, d = typed(precision), typed(date)
         checks.append(

@@ -248,6 +248,15 @@ UNUSED_KEY = _define(
     "{key} is not referenced by any row of {resources}",
     "A row of a table declaring `mustBeReferenced` that no foreign key points to.",
 )
+FILLED_REQUIRES = _define(
+    "filled-requires",
+    "Filled Requires Error",
+    "declared",
+    "{fieldName} is filled, so {otherField} must be one of {allowed}, not {other}",
+    "A cell of a field declaring `whenFilled` is filled while the other field it names holds "
+    "none of the values it lists (an entry into force needs the status `in force`, `expired` "
+    "or `terminated`).",
+)
 PAIR_ORDER = _define(
     "pair-order",
     "Pair Order Error",
