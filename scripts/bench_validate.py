@@ -70,9 +70,8 @@ def make_package(dest: Path, rows: int, bad: bool) -> Path:
             f"all_varchar=true)"
         ).fetchall()
     ]
-    units = json.loads((ROOT / "schemas/indicators.json").read_text())["fields"][7]["constraints"][
-        "enum"
-    ]
+    fields = json.loads((ROOT / "schemas/indicators.json").read_text())["fields"]
+    units = next(f for f in fields if f["name"] == "unit")["constraints"]["enum"]
     pick = "list_extract({list}, (hash(i, {salt}) % len({list}))::INTEGER + 1)"
     columns = {
         "indicator": pick.format(list=codes, salt=1),
@@ -81,12 +80,14 @@ def make_package(dest: Path, rows: int, bad: bool) -> Path:
         "to_country": "'KAZ'",
         "period_start": "strftime(DATE '1000-01-01' + i::INTEGER, '%Y-%m-%d')",
         "period_end": "strftime(DATE '1000-01-01' + i::INTEGER + 30, '%Y-%m-%d')",
+        "period_basis": "'stated'",
         "value": "round((hash(i, 2) % 100000000) / 100.0, 2)::VARCHAR",
         "unit": pick.format(list=units, salt=3),
         "qualifier": "CASE WHEN i % 5 = 0 THEN 'about' ELSE '' END",
         "source_id": pick.format(list=sources, salt=4),
         "note": pick.format(list=sql_list(NOTES), salt=5),
         "evidence": "'the source says so, ' || i::VARCHAR",
+        "exclude_from_series": "''",
     }
     if bad:
         for k, (name, value, _code) in enumerate(BAD_KINDS):

@@ -32,6 +32,7 @@ def test_help_lists_the_stage_commands():
     }
     assert listed == {
         "validate",
+        "fmt",
         "build",
         "query",
         "tables",

@@ -595,7 +595,7 @@ def test_malformed_csv_is_refused_naming_side_file_line_and_validate(tmp_path):
     result = run(old, new)
     assert result.exit_code == 2
     assert result.output.startswith(f"error: old side ({old}) is not a valid package")
-    assert "1 error (data/obs.csv:5 country source-error)" in result.output
+    assert "1 error (data/obs.csv:5 country source-error)" in result.output  # where it opened
     assert f"run `azkz validate {old}` for the full report" in result.output
     assert "Traceback" not in result.output
 

@@ -63,22 +63,14 @@ def test_csv_bytes_utf8_lf_header(name):
     assert header == [f["name"] for f in schema_of(name)["fields"]]
 
 
-@pytest.mark.parametrize("name", TABLES)
-def test_rows_sorted_and_primary_key_unique(name):
-    key = schema_of(name)["primaryKey"]
-    keys = [tuple(r[k] for k in key) for r in rows_of(name)]
-    assert len(keys) == len(set(keys)), "duplicate primary key"
-    assert keys == sorted(keys), "rows not sorted by primary key"
+def test_csv_files_are_in_canonical_form():
+    """Row order is formatting: `azkz fmt --check` (also run by pre-commit and CI)."""
+    from azkz.fmt import format_package
+    from azkz.schema import read_package
 
-
-def test_every_source_id_resolves_and_every_source_is_used():
-    sources = {r["source_id"] for r in rows_of("sources")}
-    used = set()
-    for name in ("indicators", "agreements", "projects", "visits"):
-        for i, r in enumerate(rows_of(name), start=2):
-            assert r["source_id"] in sources, f"{name} line {i}: unknown source_id {r['source_id']}"
-            used.add(r["source_id"])
-    assert sources == used, f"sources not used by any row: {sorted(sources - used)}"
+    outcomes, problems = format_package(read_package(ROOT), check=True)
+    assert problems == []
+    assert [o.path for o in outcomes if o.changed] == [], "run `azkz fmt`"
 
 
 def test_sources_have_url_and_accessed():
@@ -87,20 +79,39 @@ def test_sources_have_url_and_accessed():
         assert r["accessed"], r["source_id"]
 
 
-def test_indicator_codelist_closed_both_ways():
-    defined = {r["indicator"] for r in rows_of("indicator_definitions")}
-    used = {r["indicator"] for r in rows_of("indicators")}
-    assert used <= defined, f"undefined codes: {sorted(used - defined)}"
-    assert defined <= used, f"codes never used: {sorted(defined - used)}"
-    assert not any(c.startswith("other") for c in defined)
+def test_curation_rules_are_declared_for_azkz_validate():
+    """The package's curation rules live in the schemas, so `azkz validate` reports them
+    with file, line and code (`unused-key`, `pair-order`, `blank-text`, `date-order`,
+    `filled-requires`,
+    `codelist-error`) and a pull request sees them as annotations; here we only check
+    that the declarations stay; tests/test_validate.py checks that the data passes them
+    (`test_the_copied_package_is_valid`) and that each one fires."""
+    assert schema_of("sources")["mustBeReferenced"] is True  # every source is used
+    assert schema_of("indicator_definitions")["mustBeReferenced"] is True  # codes used
+    assert schema_of("indicators")["orderedPairs"] == [
+        {
+            "fields": ["from_country", "to_country"],
+            "unless": {
+                "field": "indicator",
+                "resource": "indicator_definitions",
+                "flag": "directional",
+            },
+        }
+    ]
+    assert schema_of("indicators")["orderedFields"] == [["period_start", "period_end"]]
+    assert schema_of("visits")["orderedFields"] == [["date_start", "date_end"]]
+    entry = next(f for f in schema_of("agreements")["fields"] if f["name"] == "entry_into_force")
+    assert entry["whenFilled"] == {
+        "field": "status",
+        "oneOf": ["in force", "expired", "terminated"],
+    }
+    for name in ("indicators", "agreements", "projects", "visits"):
+        evidence = next(f for f in schema_of(name)["fields"] if f["name"] == "evidence")
+        assert evidence["notBlank"] is True and evidence["constraints"]["required"], name
 
 
-def test_non_directional_indicators_use_alphabetical_pair():
-    directional = {r["indicator"]: r["directional"] for r in rows_of("indicator_definitions")}
-    for r in rows_of("indicators"):
-        if directional[r["indicator"]] == "false":
-            assert r["from_country"] < r["to_country"], r
-        assert r["from_country"] != r["to_country"], r
+def test_no_catch_all_indicator_codes():
+    assert not any(r["indicator"].startswith("other") for r in rows_of("indicator_definitions"))
 
 
 def test_agreement_ids_resolve():
@@ -134,12 +145,6 @@ def test_domain_rules_dates_and_precision():
             assert bool(r[col]) == bool(r[col + "_precision"]), (r["project_id"], col)
 
 
-def test_every_row_has_evidence():
-    for name in ("indicators", "agreements", "projects", "visits"):
-        for r in rows_of(name):
-            assert r["evidence"].strip(), (name, r)
-
-
 # Fields that mean the same thing wherever they appear (DESIGN.md: "one source of truth").
 # `status`, `kind`, `description`… share a name but not a meaning, so they are not listed.
 SHARED_FIELDS = ("source_id", "evidence", "date_precision", "name_en", "name_ru", "summary_en")
@@ -168,7 +173,9 @@ def test_shared_fields_identical_across_schemas(fname):
 def test_country_fields_share_the_iso3_definition():
     defs = [f for t in TABLES for f in schema_of(t)["fields"] if f["name"] in ISO3_FIELDS]
     assert len(defs) == len(ISO3_FIELDS)
-    assert {(f["type"], f["constraints"]["pattern"]) for f in defs} == {("string", "^[A-Z]{3}$")}
+    assert {(f["type"], f["constraints"]["pattern"], f["codelist"]) for f in defs} == {
+        ("string", "^[A-Z]{3}$", "ISO 3166-1 alpha-3")
+    }
 
 
 def test_every_shared_name_has_one_type():

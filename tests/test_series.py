@@ -104,6 +104,11 @@ def make_package(root: Path, sources: list[dict], observations: list[dict]) -> P
     descriptor["resources"] = [r for r in descriptor["resources"] if r["name"] in RESOURCES]
     (root / "data").mkdir(parents=True, exist_ok=True)
     shutil.copytree(ROOT / "schemas", root / "schemas", dirs_exist_ok=True)
+    for name in ("sources", "indicator_definitions"):  # curation rules, not this file's topic:
+        path = root / "schemas" / f"{name}.json"  # a source or code may go unused here
+        schema = json.loads(path.read_text("utf-8"))
+        schema.pop("mustBeReferenced", None)
+        path.write_text(json.dumps(schema, indent=2), encoding="utf-8")
     (root / "datapackage.json").write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
     write_table(root, "sources", sources)
     write_table(root, "indicator_definitions", DEFINITIONS)

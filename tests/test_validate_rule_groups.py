@@ -34,9 +34,9 @@ BAD_INDICATOR_ROWS = [
     {"value": "12,5 mln"},  # the same failing value on a second row: both reported
     {"value": "1e400"},  # type-error, overflow
     {"period_start": "2025-02-30", "period_end": "2025-03-31"},  # impossible date
-    {"period_start": "1902-01-01"},  # period-order
+    {"period_start": "1902-01-01"},  # date-order
     {"unit": "USD billion"},  # enum
-    {"from_country": "XKZ"},  # iso3-code
+    {"from_country": "XKZ"},  # codelist-error
     {"indicator": "Bad Code"},  # pattern (and foreign key)
 ]
 BAD_VISIT_ROWS = [
@@ -61,7 +61,7 @@ def test_grouped_and_single_query_plans_report_the_same_errors(package_copy, mon
     assert grouped == single
     assert {e["line"] for e in single} == set(lines)
     codes = {e["code"] for e in single}
-    assert {"constraint-error", "type-error", "period-order", "iso3-code"} <= codes
+    assert {"constraint-error", "type-error", "date-order", "codelist-error"} <= codes
     assert {"date-order", "date-precision", "foreign-key"} <= codes
 
 
@@ -157,7 +157,7 @@ def test_text_no_rule_reads_is_still_checked_for_utf8(package_copy, monkeypatch)
 def test_a_table_without_rules_is_profiled_too(tmp_path, monkeypatch):
     monkeypatch.setattr(profile, "PROFILE_MIN_BYTES", 0)
     (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "notes.csv").write_text("a,b\nx,y\n,\n", encoding="utf-8")
+    (tmp_path / "data" / "notes.csv").write_text("a,b\nx,y\n,z\n", encoding="utf-8")
     schema = {"fields": [{"name": "a", "type": "string"}, {"name": "b", "type": "string"}]}
     resource = {"name": "notes", "path": "data/notes.csv", "schema": schema}
     (tmp_path / "datapackage.json").write_text(json.dumps({"resources": [resource]}))

@@ -406,7 +406,7 @@ def test_release_notes_and_assets_exist_in_a_real_build(built_release):
 # --- pre-commit ------------------------------------------------------------------------
 
 
-LOCAL_HOOKS = ("azkz-validate", "azkz-docs", "azkz-citation")
+LOCAL_HOOKS = ("azkz-fmt", "azkz-validate", "azkz-docs", "azkz-citation")
 
 
 def precommit_hooks() -> dict[str, dict]:
@@ -427,6 +427,13 @@ def test_precommit_has_the_agreed_hooks():
         "mixed-line-ending",
         *LOCAL_HOOKS,
     } <= set(precommit_hooks())
+
+
+def test_precommit_and_ci_check_the_csv_format():
+    assert precommit_hooks()["azkz-fmt"]["entry"] == "azkz fmt --check"
+    workflow = load_workflow("validate.yml")
+    i = step_index(workflow, "validate", runs("azkz fmt --check"))
+    assert "!cancelled()" in steps(workflow, "validate")[i]["if"]
 
 
 def test_precommit_ruff_is_the_version_the_project_pins():

@@ -451,14 +451,19 @@ _CHECK_OPTION = click.option(
 @_PACKAGE_OPTION
 @_CHECK_OPTION
 def docs(package_dir: str, check: bool) -> None:
-    """Generate docs/data-dictionary.md (and the coverage tables of docs/curation.md)."""
+    """Generate docs/data-dictionary.md, docs/curation.md's coverage tables and README.md's
+    error list."""
     from azkz.coverage import curation_notes
-    from azkz.docs import DICTIONARY_PATH, data_dictionary
+    from azkz.docs import DICTIONARY_PATH, README_PATH, data_dictionary, readme_with_error_list
 
-    files = _generated_files(
-        package_dir,
-        lambda pkg: {pkg.root / DICTIONARY_PATH: data_dictionary(pkg)} | curation_notes(pkg),
-    )
+    def generated(pkg) -> dict:
+        files = {pkg.root / DICTIONARY_PATH: data_dictionary(pkg)} | curation_notes(pkg)
+        readme = pkg.root / README_PATH
+        if readme.is_file():  # a package without the project's README has no error list
+            files[readme] = readme_with_error_list(readme.read_text(encoding="utf-8"))
+        return files
+
+    files = _generated_files(package_dir, generated)
     _write_or_check(files, check)
 
 
@@ -524,3 +529,33 @@ def site(version: str | None, out: str, dist: str) -> None:
         f"site of release {result.version} written to {result.out}: "
         f"{len(result.pages)} pages, {result.bytes / 1e6:.1f} MB with downloads"
     )
+
+
+# --- fmt (azkz.fmt) ---
+@main.command()
+@_PACKAGE_OPTION
+@click.option(
+    "--check", is_flag=True, help="Write nothing; exit 1 naming each file that would change."
+)
+def fmt(package_dir: str, check: bool) -> None:
+    """Write data/*.csv in canonical form: sorted by primary key, minimal quoting, LF, UTF-8."""
+    from azkz.fmt import format_package
+    from azkz.schema import DescriptorError, read_package
+
+    try:
+        package = read_package(package_dir)
+    except DescriptorError as exc:
+        raise click.ClickException(f"{exc}; run `azkz validate` for details") from None
+    outcomes, problems = format_package(package, check)
+    for problem in problems:
+        click.echo(f"azkz fmt: not formatted: {problem}", err=True)
+    changed = [o.path for o in outcomes if o.changed]
+    for path in changed:
+        click.echo(f"{'would reformat' if check else 'reformatted'} {path}")
+    left = len(outcomes) - len(changed)
+    click.echo(
+        f"{len(changed)} file(s) {'would be ' if check else ''}reformatted, {left} unchanged",
+        err=True,
+    )
+    if problems or (check and changed):
+        raise SystemExit(1)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from azkz import errors
 from azkz.schema import Field, Table
 
 
@@ -28,7 +29,9 @@ def polars_dtype(f: Field):
         "boolean": pl.Boolean,
         "date": pl.Date,
         "year": pl.Int32,
-    }[f.type]
+        "datetime": pl.Datetime("us"),
+        "time": pl.Time,
+    }.get(f.type, pl.String)  # the types DuckDB keeps as text (`azkz.schema.DUCKDB_TYPES`)
 
 
 def _bound(f: Field, value: Any):
@@ -162,20 +165,20 @@ def check_table(table: Table, cursor) -> list[dict[str, Any]]:
     return errors
 
 
-# pandera check names -> Frictionless error codes; other checks are constraints.
-CHECK_CODES = {
-    "multiple_fields_uniqueness": "primary-key",
-    "field_uniqueness": "unique-error",
-    "column_in_dataframe": "missing-label",
-    "column_in_schema": "extra-label",
-    "column_ordered": "incorrect-label",
+# pandera check names -> the vocabulary's error types; other checks are constraints.
+CHECK_KINDS = {
+    "multiple_fields_uniqueness": errors.PRIMARY_KEY,
+    "field_uniqueness": errors.UNIQUE_ERROR,
+    "column_in_dataframe": errors.MISSING_LABEL,
+    "column_in_schema": errors.EXTRA_LABEL,
+    "column_ordered": errors.INCORRECT_LABEL,
 }
 
 
-def _code(check: str) -> str:
+def _kind(check: str) -> errors.ErrorType:
     if check.startswith("dtype(") or check == "coerce_dtype":
-        return "type-error"
-    return CHECK_CODES.get(check, "constraint-error")
+        return errors.TYPE_ERROR
+    return CHECK_KINDS.get(check, errors.CONSTRAINT_ERROR)
 
 
 def _records(table: Table, failures, rows=None) -> list[dict[str, Any]]:
@@ -195,7 +198,7 @@ def _records(table: Table, failures, rows=None) -> list[dict[str, Any]]:
                 table.path,
                 None,
                 column if column in table.field_names else None,
-                _code(check),
+                _kind(check),
                 f"{where}{case.get('failure_case')!r} fails {check}",
             )
         )

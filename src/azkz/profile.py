@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from azkz.declared import set_variables
 from azkz.rules import (
     RowCheck,
     as_list,
@@ -32,7 +33,14 @@ from azkz.rules import (
     typed_source,
 )
 from azkz.schema import Package, Table
-from azkz.typed import cast_sql, ident_list, quote_ident, quote_literal, raw_csv_sql
+from azkz.typed import (
+    cast_sql,
+    ident_list,
+    internal_name,
+    quote_ident,
+    quote_literal,
+    raw_csv_sql,
+)
 
 # ----------------------------------------------------------------------------- profile
 # Files from this size on are profiled first (`profile_table`); tests set it to 0 so
@@ -134,7 +142,7 @@ class ProfilePlan:
 
     @property
     def result(self) -> str:
-        return quote_ident(f"profile_{self.table.name}")
+        return quote_ident(internal_name("profile", self.table))
 
     def set_id(self, columns) -> int:
         """DuckDB's `grouping_id` of the grouping set `columns`: a bit per absent column."""
@@ -304,7 +312,7 @@ def _failures(package: Package, plan: ProfilePlan, con, lines: dict[str, Any]) -
 
     def locate_by(hashes_sql: str, expression: str) -> bool:
         """Locate the rows whose `expression` is among the hashes `hashes_sql` gives."""
-        name = f"{FILTER}_{table.name}_{len(found.conditions)}"
+        name = internal_name(f"{FILTER}_{len(found.conditions)}", table)
         condition = _hash_filter(con, name, expression, hashes_sql)
         if condition is not None:
             found.conditions.append(condition)
@@ -391,7 +399,10 @@ class EarlyProfile:
     failure: Any  # Future of `profile_table`'s result
 
 
-def start_profile(package: Package, table: Table, con, pool) -> EarlyProfile:
+def start_profile(
+    package: Package, table: Table, con, pool, variables: dict[str, Any]
+) -> EarlyProfile:
     cursor = con.cursor()
+    set_variables(cursor, variables)
     plan = profile_plan(table)
     return EarlyProfile(plan, cursor, pool.submit(profile_table, plan, package.file(table), cursor))

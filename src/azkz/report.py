@@ -15,6 +15,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from azkz.errors import BY_CODE, ErrorType
+
 ERROR_KEYS = ("resource", "path", "line", "field", "code", "message")
 FORMATS = ("text", "json", "github")
 TEXT_LIMIT_PER_CODE = 20  # text output shows this many errors per code and file
@@ -25,16 +27,21 @@ def error(
     path: str | None,
     line: int | None,
     field: str | None,
-    code: str,
+    kind: ErrorType,
     message: str,
 ) -> dict[str, Any]:
-    """One error record; `line` is the physical line in the file (header = 1)."""
+    """One error record; `line` is the physical line in the file (header = 1).
+
+    `kind` comes from the vocabulary (`azkz.errors`): a code is never spelled here.
+    """
+    if not isinstance(kind, ErrorType):
+        raise TypeError(f"error kind must be an azkz.errors.ErrorType, not {kind!r}")
     return {
         "resource": resource,
         "path": path,
         "line": line,
         "field": field,
-        "code": code,
+        "code": kind.code,
         "message": message,
     }
 
@@ -53,10 +60,9 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        """0 valid, 1 invalid data, 2 unusable descriptor/schemas."""
-        if self.fatal:
-            return 2
-        return 1 if self.errors else 0
+        """0 valid, 1 invalid data, 2 unusable descriptor/schemas (each code's own status)."""
+        status = max((BY_CODE[e["code"]].exit_status for e in self.errors), default=0)
+        return max(status, 2 if self.fatal else 0)
 
     def counts(self) -> dict[str, int]:
         return dict(Counter(e["code"] for e in self.errors).most_common())

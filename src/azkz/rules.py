@@ -11,32 +11,46 @@ same rules for typed frames.
 
 from __future__ import annotations
 
-import string
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from azkz.errors import (
+    CONSTRAINT_ERROR,
+    FOREIGN_KEY,
+    PRIMARY_KEY,
+    TYPE_ERROR,
+    UNIQUE_ERROR,
+    ErrorType,
+)
 from azkz.report import error
 from azkz.schema import Field, Package, Table
 from azkz.typed import (
     NUMBER_PATTERN,
     cast_sql,
     ident_list,
+    internal_name,
+    number_text_sql,
     quote_ident,
     quote_literal,
     raw_csv_sql,
 )
 
 TYPE_FORMS = {
-    "number": "a number such as 12 or 3.5",
     "integer": "an integer",
     "date": "a real date as YYYY-MM-DD",
     "year": "a year as YYYY",
     "boolean": "one of {true_false}",
+    "datetime": "a date and time as YYYY-MM-DDThh:mm:ss (optionally Z or +hh:mm)",
+    "time": "a time as hh:mm:ss",
+    "yearmonth": "a year and month as YYYY-MM",
+    "duration": "an ISO 8601 duration such as P1Y2M or PT36H",
+    "geopoint": "a point as 'longitude, latitude'",
+    "geojson": "a GeoJSON object",
+    "object": "a JSON object",
+    "array": "a JSON array",
+    "list": "a list of values separated by the field's delimiter",
 }
-ISO3_MARKER = "ISO 3166-1 alpha-3"
 
 
 def as_list(value: Any) -> list[str]:
@@ -49,14 +63,14 @@ def as_list(value: Any) -> list[str]:
 
 
 def raw_name(table: Table) -> str:
-    return quote_ident(f"raw_{table.name}")
+    return quote_ident(internal_name("raw", table))
 
 
 def rejects_source(table: Table, path: Path) -> str:
     """`raw_csv_sql` storing DuckDB's rejects in `rejects_<name>` / `scans_<name>`."""
     return raw_csv_sql(path, table)[:-1] + (
-        f", store_rejects=true, rejects_table={quote_literal(f'rejects_{table.name}')}, "
-        f"rejects_scan={quote_literal(f'scans_{table.name}')})"
+        f", store_rejects=true, rejects_table={quote_literal(internal_name('rejects', table))}, "
+        f"rejects_scan={quote_literal(internal_name('scans', table))})"
     )
 
 
@@ -100,12 +114,18 @@ def text_key_hashes(table: Table) -> list[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class RowCheck:
-    """One rule evaluated on every row: SQL condition true = error in `field`."""
+    """One rule evaluated on every row: SQL condition true = error in `field`.
 
-    code: str
+    `message` is a `str.format` template with positional placeholders only (`{0!r}`),
+    filled with the raw values of the fields in `quotes`: a field name never becomes
+    a placeholder, and schema text in a template has its braces doubled (`literal_text`).
+    """
+
+    kind: ErrorType
     field: str
     condition: str
-    message: str  # str.format template over the row's raw values by field name
+    message: str
+    quotes: tuple[str, ...] = ()  # fields whose raw values fill {0}, {1}, ...
     inputs: tuple[str, ...] = ()  # fields the condition reads, when not just `field`
     # A regular expression or a list lookup: on a large table, worth running once per
     # distinct value rather than once per row (`profile_plan`).
@@ -118,17 +138,22 @@ class RowCheck:
     def reads(self) -> tuple[str, ...]:
         return self.inputs or (self.field,)
 
+    def text(self, values: dict[str, str]) -> str:
+        return self.message.format(*(values[name] for name in self.quotes))
+
 
 def typed(f: Field) -> str:
     return quote_ident(f"_typed_{f.name}")
 
 
 def row_checks(table: Table) -> list[RowCheck]:
-    """Field constraints and domain rules of a table, generated from its schema."""
+    """Field constraints and declared rules of a table, generated from its schema."""
     checks = []
     for f in table.fields:
         checks += field_checks(f)
-    checks += domain_checks(table)
+    from azkz.declared import declared_checks  # declared rules are built from RowChecks
+
+    checks += declared_checks(table)
     return checks
 
 
@@ -136,85 +161,94 @@ def _literal_of(f: Field, value: Any) -> str:
     return f"CAST({quote_literal(value)} AS {f.duckdb_type})"
 
 
-def _literal_text(value: Any) -> str:
-    """Schema text inside a message template: braces are not placeholders."""
+def literal_text(value: Any) -> str:
+    """Schema or user text inside a message template: braces are not placeholders."""
     return str(value).replace("{", "{{").replace("}", "}}")
+
+
+def value_check(f: Field, kind: ErrorType, condition: str, message: str, **more) -> RowCheck:
+    """A check of one field whose message quotes the cell as {0!r}."""
+    return RowCheck(kind, f.name, condition, message, (f.name,), **more)
 
 
 def field_checks(f: Field) -> list[RowCheck]:
     raw, t = quote_ident(f.name), typed(f)
-    name = f.name
-    value = "{" + name + "!r}"
+    name = literal_text(f.name)
     checks = []
     if f.required:
         checks.append(
             RowCheck(
-                "constraint-error",
-                name,
+                CONSTRAINT_ERROR,
+                f.name,
                 f"({raw} IS NULL OR {raw} = '')",
                 f"{name} is required but the cell is empty",
             )
         )
     if f.type == "number":
         checks += number_type_checks(f)
-    elif f.type != "string":
-        form = TYPE_FORMS[f.type].format(true_false=", ".join(f.true_values + f.false_values))
+    elif f.type not in ("string", "any") or f.raw.get("format", "default") != "default":
+        form = type_form(f)
         checks.append(
-            RowCheck(
-                "type-error",
-                name,
+            value_check(
+                f,
+                TYPE_ERROR,
                 f"({raw} <> '' AND {t} IS NULL)",
-                f"{value} is not of type {f.type}: expected {form}",
+                f"{{0!r}} is not of type {f.type}: expected {literal_text(form)}",
             )
         )
     c = f.constraints
     if c.get("enum"):
         allowed = ", ".join(_literal_of(f, v) for v in c["enum"])
-        shown = _literal_text(", ".join(str(v) for v in c["enum"]))
+        shown = literal_text(", ".join(str(v) for v in c["enum"]))
         checks.append(
-            RowCheck(
-                "constraint-error",
-                name,
+            value_check(
+                f,
+                CONSTRAINT_ERROR,
                 f"({t} NOT IN ({allowed}))",
-                f"{value} is not one of the allowed values: {shown}",
+                f"{{0!r}} is not one of the allowed values: {shown}",
                 costly=True,
             )
         )
     if c.get("pattern") is not None and f.type == "string":
         checks.append(
-            RowCheck(
-                "constraint-error",
-                name,
+            value_check(
+                f,
+                CONSTRAINT_ERROR,
                 f"NOT regexp_full_match({t}, {quote_literal(c['pattern'])})",
-                f"{value} does not match the pattern {_literal_text(c['pattern'])}",
+                f"{{0!r}} does not match the pattern {literal_text(c['pattern'])}",
                 costly=True,
             )
         )
-    for key, op, words in (
-        ("minimum", "<", "less than the minimum"),
-        ("maximum", ">", "more than the maximum"),
-    ):
+    for key, op, words in BOUNDS:
         if c.get(key) is not None:
             checks.append(
-                RowCheck(
-                    "constraint-error",
-                    name,
+                value_check(
+                    f,
+                    CONSTRAINT_ERROR,
                     f"({t} {op} {_literal_of(f, c[key])})",
-                    f"{value} is {words} {_literal_text(c[key])}",
+                    f"{{0!r}} is {words} {literal_text(c[key])}",
                 )
             )
     for key, op, words in (("minLength", "<", "shorter than"), ("maxLength", ">", "longer than")):
         if c.get(key) is not None:
             checks.append(
-                RowCheck(
-                    "constraint-error",
-                    name,
+                value_check(
+                    f,
+                    CONSTRAINT_ERROR,
                     f"(length({raw}) {op} {int(c[key])} AND {raw} <> '')",
-                    f"{value} is {words} {c[key]} characters",
+                    f"{{0!r}} is {words} {int(c[key])} characters",
                 )
             )
     return checks
 
+
+# Bound constraints: (property, SQL operator true when the cell breaks it, words).
+BOUNDS = (
+    ("minimum", "<", "less than the minimum"),
+    ("maximum", ">", "more than the maximum"),
+    ("exclusiveMinimum", "<=", "not more than the exclusive minimum"),
+    ("exclusiveMaximum", ">=", "not less than the exclusive maximum"),
+)
 
 # Frictionless's literal non-finite numbers (its cast also takes other spellings).
 NON_FINITE = r"^[+-]?(nan|inf|infinity)$"
@@ -226,137 +260,55 @@ def number_type_checks(f: Field) -> list[RowCheck]:
     `NaN`/`INF` are valid Frictionless numbers but refused here (docs/decisions.md):
     the message says so, rather than calling them "not a number".
     """
-    raw, t, name = quote_ident(f.name), typed(f), f.name
-    value = "{" + name + "!r}"
+    raw, t = quote_ident(f.name), typed(f)
+    text = number_text_sql(f, raw)
     failed = f"({raw} <> '' AND {t} IS NULL)"
-    literal = f"regexp_matches({raw}, {quote_literal(NUMBER_PATTERN)})"
-    non_finite = f"regexp_matches({raw}, {quote_literal(NON_FINITE)}, 'i')"
+    literal = f"regexp_matches({text}, {quote_literal(NUMBER_PATTERN)})"
+    non_finite = f"regexp_matches({text}, {quote_literal(NON_FINITE)}, 'i')"
     return [
-        RowCheck(
-            "type-error",
-            name,
+        value_check(
+            f,
+            TYPE_ERROR,
             f"({failed} AND NOT {literal} AND NOT {non_finite})",
-            f"{value} is not of type number: expected {TYPE_FORMS['number']}",
+            f"{{0!r}} is not of type number: expected {literal_text(number_form(f))}",
             screen=failed,
         ),
-        RowCheck(
-            "type-error",
-            name,
+        value_check(
+            f,
+            TYPE_ERROR,
             f"({failed} AND {literal})",
-            f"{value} is out of range: a number must be finite (at most about 1.8e308)",
+            "{0!r} is out of range: a number must be finite (at most about 1.8e308)",
             screen=failed,
         ),
-        RowCheck(
-            "type-error",
-            name,
+        value_check(
+            f,
+            TYPE_ERROR,
             f"({failed} AND {non_finite})",
-            f"{value} is not accepted: NaN and infinities are refused, because values are "
-            f"amounts as sources state them (write the number the source gives)",
+            "{0!r} is not accepted: NaN and infinities are refused, because values are "
+            "amounts as sources state them (write the number the source gives)",
             screen=failed,
         ),
     ]
 
 
-ISO3_TYPE = "azkz_iso3"
+def type_form(f: Field) -> str:
+    """What a cell of `f` must look like, for type-error messages."""
+    if f.type == "string":
+        return f"a valid {f.raw['format']}"
+    if f.raw.get("format", "default") != "default":
+        return f"{f.type} written as {f.raw['format']}"
+    return TYPE_FORMS[f.type].format(true_false=", ".join(f.true_values + f.false_values))
 
 
-def create_iso3_type(con) -> None:
-    """Give the connection the ENUM type of ISO3 codes that the `iso3-code` rules cast to.
-
-    A cast to an ENUM is a hash lookup and costs nothing to plan: with the ~250 codes as
-    a literal list in every condition, planning the rule queries took longer than
-    running them (≈25 ms for the indicators table's query), and even as one list in a
-    DuckDB variable each condition took ≈2.5 ms to plan (the three country fields
-    of the indicators table: 20 ms -> 9 ms for the whole query).
-    """
-    codes = ", ".join(quote_literal(code) for code in iso3_codes())
-    con.execute(f"CREATE TYPE {ISO3_TYPE} AS ENUM ({codes})")
-
-
-@cache
-def iso3_codes() -> tuple[str, ...]:
-    """ISO 3166-1 alpha-3 codes shipped with the package (from Debian iso-codes)."""
-    text = resources.files("azkz").joinpath("iso3166.txt").read_text(encoding="utf-8")
-    return tuple(line for line in text.split() if not line.startswith("#") and line.isalpha())
-
-
-def precision_pairs(table: Table) -> list[tuple[Field, Field]]:
-    """(precision field, date field it qualifies), as each date field declares it.
-
-    A date field names its precision column in the custom property `precisionField`; a
-    date without one (such as `entry_into_force`, always stated to the day) has no such
-    rule. Declared, not guessed from names, so a new date column gets no rule by accident.
-    """
-    names = {f.name: f for f in table.fields}
-    return [
-        (names[f.raw["precisionField"]], f)
-        for f in table.fields
-        if f.type == "date" and f.raw.get("precisionField") in names
-    ]
-
-
-def domain_checks(table: Table) -> list[RowCheck]:
-    """Rules a Table Schema cannot express; each has its own code."""
-    checks = []
-    names = {f.name: f for f in table.fields}
-    for f in table.fields:
-        prefix = f.name.removesuffix("_start")
-        end = names.get(f"{prefix}_end")
-        if (
-            f.name.endswith("_start")
-            and f.type == "date"
-            and end is not None
-            and end.type == "date"
-        ):
-            checks.append(
-                RowCheck(
-                    f"{prefix}-order",
-                    end.name,
-                    f"({typed(end)} < {typed(f)})",
-                    f"{end.name} {{{end.name}}} is before {f.name} {{{f.name}}}",
-                    (f.name, end.name),
-                )
-            )
-        if f.type == "string" and ISO3_MARKER in f.description:
-            checks.append(
-                RowCheck(
-                    "iso3-code",
-                    f.name,
-                    f"(regexp_full_match({typed(f)}, '[A-Z]{{3}}') AND "
-                    f"TRY_CAST({typed(f)} AS {ISO3_TYPE}) IS NULL)",  # see `create_iso3_type`
-                    f"{{{f.name}!r}} is not an ISO 3166-1 alpha-3 country code",
-                    costly=True,
-                )
-            )
-        minimum = f.constraints.get("minimum")
-        if (
-            f.type in ("number", "integer")
-            and (f.name == "value" or f.name.endswith("_value"))
-            and not (isinstance(minimum, int | float) and minimum >= 0)
-        ):
-            checks.append(
-                RowCheck(
-                    "negative-value",
-                    f.name,
-                    f"({typed(f)} < 0)",
-                    f"{{{f.name}}} is negative; amounts and counts cannot be",
-                )
-            )
-    for precision, date in precision_pairs(table):
-        p, d = typed(precision), typed(date)
-        checks.append(
-            RowCheck(
-                "date-precision",
-                date.name,
-                f"(({p} = 'month' AND day({d}) <> 1) OR "
-                f"({p} = 'year' AND (month({d}) <> 1 OR day({d}) <> 1)))",
-                f"{date.name} {{{date.name}}} has {precision.name} "
-                f"{{{precision.name}}}, so it must be the 1st of the month (month) or "
-                f"1 January (year)",
-                (precision.name, date.name),
-            )
-        )
-    return checks
+def number_form(f: Field) -> str:
+    """How a number of `f` is written, for type-error messages."""
+    decimal, group = f.raw.get("decimalChar", "."), f.raw.get("groupChar")
+    form = f"a number such as 12 or 3{decimal}5"
+    if group:
+        form += f" (thousands may be grouped with {group!r})"
+    if f.raw.get("bareNumber") is False:
+        form += ", with any text before or after it"
+    return form
 
 
 def typed_source(table: Table) -> str:
@@ -404,8 +356,8 @@ def row_errors(table: Table, con, lines, only: set[int] | None = None) -> list[d
             table.path,
             int(lines[row]),
             checks[i].field,
-            checks[i].code,
-            checks[i].message.format(**values),
+            checks[i].kind,
+            checks[i].text(values),
         )
         for row, i, values in failures
     ]
@@ -413,13 +365,7 @@ def row_errors(table: Table, con, lines, only: set[int] | None = None) -> list[d
 
 def message_fields(checks: list[RowCheck]) -> list[str]:
     """Fields whose raw values the checks' messages quote: all a failing row returns."""
-    names = (
-        name
-        for check in checks
-        for _text, name, _spec, _conversion in string.Formatter().parse(check.message)
-        if name
-    )
-    return list(dict.fromkeys(names))
+    return list(dict.fromkeys(name for check in checks for name in check.quotes))
 
 
 def _small_failing_rows_sql(table: Table, checks: list[RowCheck], shown: list[str]) -> str:
@@ -538,15 +484,14 @@ def key_errors(table: Table, con, lines) -> list[dict[str, Any]]:
             f"min(_row) OVER (PARTITION BY {cols}) AS first_row FROM t SEMI JOIN d "
             f"USING ({cols})) WHERE _row <> first_row ORDER BY _row"
         ).fetchall()
-        label = "primary key" if code == "primary-key" else "unique field"
+        label = "primary key" if code is PRIMARY_KEY else "unique field"
         for row, first, *values in duplicates:
             shown = ", ".join(f"{n}={v}" for n, v in zip(names, values, strict=True))
             errors.append(
-                error(
-                    table.name,
-                    table.path,
+                key_error(
+                    table,
                     int(lines[row]),
-                    names[0] if len(names) == 1 else None,
+                    names,
                     code,
                     f"{label} ({shown}) repeats line {int(lines[first])}",
                 )
@@ -554,14 +499,23 @@ def key_errors(table: Table, con, lines) -> list[dict[str, Any]]:
     return errors
 
 
-def table_keys(table: Table) -> list[tuple[str, list[str]]]:
-    """(error code, field names) of the primary key and of each unique field."""
+def key_error(
+    table: Table, line: int, names: list[str], kind: ErrorType, message: str
+) -> dict[str, Any]:
+    """An error about a key of `names` at `line`: the field is named when there is one."""
+    return error(table.name, table.path, line, names[0] if len(names) == 1 else None, kind, message)
+
+
+def table_keys(table: Table) -> list[tuple[ErrorType, list[str]]]:
+    """(error type, field names) of the primary key and of each unique field."""
     keys = []
     if table.primary_key:
-        keys.append(("primary-key", table.primary_key))
+        keys.append((PRIMARY_KEY, table.primary_key))
     for f in table.fields:
         if f.constraints.get("unique") and [f.name] != table.primary_key:
-            keys.append(("unique-error", [f.name]))
+            keys.append((UNIQUE_ERROR, [f.name]))
+    for names in table.schema.get("uniqueKeys", []):  # Table Schema v2: composite unique
+        keys.append((UNIQUE_ERROR, as_list(names)))
     return keys
 
 
@@ -620,12 +574,11 @@ def foreign_key_errors(
         for row, *values in missing:
             shown = ", ".join(str(v) for v in values)
             errors.append(
-                error(
-                    table.name,
-                    table.path,
+                key_error(
+                    table,
                     int(lines[table.name][row]),
-                    names[0] if len(names) == 1 else None,
-                    "foreign-key",
+                    names,
+                    FOREIGN_KEY,
                     f"{','.join(names)} {shown!r} is not in {target}",
                 )
             )

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from azkz.errors import PACKAGE_ERROR, RESOURCE_ERROR, SCHEMA_ERROR, ErrorType
+from azkz.report import error
+
 DESCRIPTOR = "datapackage.json"
 # Custom descriptor property: resources the build derives from others (`annual_series`).
 # They are not in `resources` because the source package has no file for them (so that
@@ -28,6 +31,17 @@ DUCKDB_TYPES = {
     "boolean": "BOOLEAN",
     "date": "DATE",
     "year": "INTEGER",
+    "datetime": "TIMESTAMP",  # UTC: an offset in the text is applied
+    "time": "TIME",
+    # Kept as their validated text: DuckDB has no type that round-trips them as written.
+    "yearmonth": "VARCHAR",
+    "duration": "VARCHAR",
+    "geopoint": "VARCHAR",
+    "geojson": "VARCHAR",
+    "object": "VARCHAR",
+    "array": "VARCHAR",
+    "list": "VARCHAR",
+    "any": "VARCHAR",
 }
 
 
@@ -40,21 +54,10 @@ class DescriptorError(Exception):
 
 
 def descriptor_error(
-    path: str, message: str, code: str = "package-error", resource: str | None = None
+    path: str, message: str, kind: ErrorType = PACKAGE_ERROR, resource: str | None = None
 ) -> DescriptorError:
     """One error in the file `path` (the descriptor or a schema), about `resource` if known."""
-    return DescriptorError(
-        [
-            {
-                "resource": resource,
-                "path": path,
-                "line": None,
-                "field": None,
-                "code": code,
-                "message": message,
-            }
-        ]
-    )
+    return DescriptorError([error(resource, path, None, None, kind, message)])
 
 
 @dataclass(frozen=True)
@@ -197,36 +200,36 @@ class Package:
 def _load_json(
     path: Path,
     shown: str,
-    code: str = "package-error",
-    missing_code: str = "source-error",
+    kind: ErrorType = PACKAGE_ERROR,
+    missing: ErrorType = PACKAGE_ERROR,
     resource: str | None = None,
 ) -> dict[str, Any]:
-    """Read a JSON object; a problem with it is `code` (`missing_code` if it cannot be read).
+    """Read a JSON object; a problem with it is `kind` (`missing` if it cannot be read).
 
-    Frictionless reports a schema that is missing or not JSON as `schema-error`; a missing
-    descriptor is a `source-error` (there is no package to speak of).  Anything but a
+    Frictionless reports a schema that is missing or not JSON as `schema-error`, and a
+    descriptor that cannot be read as `package-error`.  Anything but a
     regular file (a directory, a named pipe that would block the read) is refused unread.
     """
 
-    def fail(message: str, error_code: str) -> DescriptorError:
-        return descriptor_error(shown, message, error_code, resource)
+    def fail(message: str, error_kind: ErrorType) -> DescriptorError:
+        return descriptor_error(shown, message, error_kind, resource)
 
     if path.exists() and not path.is_file():
-        raise fail(f"{shown} is not a regular file", missing_code)
+        raise fail(f"{shown} is not a regular file", missing)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise fail(f"{shown} not found", missing_code) from None
+        raise fail(f"{shown} not found", missing) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise fail(f"{shown} cannot be read: {exc}", missing_code) from None
+        raise fail(f"{shown} cannot be read: {exc}", missing) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise fail(
-            f"{shown} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", code
+            f"{shown} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", kind
         ) from None
     if not isinstance(data, dict):
-        raise fail(f"{shown} must hold a JSON object", code)
+        raise fail(f"{shown} must hold a JSON object", kind)
     return data
 
 
@@ -234,12 +237,12 @@ def safe_relative_path(root: Path, value: Any, what: str, resource: str | None =
     """Refuse paths that could make validation read outside the package.
 
     Checked before anything is opened: URLs, absolute paths, `..` and symlinks
-    that resolve outside the root are all `source-error`, reported in the descriptor
+    that resolve outside the root are all `resource-error`, reported in the descriptor
     (where the path is written) for `resource`.
     """
 
     def fail(message: str) -> DescriptorError:
-        return descriptor_error(DESCRIPTOR, f"{what}: {message}", "source-error", resource)
+        return descriptor_error(DESCRIPTOR, f"{what}: {message}", RESOURCE_ERROR, resource)
 
     if not isinstance(value, str) or not value:
         raise fail("path must be a non-empty string")
@@ -255,7 +258,7 @@ def safe_relative_path(root: Path, value: Any, what: str, resource: str | None =
 
 def _read_fields(schema: dict[str, Any], shown: str, resource: str) -> tuple[Field, ...]:
     def fail(message: str) -> DescriptorError:
-        return descriptor_error(shown, f"{shown}: {message}", "schema-error", resource)
+        return descriptor_error(shown, f"{shown}: {message}", SCHEMA_ERROR, resource)
 
     raw_fields = schema.get("fields")
     if not isinstance(raw_fields, list) or not raw_fields:
@@ -314,6 +317,6 @@ def _read_table(root: Path, res: Any, position: str, virtual: bool) -> Table | N
         schema, schema_path = schema_ref, DESCRIPTOR
     else:
         schema_path = safe_relative_path(root, schema_ref, f"{what} schema", name)
-        schema = _load_json(root / schema_path, schema_path, "schema-error", "schema-error", name)
+        schema = _load_json(root / schema_path, schema_path, SCHEMA_ERROR, SCHEMA_ERROR, name)
     fields = _read_fields(schema, schema_path, name)
     return Table(name, path, schema_path, res, schema, fields, virtual)

@@ -17,13 +17,29 @@ from azkz.sqltext import ident_list as ident_list
 from azkz.sqltext import quote_ident, quote_literal
 
 
+def internal_name(prefix: str, table: Table) -> str:
+    """A DuckDB object name for `table`'s `prefix` table or variable, free of user text.
+
+    Resource names may hold `-`, `.`, capitals or non-ASCII letters; some DuckDB options
+    (`rejects_table`, `SET VARIABLE`) take a bare identifier, so every internal name is
+    the prefix and a digest of the resource name instead of the name itself.
+    """
+    import hashlib
+
+    digest = hashlib.blake2b(table.name.encode("utf-8"), digest_size=8).hexdigest()
+    return f"{prefix}_{digest}"
+
+
 def raw_csv_sql(path: Path, table: Table) -> str:
     """`read_csv` of every column as text with the package's dialect: never the sniffer."""
     columns = ", ".join(f"{quote_literal(f.name)}: 'VARCHAR'" for f in table.fields)
+    # The schema's missing values (Table Schema's default: the empty cell) become NULL.
+    missing = ", ".join(quote_literal(v) for v in table.schema.get("missingValues", [""]))
     return (
         f"read_csv({quote_literal(str(path))}, auto_detect=false, header=true, delim=',', "
         f"quote='\"', escape='\"', columns={{{columns}}}, strict_mode=true, "
-        f"all_varchar=true, null_padding=false, allow_quoted_nulls=false)"
+        f"all_varchar=true, null_padding=false, allow_quoted_nulls=false, "
+        f"nullstr=[{missing}])"
     )
 
 
@@ -37,6 +53,34 @@ _DATE_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
 _YEAR = r"^\d{4}$"
 
 
+# String formats (Table Schema): a cell that does not match is a type-error, as in
+# Frictionless.  `uri` asks for a scheme, as Frictionless does.
+STRING_FORMATS = {
+    "email": r"[^@\s]+@[^@\s]+\.[^@\s]+",
+    "uri": r"[A-Za-z][A-Za-z0-9+.\-]*:\S+",
+    "uuid": r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}",
+    "binary": r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?",
+}
+
+
+def number_text_sql(field: Field, col: str) -> str:
+    """The cell's text as a plain number literal, per the field's number properties.
+
+    `groupChar` is removed, `decimalChar` becomes `.`, and with `bareNumber: false` any
+    text before the first digit-or-sign and after the last digit is dropped (as
+    Frictionless does for `€ 12` or `95%`).  Without those properties: `col` as is.
+    """
+    group = field.raw.get("groupChar")
+    decimal = field.raw.get("decimalChar", ".")
+    if group:
+        col = f"replace({col}, {quote_literal(group)}, '')"
+    if decimal != ".":
+        col = f"replace({col}, {quote_literal(decimal)}, '.')"
+    if field.raw.get("bareNumber") is False:
+        col = f"regexp_replace({col}, '^[^0-9.+-]*(.*?)[^0-9.]*$', '\\1')"
+    return col
+
+
 def cast_sql(field: Field, column: str | None = None) -> str:
     """Expression turning the text column into the field's type; NULL where it cannot.
 
@@ -45,13 +89,23 @@ def cast_sql(field: Field, column: str | None = None) -> str:
     """
     col = column or quote_ident(field.name)
     if field.type == "string":
+        pattern = STRING_FORMATS.get(field.raw.get("format", "default"))
+        if pattern is not None:
+            return f"CASE WHEN regexp_full_match({col}, {quote_literal(pattern)}) THEN {col} END"
         return f"NULLIF({col}, '')"
+    if field.type in ("number", "integer"):
+        col = number_text_sql(field, col)
     if field.type == "number":
         number = f"CASE WHEN regexp_matches({col}, '{NUMBER_PATTERN}') THEN TRY_CAST({col} AS DOUBLE) END"
         # Overflow gives ±inf; two NULLIFs cost less than isfinite() and a second cast.
         return f"NULLIF(NULLIF({number}, 'inf'::DOUBLE), '-inf'::DOUBLE)"
     if field.type == "integer":
         return f"CASE WHEN regexp_matches({col}, '{_INTEGER}') THEN TRY_CAST({col} AS BIGINT) END"
+    pattern = field.raw.get("format", "default")
+    if field.type in ("date", "time", "datetime") and pattern != "default":
+        return _pattern_cast(field, col, pattern)
+    if field.type in OTHER_TYPES:
+        return OTHER_TYPES[field.type](field, col)
     if field.type == "date":
         # The shape first (GLOB costs less than a regular expression), then DuckDB's
         # own cast, which checks the calendar; year 0000 does not exist in Frictionless.
@@ -66,6 +120,100 @@ def cast_sql(field: Field, column: str | None = None) -> str:
         falses = ", ".join(quote_literal(v) for v in field.false_values)
         return f"CASE WHEN {col} IN ({trues}) THEN true WHEN {col} IN ({falses}) THEN false END"
     raise ValueError(f"unsupported type {field.type}")
+
+
+def _pattern_cast(field: Field, col: str, pattern: str) -> str:
+    """A date, time or datetime written with a `format` pattern (`%d/%m/%Y`, ...)."""
+    fmt = quote_literal(pattern)
+    if field.type == "time":
+        return f"CAST(try_strptime('1970-01-01 ' || {col}, '%Y-%m-%d ' || {fmt}) AS TIME)"
+    return f"CAST(try_strptime({col}, {fmt}) AS {field.duckdb_type})"
+
+
+_DATETIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$"
+_TIME = r"^\d{2}:\d{2}:\d{2}(\.\d+)?$"
+_YEARMONTH = r"^\d{4}-\d{2}$"
+_DURATION = r"^P(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$"
+_GEOPOINT = r"^\s*([+-]?\d+(\.\d+)?)\s*,\s*([+-]?\d+(\.\d+)?)\s*$"
+
+
+def _datetime(field: Field, col: str) -> str:
+    """ISO 8601 date and time; `Z` is UTC and an offset is applied, giving UTC."""
+    local = f"TRY_CAST(regexp_extract({col}, '^[^TZ+]*T[0-9:.]*') AS TIMESTAMP)"
+    sign = f"CASE WHEN {col} LIKE '%-__:__' THEN 1 ELSE -1 END"
+    offset = (
+        f"CASE WHEN regexp_matches({col}, '[+-][0-9][0-9]:[0-9][0-9]$') THEN {sign} * "
+        f"(TRY_CAST(substr({col}, -5, 2) AS INTEGER) * 60 + "
+        f"TRY_CAST(substr({col}, -2, 2) AS INTEGER)) ELSE 0 END"
+    )
+    return (
+        f"CASE WHEN regexp_matches({col}, {quote_literal(_DATETIME)}) "
+        f"THEN {local} + to_minutes(({offset})::BIGINT) END"
+    )
+
+
+def _text_when(condition: str, col: str) -> str:
+    """The cell's own text where `condition` holds (types kept as text in DuckDB)."""
+    return f"CASE WHEN {condition} THEN {col} END"
+
+
+def _json_of(kind: str):
+    def cast(field: Field, col: str) -> str:
+        valid = f"json_valid({col}) AND json_type(TRY_CAST({col} AS JSON)) = '{kind}'"
+        if field.type == "geojson":
+            valid += f" AND json_extract_string({col}, '$.type') IS NOT NULL"
+        return _text_when(f"({col} <> '' AND {valid})", col)
+
+    return cast
+
+
+def _geopoint(field: Field, col: str) -> str:
+    """`lon, lat` (the default format), each within its range."""
+    lon = f"TRY_CAST(regexp_extract({col}, {quote_literal(_GEOPOINT)}, 1) AS DOUBLE)"
+    lat = f"TRY_CAST(regexp_extract({col}, {quote_literal(_GEOPOINT)}, 3) AS DOUBLE)"
+    return _text_when(f"({lon} BETWEEN -180 AND 180 AND {lat} BETWEEN -90 AND 90)", col)
+
+
+def _list(field: Field, col: str) -> str:
+    """A delimited list (Table Schema v2), each item of `itemType` (string by default)."""
+    delimiter = quote_literal(field.raw.get("delimiter", ","))
+    item = LIST_ITEMS[field.raw.get("itemType", "string")]
+    items = f"string_split({col}, {delimiter})"
+    return _text_when(
+        f"({col} <> '' AND list_bool_and(list_transform({items}, lambda x: {item})))", col
+    )
+
+
+LIST_ITEMS = {
+    "string": "true",
+    "integer": f"regexp_matches(x, '{_INTEGER}')",
+    "number": f"regexp_matches(x, '{NUMBER_PATTERN}')",
+    "boolean": "x IN ('true', 'false')",
+}
+
+# Types DuckDB holds as their own kind (TIME, TIMESTAMP) or as the validated text.
+OTHER_TYPES = {
+    "any": lambda field, col: f"NULLIF({col}, '')",
+    "datetime": _datetime,
+    "time": lambda field, col: _text_when(
+        f"regexp_matches({col}, {quote_literal(_TIME)})", f"TRY_CAST({col} AS TIME)"
+    ),
+    "yearmonth": lambda field, col: _text_when(
+        f"regexp_matches({col}, {quote_literal(_YEARMONTH)}) AND "
+        f"TRY_CAST({col} || '-01' AS DATE) IS NOT NULL AND NOT starts_with({col}, '0000')",
+        col,
+    ),
+    "duration": lambda field, col: _text_when(
+        f"regexp_matches({col}, {quote_literal(_DURATION)}) AND {col} NOT IN ('P', 'PT') "
+        f"AND NOT ends_with({col}, 'T')",
+        col,
+    ),
+    "geopoint": _geopoint,
+    "geojson": _json_of("OBJECT"),
+    "object": _json_of("OBJECT"),
+    "array": _json_of("ARRAY"),
+    "list": _list,
+}
 
 
 def typed_select_sql(table: Table, source: str) -> str:

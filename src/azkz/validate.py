@@ -1,29 +1,24 @@
 """`azkz validate`: every error in the package, with its physical line, in one run.
 
-Layers, in order (each with Frictionless error codes, plus named domain rules):
+Layers, in order; every code comes from the vocabulary in `azkz.errors`, which says
+which layer reports it (README's error list is generated from it):
 
-1. descriptor — `datapackage.json` and `schemas/*.json` readable and coherent
-   (`package-error`, `schema-error`, `dialect-error`, `source-error` for unsafe paths);
-   fatal, exit 2.  Each error names its resource and the file it is in.
+1. descriptor — `datapackage.json` and the schemas readable, coherent and fully
+   understood (`azkz.coherence`); fatal, exit 2.  Each error names its resource and
+   the file it is in.
 2. file — missing file or not a regular one (never opened), empty file, NUL bytes,
-   UTF-8, line endings, header exactly as the schema (`scheme-error`, `source-error`,
-   `encoding-error`, `missing-label`, `extra-label`, `incorrect-label`,
-   `duplicate-label`, `blank-label`).
-3. rows — DuckDB's strict parse with stored rejects (`extra-cell`, `missing-cell`,
-   `source-error` for an unterminated quote), `blank-row` from the byte scan.
-4. fields — generated SQL per Table Schema field (`type-error`, `constraint-error`).
-5. table — `primary-key`, `unique-error`.
-6. package — `foreign-key`.
-7. domain — `period-order`, `date-order`, `iso3-code`, `negative-value`, `date-precision`.
+   the declared encoding (a UTF-8 copy is read for any other), line endings, quotes,
+   and the header against the schema (`azkz.scan`).  Label errors stop the rows only
+   when the header's width differs from the schema's.
+3. rows — DuckDB's strict parse with stored rejects, blank rows from the byte scan.
+4. fields — generated SQL per Table Schema field (`azkz.rules`).
+5. table — primary key and unique fields.
+6. package — foreign keys, and `mustBeReferenced` (`azkz.declared`).
+7. declared rules — what a schema declares with this package's custom properties.
 
-Why this shape: DuckDB's parser is the fast structural gate but it counts records, skips
-blank lines silently and accepts NUL bytes, so a vectorised byte scan (numpy) of each
-file finds record boundaries outside quotes independently; it gives every record's
-physical line (header = 1, embedded newlines counted) and a record count that DuckDB's
-result must match.  The scan has two speeds: a quick one (chunked, run while DuckDB
-loads the file in another thread) for files with no NUL, CR or stray quote, and the
-full one, which names what is wrong, only when the quick one or DuckDB found a problem.
-Field, table and domain rules are SQL generated from the schemas (`azkz.rules`).  A
+Why this shape: DuckDB's parser is the fast structural gate, and the byte scan
+(`azkz.scan`) finds what it cannot: physical lines, blank lines, NUL bytes, stray
+quotes.  Field, table and declared rules are SQL generated from the schemas.  A
 table is either loaded whole as text and checked there, or, when its file is large and
 no foreign key points to it, profiled in one streaming pass and only its failing rows
 are loaded (`azkz.profile`).  The pandera contract in `azkz.contracts` expresses the
@@ -33,42 +28,50 @@ benchmarks/validate.md).
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 import stat
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from azkz.coherence import descriptor_errors, encoding_of, schema_error
+from azkz.declared import create_iso3_type, pair_exemptions, set_variables, unused_key_errors
+from azkz.errors import (
+    BLANK_ROW,
+    ENCODING_ERROR,
+    EXTRA_CELL,
+    EXTRA_LABEL,
+    MISSING_CELL,
+    MISSING_LABEL,
+    SCHEME_ERROR,
+    SOURCE_ERROR,
+    ErrorType,
+)
 from azkz.profile import EarlyProfile, ProfilePlan, locate_failures, profiled, start_profile
 from azkz.report import Report, error
 from azkz.rules import (
-    as_list,
-    create_iso3_type,
     foreign_key_errors,
     key_errors,
     load_raw,
     raw_name,
     row_errors,
 )
-from azkz.schema import DESCRIPTOR, DescriptorError, Field, Package, Table, read_package
+from azkz.scan import Scan, header_errors, scan_file
+from azkz.schema import DescriptorError, Package, Table, read_package
 from azkz.series import precedence_errors
-from azkz.typed import quote_ident
+from azkz.typed import internal_name, quote_ident
 
-BOM = b"\xef\xbb\xbf"
-DECODE_CHUNK = 1 << 24
 # DuckDB reject types -> (Frictionless code, message)
 REJECT_CODES = {
-    "TOO MANY COLUMNS": ("extra-cell", "row has more cells than the header ({detail})"),
-    "MISSING COLUMNS": ("missing-cell", "row has fewer cells than the header ({detail})"),
+    "TOO MANY COLUMNS": (EXTRA_CELL, "row has more cells than the header ({detail})"),
+    "MISSING COLUMNS": (MISSING_CELL, "row has fewer cells than the header ({detail})"),
     "UNQUOTED VALUE": (
-        "source-error",
+        SOURCE_ERROR,
         "a quoted cell is not closed properly: unterminated quote or text after the closing quote",
     ),
-    "INVALID ENCODING": ("encoding-error", "not valid UTF-8; save the file as UTF-8"),
+    "INVALID ENCODING": (ENCODING_ERROR, "not valid UTF-8; save the file as UTF-8"),
 }
 
 
@@ -96,32 +99,12 @@ def validate_package(root: str | Path = ".") -> Report:
 
     con = duckdb.connect(":memory:")
     create_iso3_type(con)
-    results: dict[str, TableResult] = {}
-    lines: dict[str, Any] = {}  # table name -> physical line of each parsed row
-    with ThreadPoolExecutor(1) as background:
-        # Large tables' profiles start at once, on cursors of their own, and use the
-        # second core while the other tables are checked here.  Profiled tables are
-        # never parents (`profiled`), so they finish last: their foreign keys are
-        # checked against parents already loaded.
-        early = {
-            t.name: start_profile(package, t, con, background)
-            for t in package.tables
-            if profiled(package, t)
-        }
-        loaded = [t for t in package.tables if t.name not in early]
-        for table in loaded:
-            result = results[table.name] = validate_table(package, table, con, lines)
-            if result.lines is not None:
-                lines[table.name] = result.lines
-        for table in loaded:  # while the profiles still run
-            if table.name in lines:
-                results[table.name].errors += foreign_key_errors(package, table, lines, con)
-        for name, profile in early.items():
-            table = package.table(name)
-            result = results[name] = validate_table(package, table, con, lines, profile)
-            if result.lines is not None:  # it was loaded after all: check its references
-                lines[name] = result.lines
-                result.errors += foreign_key_errors(package, table, lines, con)
+    with tempfile.TemporaryDirectory(prefix="azkz-validate-") as scratch:
+        # Files in another declared encoding are read through a UTF-8 copy in `scratch`.
+        sources = {t.name: utf8_source(package, t, Path(scratch)) for t in package.tables}
+        variables = pair_exemptions(package, sources, con)
+        set_variables(con, variables)
+        results = _validate_tables(package, con, sources, variables)
     for table in package.tables:  # each table's errors by line, foreign keys included
         report.errors.extend(sorted(results[table.name].errors, key=lambda e: e["line"] or 0))
     con.close()
@@ -135,13 +118,84 @@ def validate_package(root: str | Path = ".") -> Report:
     return report
 
 
-# ----------------------------------------------------------------------------- descriptor
+def _validate_tables(
+    package: Package, con, sources: dict[str, Any], variables: dict[str, Any]
+) -> dict[str, TableResult]:
+    """Every table's layers, then the package layer (foreign keys, declared references)."""
+    results: dict[str, TableResult] = {}
+    lines: dict[str, Any] = {}  # table name -> physical line of each parsed row
+    with ThreadPoolExecutor(1) as background:
+        # Large tables' profiles start at once, on cursors of their own, and use the
+        # second core while the other tables are checked here.  Profiled tables are
+        # never parents (`profiled`), so they finish last: their foreign keys are
+        # checked against parents already loaded.
+        early = {
+            t.name: start_profile(package, t, con, background, variables)
+            for t in package.tables
+            if sources[t.name] == package.file(t) and profiled(package, t)
+        }
+        loaded = [t for t in package.tables if t.name not in early]
+        for table in loaded:
+            result = results[table.name] = validate_table(
+                package, table, con, lines, source=sources[table.name]
+            )
+            if result.lines is not None:
+                lines[table.name] = result.lines
+        for table in loaded:  # while the profiles still run
+            if table.name in lines:
+                results[table.name].errors += foreign_key_errors(package, table, lines, con)
+        for name, profile in early.items():
+            table = package.table(name)
+            result = results[name] = validate_table(
+                package, table, con, lines, profile, sources[name]
+            )
+            if result.lines is not None:  # it was loaded after all: check its references
+                lines[name] = result.lines
+                result.errors += foreign_key_errors(package, table, lines, con)
+        profiles = {name: p for name, p in early.items() if results[name].rows is not None}
+        for table in package.tables:
+            if table.schema.get("mustBeReferenced") and table.name in lines:
+                results[table.name].errors += unused_key_errors(
+                    package, table, lines, con, profiles
+                )
+    return results
+
+
+def utf8_source(package: Package, table: Table, scratch: Path) -> Path | dict[str, Any]:
+    """The file to read `table` from: its own when UTF-8, else a UTF-8 copy in `scratch`.
+
+    Bytes the declared encoding cannot decode are an `encoding-error` at their line
+    (the copy keeps every line break where it was, so lines stay the file's own).
+    """
+    path = package.file(table)
+    encoding = encoding_of(table)
+    if encoding in ("utf-8", "utf-8-sig") or file_kind_error(table, path) is not None:
+        return path
+    data = path.read_bytes()
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].decode(encoding, errors="replace").count("\n") + 1
+        return error(
+            table.name,
+            table.path,
+            line,
+            None,
+            ENCODING_ERROR,
+            f"byte 0x{data[exc.start]:02x} cannot be decoded as {table.resource['encoding']} "
+            f"(the resource's declared encoding)",
+        )
+    copy = scratch / f"{internal_name('source', table)}.csv"
+    copy.write_text(text, encoding="utf-8", newline="")
+    return copy
+
+
 def stray_derived_files(package: Package) -> list[dict[str, Any]]:
     """A file where only a release keeps a derived table: hand-made or left over, never read."""
     return [
         file_error(
             table,
-            "source-error",
+            SOURCE_ERROR,
             f"{table.path} is derived by `azkz build` from {', '.join(table.derived_from)} and "
             "is never edited by hand: delete it (releases carry it)",
         )
@@ -150,492 +204,15 @@ def stray_derived_files(package: Package) -> list[dict[str, Any]]:
     ]
 
 
-def file_error(table: Table, code: str, message: str) -> dict[str, Any]:
+def file_error(table: Table, kind: ErrorType, message: str) -> dict[str, Any]:
     """An error about a resource's file as a whole (no line, no field)."""
-    return error(table.name, table.path, None, None, code, message)
-
-
-def schema_error(table: Table, field: str | None, message: str) -> dict[str, Any]:
-    """A problem in `table`'s schema, reported in the file that holds the schema."""
-    return error(table.name, table.schema_path, None, field, "schema-error", message)
-
-
-def descriptor_errors(package: Package) -> list[dict[str, Any]]:
-    """Schema coherence that `read_package` does not check: keys, references, regexes."""
-    errors = []
-    names = [t.name for t in package.tables]
-    for dup in {n for n in names if names.count(n) > 1}:
-        errors.append(
-            error(
-                dup, DESCRIPTOR, None, None, "package-error", f"resource name {dup!r} is used twice"
-            )
-        )
-    for table in package.tables:
-        errors.extend(_dialect_errors(table))
-        fields = table.field_names
-        for dup in {n for n in fields if fields.count(n) > 1}:
-            errors.append(schema_error(table, dup, f"{table.name}: field {dup!r} is defined twice"))
-        for name in table.primary_key:
-            if name not in fields:
-                errors.append(
-                    schema_error(
-                        table, name, f"{table.name}: primaryKey field {name!r} is not in the schema"
-                    )
-                )
-        for f in table.fields:
-            errors.extend(_constraint_errors(table, f))
-            unit_field = f.raw.get("unitField")
-            if unit_field is not None and unit_field not in fields:
-                errors.append(
-                    schema_error(
-                        table,
-                        f.name,
-                        f"{table.name}.{f.name}: unitField {unit_field!r} is not in the schema",
-                    )
-                )
-        for fk in table.foreign_keys:
-            errors.extend(_foreign_key_descriptor_errors(package, table, fk))
-    return errors
-
-
-# The one CSV dialect the package uses (typed.raw_csv_sql reads exactly this): a resource
-# that declares another would be parsed wrongly, so it is refused rather than misread.
-SUPPORTED_DIALECT = {"delimiter": ",", "quoteChar": '"', "doubleQuote": True, "header": True}
-DIALECT_PROPERTIES = {"$schema", *SUPPORTED_DIALECT}
-
-
-def _dialect_errors(table: Table) -> list[dict[str, Any]]:
-    resource = table.resource
-    errors = []
-
-    def bad(message: str) -> None:
-        errors.append(error(table.name, DESCRIPTOR, None, None, "dialect-error", message))
-
-    encoding = resource.get("encoding", "utf-8")
-    if str(encoding).lower().replace("_", "-") not in ("utf-8", "utf8"):
-        bad(f"resource {table.name!r}: encoding {encoding!r} is not supported (use utf-8)")
-    dialect = resource.get("dialect", {})
-    if not isinstance(dialect, dict):
-        bad(f"resource {table.name!r}: dialect must be an object")
-        return errors
-    for key, value in dialect.items():
-        if key not in DIALECT_PROPERTIES:
-            bad(f"resource {table.name!r}: dialect property {key!r} is not supported")
-        elif key in SUPPORTED_DIALECT and value != SUPPORTED_DIALECT[key]:
-            bad(
-                f"resource {table.name!r}: dialect {key} = {value!r} is not supported "
-                f"(the package's CSV files use {key} = {SUPPORTED_DIALECT[key]!r})"
-            )
-    return errors
-
-
-def _constraint_errors(table: Table, f: Field) -> list[dict[str, Any]]:
-    errors = []
-    if not isinstance(f.constraints, dict):
-        return [
-            schema_error(table, f.name, f"{table.name}.{f.name}: 'constraints' must be an object")
-        ]
-    pattern = f.constraints.get("pattern")
-    if pattern is not None:
-        try:
-            re.compile(pattern)
-        except (re.error, TypeError) as exc:
-            errors.append(
-                schema_error(
-                    table,
-                    f.name,
-                    f"{table.name}.{f.name}: pattern {pattern!r} is not a valid "
-                    f"regular expression ({exc})",
-                )
-            )
-    enum = f.constraints.get("enum")
-    if enum is not None and (not isinstance(enum, list) or not enum):
-        errors.append(
-            schema_error(table, f.name, f"{table.name}.{f.name}: enum must be a non-empty list")
-        )
-    for key in ("minimum", "maximum", "minLength", "maxLength"):
-        value = f.constraints.get(key)
-        if value is None:
-            continue
-        numeric = isinstance(value, int | float) and not isinstance(value, bool)
-        if key.endswith("Length") or f.type in ("number", "integer", "year"):
-            if not numeric:
-                errors.append(
-                    schema_error(table, f.name, f"{table.name}.{f.name}: {key} must be a number")
-                )
-        elif f.type != "date" or not isinstance(value, str):
-            errors.append(
-                schema_error(
-                    table,
-                    f.name,
-                    f"{table.name}.{f.name}: {key} is not supported for type {f.type!r}",
-                )
-            )
-    return errors
-
-
-def _foreign_key_descriptor_errors(package: Package, table: Table, fk: Any) -> list[dict[str, Any]]:
-    if not isinstance(fk, dict) or not isinstance(fk.get("reference"), dict):
-        return [
-            schema_error(
-                table, None, f"{table.name}: foreign key {fk!r} needs 'fields' and 'reference'"
-            )
-        ]
-    fields = as_list(fk.get("fields"))
-    ref = fk["reference"]
-    ref_fields = as_list(ref.get("fields"))
-    target = ref.get("resource") or table.name
-    errors = []
-    if not fields or len(fields) != len(ref_fields):
-        errors.append(
-            schema_error(
-                table,
-                None,
-                f"{table.name}: foreign key fields {fields} and reference fields "
-                f"{ref_fields} must be non-empty and of equal length",
-            )
-        )
-    for name in fields:
-        if name not in table.field_names:
-            errors.append(
-                schema_error(
-                    table, name, f"{table.name}: foreign key field {name!r} is not in the schema"
-                )
-            )
-    try:
-        parent = package.table(target)
-    except KeyError:
-        return errors + [
-            schema_error(
-                table, None, f"{table.name}: foreign key refers to unknown resource {target!r}"
-            )
-        ]
-    for name in ref_fields:
-        if name not in parent.field_names:
-            errors.append(
-                schema_error(
-                    table,
-                    name,
-                    f"{table.name}: foreign key refers to {target}.{name}, which "
-                    f"is not a field of {target!r}",
-                )
-            )
-    return errors
-
-
-# ----------------------------------------------------------------------------- file scan
-@dataclass
-class Scan:
-    """What the byte scan learned about one CSV file."""
-
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    labels: list[str] | None = None
-    record_starts: Any = None  # numpy int64: byte offset of every non-blank data record
-    record_lines: Any = None  # numpy int64: its physical line (header = 1)
-    usable: bool = False  # True when DuckDB may parse the file
+    return error(table.name, table.path, None, None, kind, message)
 
 
 # Codes after which the table's rows are not checked (and other tables skip FKs to it).
 STOPPING_CODES = frozenset(
-    {
-        "scheme-error",
-        "encoding-error",
-        "missing-label",
-        "extra-label",
-        "incorrect-label",
-        "duplicate-label",
-        "blank-label",
-        "source-error",
-    }
+    e.code for e in (SCHEME_ERROR, ENCODING_ERROR, MISSING_LABEL, EXTRA_LABEL, SOURCE_ERROR)
 )
-
-
-def line_at(data: bytes, position: int) -> int:
-    """Physical line (1-based) of a byte position."""
-    return data.count(b"\n", 0, position) + 1
-
-
-def scan_file(table: Table, path: Path, locate: bool = True) -> Scan:
-    """Guards DuckDB cannot do: emptiness, NUL, UTF-8, endings, header, records.
-
-    `path` is a regular file (`file_kind_error` is asked first, before anything opens it).
-
-    With `locate=False` the quick chunked scan (`_quick_records`) is tried first: it
-    gives each record's line but no byte offsets (`record_starts` stays None), and
-    `validate_table` trusts it only when DuckDB rejected nothing and read as many rows;
-    otherwise it rescans with `locate=True`, which names and places the problem.
-    """
-    scan = Scan()
-
-    def fail(line: int | None, code: str, message: str, name: str | None = None) -> Scan:
-        scan.errors.append(error(table.name, table.path, line, name, code, message))
-        return scan
-
-    if not locate and _quick_records(path, scan):
-        return scan
-    data = path.read_bytes()
-    body = len(BOM) if data.startswith(BOM) else 0
-    if len(data) == body:
-        return fail(None, "source-error", f"file {table.path} is empty; expected a header row")
-    nul = data.find(b"\0")
-    if nul >= 0:
-        return fail(
-            line_at(data, nul),
-            "source-error",
-            "NUL byte (\\x00) in the file; a CSV file holds text only",
-        )
-    header_end = data.find(b"\n")
-    bad_byte = _first_invalid_utf8(data[: header_end if header_end >= 0 else len(data)])
-    if bad_byte is not None:  # the rows' encoding is checked by DuckDB (INVALID ENCODING)
-        return fail(
-            1,
-            "encoding-error",
-            f"byte 0x{data[bad_byte]:02x} in the header is not valid UTF-8; save the file as UTF-8",
-        )
-    _find_records(data, body, scan, fail)
-    return scan
-
-
-def _quick_records(path: Path, scan: Scan) -> bool:
-    """Records' lines from newlines outside quotes, reading the file in chunks.
-
-    Only for a file with a plain UTF-8 header and no NUL, CR or stray quote; False
-    = use the full scan, which names the problem.  Blank lines are not looked for
-    here: DuckDB skips them, so its row count then differs from the records found and
-    the caller rescans.  Chunks keep memory flat while DuckDB loads the same file.
-    """
-    import numpy as np
-
-    quotes, before, after, newlines = [], [], [], []
-    size = path.stat().st_size
-    # One reused buffer: [byte before the chunk] + chunk + [byte after it]. Reusing it
-    # (and the mask) keeps the allocator from holding freed chunks while DuckDB loads.
-    # A bytearray under the numpy view: its `find` (memchr) looks for NUL and CR five
-    # times faster than a numpy comparison.
-    # Sized to the file when it is smaller: a bytearray is zero-filled, page by page.
-    chunk = max(1, min(DECODE_CHUNK, size))
-    raw = bytearray(chunk + 2)
-    buffer = np.frombuffer(raw, dtype=np.uint8)
-    mask = np.empty(chunk, dtype=bool)
-    with path.open("rb") as f:
-        first = f.readline(DECODE_CHUNK)
-        body = len(BOM) if first.startswith(BOM) else 0
-        header = first[body:-1]
-        if not first.endswith(b"\n") or not header or b'"' in header:
-            return False
-        try:
-            scan.labels = next(csv.reader(io.StringIO(header.decode("utf-8"), newline="")))
-        except UnicodeDecodeError:
-            return False
-        f.seek(0)
-        buffer[0] = ord(",")
-        for start in range(0, size, chunk):
-            n = min(chunk, size - start)
-            got = f.readinto(memoryview(raw)[1 : n + 2])  # one byte more, when there is one
-            if got < n:
-                return False  # the file shrank while being read
-            if got == n + 1:
-                f.seek(-1, 1)
-            else:
-                buffer[n + 1] = ord(",")
-            if raw.find(b"\0", 1, n + 1) >= 0 or raw.find(b"\r", 1, n + 1) >= 0:
-                return False
-            inner, chunk_mask = buffer[1 : n + 1], mask[:n]
-            at = np.flatnonzero(np.equal(inner, ord('"'), out=chunk_mask))
-            before.append(buffer[at])  # inner[i] is buffer[i + 1]
-            after.append(buffer[2:][at])
-            quotes.append(_offsets(at, start, size))
-            ends = np.flatnonzero(np.equal(inner, ord("\n"), out=chunk_mask))
-            newlines.append(_offsets(ends, start, size))
-            buffer[0] = buffer[n]
-    quotes, newlines = np.concatenate(quotes), np.concatenate(newlines)
-    if (
-        _first_stray_quote(quotes, np.concatenate(before), np.concatenate(after), body, size)
-        is not None
-    ):
-        return False
-    # Newline number k (0-based) outside quotes ends a record; the next starts on line k + 2.
-    terminators = np.flatnonzero((np.searchsorted(quotes, newlines) & 1) == 0)
-    if len(terminators) and newlines[terminators[-1]] == size - 1:
-        terminators = terminators[:-1]  # the final newline starts no record
-    scan.record_lines = terminators + 2
-    scan.usable = True
-    return True
-
-
-def _positions(raw, byte: int):
-    """Offsets of `byte` in `raw`, by chunks: no file-sized temporary mask."""
-    import numpy as np
-
-    return np.concatenate(
-        [
-            _offsets(np.flatnonzero(raw[start : start + DECODE_CHUNK] == byte), start, len(raw))
-            for start in range(0, len(raw), DECODE_CHUNK)
-        ]
-    )
-
-
-def _offsets(positions, start: int, size: int):
-    """`positions + start` as int32 when the file allows (half the memory of int64),
-    added in place: no second temporary of the chunk's positions."""
-    import numpy as np
-
-    offsets = positions.astype(np.int32) if size < 2**31 else positions
-    offsets += start
-    return offsets
-
-
-def _first_invalid_utf8(data: bytes) -> int | None:
-    """Offset of the first byte that is not UTF-8, decoding in chunks to bound memory."""
-    start = 0
-    while start < len(data):
-        end = min(start + DECODE_CHUNK, len(data))
-        while end < len(data) and 0x80 <= data[end] < 0xC0:  # do not split a character
-            end -= 1
-        try:
-            str(data[start:end], "utf-8")
-        except UnicodeDecodeError as exc:
-            return start + exc.start
-        start = end
-    return None
-
-
-def _find_records(data: bytes, body: int, scan: Scan, fail) -> None:
-    """Record boundaries = newlines outside quotes (even number of quotes before them)."""
-    import numpy as np
-
-    raw = np.frombuffer(data, dtype=np.uint8)
-    quotes, newlines = _positions(raw, ord('"')), _positions(raw, ord("\n"))
-    stray = _first_stray_quote(
-        quotes,
-        raw[np.maximum(quotes - 1, 0)],
-        raw[np.minimum(quotes + 1, len(raw) - 1)],
-        body,
-        len(raw),
-    )
-    if stray is not None:
-        fail(
-            line_at(data, stray),
-            "source-error",
-            'a quote (") inside an unquoted cell, or text right after a closing quote; '
-            'quote the whole cell and double the quotes inside it ("")',
-        )
-        return
-    terminators = newlines[(np.searchsorted(quotes, newlines) & 1) == 0]
-    # A last record without its own terminator (no final newline, or an open quote
-    # that runs to the end of the file) ends at the end of the file.
-    if len(terminators) == 0 or terminators[-1] != len(data) - 1:
-        terminators = np.append(terminators, len(data))
-    ends = terminators
-    starts = np.concatenate(([body], ends[:-1] + 1))
-    lines = np.searchsorted(newlines, starts) + 1
-
-    crlf = np.zeros(len(ends), dtype=bool)
-    real = ends[ends < len(data)]
-    crlf[: len(real)] = raw[real - 1] == ord("\r")
-    if len(real) and crlf[: len(real)].any() and not crlf[: len(real)].all():
-        first_odd = int(np.flatnonzero(crlf[: len(real)] != crlf[0])[0])
-        kind = "CRLF" if crlf[first_odd] else "LF"
-        fail(
-            int(lines[first_odd]),
-            "source-error",
-            f"mixed line endings: this line ends with {kind}, line 1 does not; "
-            f"use one kind throughout (LF preferred)",
-        )
-        return
-    if data.count(b"\r") != data.count(b"\r\n"):
-        lone = re.search(rb"\r(?!\n)", data).start()
-        fail(
-            line_at(data, lone),
-            "source-error",
-            "carriage return (\\r) without a newline; use LF line endings",
-        )
-        return
-
-    lengths = ends - starts - crlf
-    header = data[starts[0] : starts[0] + lengths[0]].decode("utf-8")
-    try:
-        scan.labels = next(csv.reader(io.StringIO(header, newline="")), [])
-    except csv.Error as exc:
-        fail(1, "source-error", f"the header row cannot be read as CSV: {exc}")
-        return
-    blank = np.flatnonzero(lengths[1:] == 0) + 1
-    for i in blank:
-        fail(int(lines[i]), "blank-row", "row is empty; remove the blank line")
-    keep = np.ones(len(starts), dtype=bool)
-    keep[0] = False
-    keep[blank] = False
-    scan.record_starts = starts[keep]
-    scan.record_lines = lines[keep]
-    scan.usable = True
-
-
-# Bytes that may stand before a cell's opening quote / after its closing quote.
-BEFORE_OPENING = frozenset(b',\n"')
-AFTER_CLOSING = frozenset(b',\n\r"')
-
-
-def _first_stray_quote(quotes, before, after, body: int, size: int) -> int | None:
-    """Byte offset of the first quote that breaks RFC 4180 quoting, if any.
-
-    By parity, even-numbered quotes open a cell and odd ones close it.  An opening
-    quote must start a cell (or be the second of a doubled quote `""`); a closing quote
-    must end the cell.  Before the first violation the parity is right, so the record
-    boundaries found from it are trustworthy up to there.  `before`/`after` hold the
-    byte on either side of each quote (`size` = file length); byte lookup tables keep
-    this to a few passes over the quote positions.
-    """
-    import numpy as np
-
-    if not len(quotes):
-        return None
-    may_precede = np.zeros(256, dtype=bool)
-    may_precede[list(BEFORE_OPENING)] = True
-    may_follow = np.zeros(256, dtype=bool)
-    may_follow[list(AFTER_CLOSING)] = True
-    opening, closing = quotes[0::2], quotes[1::2]
-    bad_open = ~may_precede[before[0::2]]
-    bad_open[0] &= opening[0] > body  # a quote at the very start opens the first cell
-    bad_close = ~may_follow[after[1::2]]
-    if len(closing) and closing[-1] + 1 >= size:
-        bad_close[-1] = False  # a closing quote at the very end of the file
-    first = [
-        int(where[bad][0])
-        for where, bad in ((opening, bad_open), (closing, bad_close))
-        if bad.any()
-    ]
-    return min(first) if first else None
-
-
-def header_errors(table: Table, labels: list[str]) -> list[dict[str, Any]]:
-    """The header must be the schema's field names, in order (Frictionless label codes)."""
-    errors = []
-
-    def bad(code: str, message: str, name: str | None) -> None:
-        errors.append(error(table.name, table.path, 1, name, code, message))
-
-    expected = table.field_names
-    for i, label in enumerate(labels):
-        if label == "":
-            bad("blank-label", f"column {i + 1} has an empty header", None)
-        elif labels.index(label) != i:
-            bad("duplicate-label", f"column {i + 1} repeats the header {label!r}", label)
-        elif i >= len(expected):
-            bad("extra-label", f"column {i + 1} {label!r} is not in the schema", label)
-        elif label != expected[i]:
-            bad(
-                "incorrect-label",
-                f"column {i + 1} is {label!r} but the schema expects {expected[i]!r} there "
-                f"(expected header: {','.join(expected)})",
-                expected[i],
-            )
-    for i in range(len(labels), len(expected)):
-        bad(
-            "missing-label",
-            f"column {i + 1} {expected[i]!r} is missing from the header",
-            expected[i],
-        )
-    return errors
 
 
 # ----------------------------------------------------------------------------- rows
@@ -649,7 +226,12 @@ class TableResult:
 
 
 def validate_table(
-    package: Package, table: Table, con, lines: dict[str, Any], early: EarlyProfile | None = None
+    package: Package,
+    table: Table,
+    con,
+    lines: dict[str, Any],
+    early: EarlyProfile | None = None,
+    source: Path | dict[str, Any] | None = None,
 ) -> TableResult:
     """File, row, field, table and domain layers for one table.
 
@@ -658,8 +240,11 @@ def validate_table(
     rows are located in a second (`locate_failures`); anything else, and anything the
     profile cannot settle, is loaded whole as `raw_<name>` and checked there.  `lines`
     holds the parent tables' parsed rows, for the profiled table's foreign keys.
+    `source` is the file to read (`utf8_source`), or the error that prevents reading it.
     """
-    path = package.file(table)
+    if isinstance(source, dict):
+        return TableResult([source])
+    path = package.file(table) if source is None else source
     not_a_file = file_kind_error(table, path)
     if not_a_file is not None:
         return TableResult([not_a_file])
@@ -681,7 +266,8 @@ def validate_table(
         if quick:
             located = locate_failures(package, plan, path, con, lines, len(scan.record_lines))
             if located is not None:
-                return _profiled_result(package, table, con, errors, scan, located, lines)
+                result = _profiled_result(package, table, con, errors, scan, located, lines)
+                return without_blank_rows(table, result, scan)
         if quick or scan.record_starts is not None:  # load it for the full path below
             drop_loaded(table, con)  # the profile's rejects, so that none is counted twice
             failure = load_raw(table, path, con)
@@ -701,13 +287,25 @@ def validate_table(
         return TableResult(errors)
     errors += row_errors(table, con, good_lines)
     errors += key_errors(table, con, good_lines)
-    return TableResult(errors, good_lines, len(good_lines))
+    return without_blank_rows(table, TableResult(errors, good_lines, len(good_lines)), scan)
+
+
+def without_blank_rows(table: Table, result: TableResult, scan: Scan) -> TableResult:
+    """A row of empty cells is one `blank-row`, as in Frictionless: the row's other
+    errors (required cells, missing cells) are dropped, and its line is kept in
+    `result.lines` only so that row positions stay right (its keys are all NULL)."""
+    if scan.blank_lines:
+        result.errors = [e for e in result.errors if e["line"] not in scan.blank_lines] + [
+            error(table.name, table.path, line, None, BLANK_ROW, "every cell of the row is empty")
+            for line in sorted(scan.blank_lines)
+        ]
+    return result
 
 
 def drop_loaded(table: Table, con) -> None:
     """Drop what parsing `table` left: its text table and DuckDB's rejects."""
-    for name in ("raw_{}", "rejects_{}", "scans_{}"):
-        con.execute(f"DROP TABLE IF EXISTS {quote_ident(name.format(table.name))}")
+    for prefix in ("raw", "rejects", "scans"):
+        con.execute(f"DROP TABLE IF EXISTS {quote_ident(internal_name(prefix, table))}")
 
 
 def _profiled_result(
@@ -744,14 +342,14 @@ def file_kind_error(table: Table, path: Path) -> dict[str, Any] | None:
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
-        return file_error(table, "scheme-error", f"file {table.path} does not exist")
+        return file_error(table, SCHEME_ERROR, f"file {table.path} does not exist")
     except OSError as exc:
-        return file_error(table, "source-error", f"{table.path} cannot be read: {exc.strerror}")
+        return file_error(table, SOURCE_ERROR, f"{table.path} cannot be read: {exc.strerror}")
     if stat.S_ISREG(mode):
         return None
     kind = next((what for test, what in PATH_KINDS if test(mode)), "not a regular file")
     return file_error(
-        table, "source-error", f"{table.path} {kind}; a resource path must name a CSV file"
+        table, SOURCE_ERROR, f"{table.path} {kind}; a resource path must name a CSV file"
     )
 
 
@@ -765,7 +363,7 @@ def file_errors(table: Table, scan: Scan) -> tuple[list[dict[str, Any]], bool]:
 
 def _parsed_all(table: Table, scan: Scan, con, plan: ProfilePlan | None = None) -> bool:
     """DuckDB rejected nothing and read as many rows as the quick scan found records."""
-    rejects = quote_ident(f"rejects_{table.name}")
+    rejects = quote_ident(internal_name("rejects", table))
     rejected = con.execute(f"SELECT count(*) FROM {rejects}").fetchall()
     if plan is not None:
         parsed = con.execute(plan.rows_of([], "_rows")).fetchall()
@@ -780,9 +378,9 @@ def parse_rows(
     """Map the loaded rows and DuckDB's rejects to the records the byte scan located."""
     import numpy as np
 
-    rejects = quote_ident(f"rejects_{table.name}")
+    rejects = quote_ident(internal_name("rejects", table))
     if failure is not None:
-        return [file_error(table, "source-error", f"the CSV parser gave up: {failure}")], None
+        return [file_error(table, SOURCE_ERROR, f"the CSV parser gave up: {failure}")], None
     parsed = con.execute(f"SELECT count(*) FROM {raw_name(table)}").fetchall()[0][0]
     found = con.execute(
         f"SELECT line_byte_position, column_name, error_type, error_message FROM {rejects} "
@@ -795,8 +393,8 @@ def parse_rows(
         index = int(np.searchsorted(starts, byte_pos, side="right")) - 1
         index = max(index, 0)
         rejected.add(index)
-        code, text = REJECT_CODES.get(kind, ("source-error", "{detail}"))
-        column = None if code == "extra-cell" else column
+        code, text = REJECT_CODES.get(kind, (SOURCE_ERROR, "{detail}"))
+        column = None if code is EXTRA_CELL else column
         errors.append(
             error(
                 table.name,
@@ -812,7 +410,7 @@ def parse_rows(
         errors.append(
             file_error(
                 table,
-                "source-error",
+                SOURCE_ERROR,
                 f"the file has {len(starts)} records but the CSV parser read {parsed} "
                 f"(+{len(rejected)} rejected); look for a stray or unbalanced quote '\"'",
             )
