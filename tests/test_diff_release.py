@@ -51,19 +51,6 @@ def test_release_and_its_source_tree_are_identical(built_release: Path, tmp_path
     assert {t.name for t in diff.tables} >= {"indicators", "annual_series"}
 
 
-def test_release_side_is_not_validated_again(built_release, tmp_path, monkeypatch) -> None:
-    import azkz.validate
-
-    calls = []
-    original = azkz.validate.validate_package
-    monkeypatch.setattr(
-        azkz.validate, "validate_package", lambda root: calls.append(Path(root)) or original(root)
-    )
-    package = copy_package(tmp_path / "pkg")
-    diff_specs(str(release_dir(built_release)), str(package))
-    assert calls == [package]
-
-
 def test_a_changed_parquet_file_is_refused_by_its_checksum(dist: Path) -> None:
     rewrite_parquet(dist, "SELECT * REPLACE (value + 1 AS value) FROM rows")
     result = invoke("diff", str(dist), str(dist))

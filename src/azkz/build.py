@@ -58,7 +58,7 @@ from azkz.releases import (
     write_index,
 )
 from azkz.report import Report
-from azkz.schema import DERIVED_RESOURCES, Package, Table, field_list, read_package
+from azkz.schema import DERIVED_RESOURCES, Package, Table, field_list
 from azkz.typed import ident_list, load_tables, quote_ident, quote_literal
 
 # DuckDB's working memory: past it, sorts and tables spill to a temporary directory
@@ -469,13 +469,14 @@ def differing_files(a: Path, b: Path) -> list[str]:
 # --- the build ---------------------------------------------------------------------
 
 
-def validate_or_raise(root: Path) -> Any:
+def validate_or_raise(root: Path) -> Package:
+    """The package at `root` as the validator read it; `InvalidPackage` if it is not valid."""
     from azkz.validate import validate_package
 
     report = validate_package(root)
     if not report.valid:
         raise InvalidPackage(report)
-    return report
+    return report.package
 
 
 def build_release(
@@ -485,8 +486,7 @@ def build_release(
     root, out = Path(root), Path(out)
     log = log or BuildLog()
     log.step("validating the package")
-    validate_or_raise(root)
-    package = read_package(root)
+    package = validate_or_raise(root)
     version = package.version
     target = out / version
     with staging(out, version) as stage_dir:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from azkz.docs import md_table
+from azkz.mdtable import md_table
 from azkz.schema import Package
 from azkz.typed import load_tables
 

@@ -8,9 +8,7 @@ clock, no machine), so a test can regenerate it and fail when the committed copy
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
-
+from azkz.mdtable import md_table
 from azkz.schema import Field, Package, Table, field_list
 from azkz.typed import ident_list, load_tables, quote_ident
 
@@ -18,23 +16,6 @@ DICTIONARY_PATH = "docs/data-dictionary.md"
 SOURCES_TABLE = "sources"
 # Columns of the sources table shown in the dictionary, in this order when present.
 SOURCE_COLUMNS = ("source_id", "publisher", "title", "published", "language", "url")
-
-
-def md_cell(value: Any) -> str:
-    """Text safe inside a Markdown table cell: pipes escaped, line breaks flattened."""
-    if value is None:
-        return ""
-    text = str(value).replace("\r\n", " ").replace("\n", " ").replace("|", "\\|")
-    return text.strip()
-
-
-def md_table(
-    header: list[str], rows: Iterable[Iterable[Any]], cell: Callable[[Any], str] = md_cell
-) -> list[str]:
-    """A Markdown table's lines; `cell` renders each value (the caller's escaping rules)."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
-    return lines
 
 
 def allowed_values(field: Field, table: Table) -> str:

@@ -70,15 +70,13 @@ def _working_tree_relation(root: Path, name: str):
     import duckdb
 
     from azkz.build import validate_or_raise
-    from azkz.schema import read_package
     from azkz.typed import load_tables, quote_ident, raw_csv_sql, typed_select_sql
 
-    package = read_package(root)
+    package = validate_or_raise(root)
     try:
         table = package.table(name)
     except KeyError:
         raise ValueError(_unknown_table(name, [t.name for t in package.tables])) from None
-    validate_or_raise(root)
     con = duckdb.connect()
     if table.virtual:  # derived (annual_series): computed from the tables it comes from
         load_tables(package, con)

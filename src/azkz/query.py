@@ -96,8 +96,7 @@ def open_working_tree(root: str | Path = ".") -> Source:
 
     from azkz.build import comment_statements, validate_or_raise
 
-    validate_or_raise(Path(root))
-    package = read_package(root)
+    package = validate_or_raise(Path(root))
     con = duckdb.connect()
     load_tables(package, con)
     for table in package.tables:
@@ -373,7 +372,7 @@ def render(result: Result, fmt: str, stream: TextIO, max_rows: int | None = None
     elif fmt == "json":
         _write_json(result.columns, counted, stream)
     elif fmt == "markdown":
-        from azkz.docs import md_table
+        from azkz.mdtable import md_table
 
         lines = md_table(result.columns, [[text_value(v) for v in row] for row in counted])
         stream.write("\n".join(lines) + "\n")

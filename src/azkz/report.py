@@ -53,6 +53,9 @@ class Report:
     errors: list[dict[str, Any]] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
     fatal: bool = False  # the descriptor or a schema was unusable
+    # The package as the validator read it (None when the descriptor could not be read):
+    # commands use it rather than reading the package a second time.
+    package: Any = None
 
     @property
     def valid(self) -> bool:
@@ -207,7 +210,7 @@ def markdown_table(report: Report) -> str:
     """All errors as a Markdown table (for the job summary, which has no 10-item limit)."""
     lines = ["## azkz validate", "", summary_line(report), ""]
     if report.errors:
-        from azkz.docs import md_table
+        from azkz.mdtable import md_table
 
         lines += md_table(
             ["file", "line", "field", "code", "message"],

@@ -86,6 +86,7 @@ def validate_package(root: str | Path = ".") -> Report:
         report.errors.extend(exc.errors)
         report.fatal = True
         return report
+    report.package = package
     report.errors.extend(descriptor_errors(package))
     report.errors.extend(precedence_errors(package, schema_error))
     if report.errors:

@@ -14,7 +14,7 @@ import duckdb
 from azkz.diff.model import EXAMPLES, Diff, Side
 from azkz.diff.rows import NEW_SCHEMA, OLD_SCHEMA, TableComparison, relation, row_count, table_diff
 from azkz.diff.schema import descriptor_changes, pair_tables, table_schema_changes
-from azkz.diff.sides import load_side, open_side, require_trusted
+from azkz.diff.sides import load_side, open_side, trusted_package
 from azkz.schema import Package
 
 # Fills a schema of the connection with one side's typed tables: (package, schema, label, con).
@@ -77,10 +77,9 @@ def diff_packages(old: Package, new: Package, examples: int = EXAMPLES) -> Diff:
 def diff_specs(old: str, new: str, repo: Path = Path("."), examples: int = EXAMPLES) -> Diff:
     """`diff_packages` for what the user typed: paths, `WORKTREE` or git refs."""
     with ExitStack() as stack:
-        old_side = open_side(old, repo, stack)
-        new_side = open_side(new, repo, stack)
-        require_trusted(old_side, "old side")
-        require_trusted(new_side, "new side")
-        diff = diff_packages(old_side.package, new_side.package, examples)
+        old_side, new_side = open_side(old, repo, stack), open_side(new, repo, stack)
+        old_package = trusted_package(old_side, "old side")
+        new_package = trusted_package(new_side, "new side")
+        diff = diff_packages(old_package, new_package, examples)
     diff.old.label, diff.new.label = old, new
     return diff

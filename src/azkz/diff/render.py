@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from azkz.diff.model import Diff, SchemaChange, TableDiff, json_value
-from azkz.docs import md_table
+from azkz.mdtable import md_table
 
 
 def _key_text(key: dict[str, Any]) -> str:

@@ -27,21 +27,21 @@ import duckdb
 from azkz.diff.model import WORKTREE, DiffError
 from azkz.releases import ReleaseError, is_release, table_file, verify_checksums
 from azkz.report import plural
-from azkz.schema import DESCRIPTOR, Package, read_package
+from azkz.schema import DESCRIPTOR, DescriptorError, Package, read_package
 from azkz.typed import load_tables, quote_ident, quote_literal
 
 
 @dataclass
 class OpenedSide:
-    """One side as the user named it (`spec`) and the package read from it."""
+    """One side as the user named it (`spec`) and the directory holding its package."""
 
     spec: str
-    package: Package
+    root: Path
 
     @property
     def release(self) -> bool:
         """A built release: rows from its verified Parquet instead of its CSV."""
-        return is_release(self.package.root)
+        return is_release(self.root)
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -141,7 +141,7 @@ def _worktree_package(repo: Path) -> Path:
 
 
 def open_side(spec: str, repo: Path, stack: ExitStack) -> OpenedSide:
-    """Read one side of the diff; temporary files live as long as `stack`."""
+    """Find one side of the diff; temporary files live as long as `stack`."""
     path = Path(spec)
     if spec == WORKTREE:
         path = _worktree_package(repo)
@@ -150,33 +150,37 @@ def open_side(spec: str, repo: Path, stack: ExitStack) -> OpenedSide:
             raise DiffError(f"{spec}: expected a release directory or a {DESCRIPTOR}")
         if path.is_dir() and not (path / DESCRIPTOR).is_file():
             raise DiffError(f"{spec}: directory has no {DESCRIPTOR}")
-        return OpenedSide(spec, read_package(path))
+        return OpenedSide(spec, path.parent if path.is_file() else path)
     dest = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="azkz-diff-")))
-    return OpenedSide(spec, read_package(_export_git_ref(spec, repo, dest)))
+    return OpenedSide(spec, _export_git_ref(spec, repo, dest))
 
 
 INVALID_SHOWN = 5
 
 
-def require_trusted(side: OpenedSide, label: str) -> None:
-    """A release's checksums must hold; any other side must validate."""
+def trusted_package(side: OpenedSide, label: str) -> Package:
+    """The side's package, read once: a release's checksums must hold, else it must validate."""
     if not side.release:
-        require_valid(side.package, label, side.spec)
-        return
-    names = [DESCRIPTOR, *(parquet_file(t.name) for t in side.package.tables)]
+        return valid_package(side.root, label, side.spec)
+    package = read_package(side.root)
+    names = [DESCRIPTOR, *(parquet_file(t.name) for t in package.tables)]
     try:
-        verify_checksums(side.package.root, names)
+        verify_checksums(side.root, names)
     except ReleaseError as exc:
         raise DiffError(f"{label} ({side.spec}) cannot be trusted: {exc}") from None
+    return package
 
 
-def require_valid(package: Package, label: str, spec: str) -> None:
-    """Refuse an invalid side: failing cells would otherwise be NULL and diff silently."""
+def valid_package(root: Path, label: str, spec: str) -> Package:
+    """The package as the validator read it; an invalid side is refused, because its
+    failing cells would otherwise be NULL and diff silently."""
     from azkz.validate import validate_package
 
-    report = validate_package(package.root)
+    report = validate_package(root)
+    if report.package is None:  # the descriptor itself is unreadable
+        raise DescriptorError(report.errors)
     if report.valid:
-        return
+        return report.package
     shown = [
         f"{e.get('path') or DESCRIPTOR}"
         + (f":{e['line']}" if e.get("line") else "")
