@@ -13,6 +13,7 @@ import codecs
 import re
 from typing import Any
 
+from azkz import fields
 from azkz.declared import CODELISTS
 from azkz.errors import DIALECT_ERROR, PACKAGE_ERROR, RESOURCE_ERROR, SCHEMA_ERROR
 from azkz.report import error
@@ -35,13 +36,8 @@ TYPE_PROPERTIES = {
 PATTERN_TYPES = ("date", "time", "datetime")  # `format` may be a strptime pattern
 COLLECTION_TYPES = ("object", "array", "list", "geojson", "geopoint")
 ORDERED_TEXT_TYPES = ("date", "time", "datetime", "yearmonth")  # bounds written as text
-CONSTRAINTS = {"required", "unique", "enum", "pattern", "minLength", "maxLength"} | {
-    "minimum",
-    "maximum",
-    "exclusiveMinimum",
-    "exclusiveMaximum",
-}
-BOUND_CONSTRAINTS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+CONSTRAINTS = frozenset(fields.CONSTRAINTS)  # any other constraint is a schema-error
+BOUND_CONSTRAINTS = fields.VALUE_BOUNDS
 SCHEMA_PROPERTIES = frozenset(
     {"$schema", "name", "title", "description", "fields", "primaryKey", "foreignKeys"}
     | {"missingValues", "uniqueKeys", "orderedFields", "orderedPairs", "mustBeReferenced"}
@@ -339,7 +335,7 @@ def _constraint_errors(table: Table, f: Field) -> list[dict[str, Any]]:
             errors.append(
                 schema_error(table, f.name, f"{where}: {key} is not supported for type {f.type!r}")
             )
-    for key in (*BOUND_CONSTRAINTS, "minLength", "maxLength"):
+    for key in (*BOUND_CONSTRAINTS, *fields.LENGTH_BOUNDS):
         value = f.constraints.get(key)
         if value is None:
             continue

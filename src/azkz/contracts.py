@@ -15,23 +15,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from azkz import errors
+from azkz import errors, fields
 from azkz.schema import Field, Table
 
 
 def polars_dtype(f: Field):
-    import polars as pl
-
-    return {
-        "string": pl.String,
-        "number": pl.Float64,
-        "integer": pl.Int64,
-        "boolean": pl.Boolean,
-        "date": pl.Date,
-        "year": pl.Int32,
-        "datetime": pl.Datetime("us"),
-        "time": pl.Time,
-    }.get(f.type, pl.String)  # the types DuckDB keeps as text (`azkz.schema.DUCKDB_TYPES`)
+    return fields.polars_dtype(f.type)
 
 
 def _bound(f: Field, value: Any):
@@ -52,10 +41,10 @@ def field_checks(f: Field) -> list:
     if c.get("pattern") is not None and f.type == "string":
         # Frictionless patterns must match the whole value.
         checks.append(pa.Check.str_matches(rf"^(?:{c['pattern']})$"))
-    if c.get("minimum") is not None:
-        checks.append(pa.Check.ge(_bound(f, c["minimum"])))
-    if c.get("maximum") is not None:
-        checks.append(pa.Check.le(_bound(f, c["maximum"])))
+    for key in fields.VALUE_BOUNDS:
+        if c.get(key) is not None:
+            check = getattr(pa.Check, fields.CONSTRAINTS[key].pandera)
+            checks.append(check(_bound(f, c[key])))
     if c.get("minLength") is not None or c.get("maxLength") is not None:
         checks.append(pa.Check.str_length(c.get("minLength"), c.get("maxLength")))
     return checks

@@ -8,6 +8,7 @@ clock, no machine), so a test can regenerate it and fail when the committed copy
 
 from __future__ import annotations
 
+from azkz.fields import constraint_words
 from azkz.mdtable import md_table
 from azkz.schema import Field, Package, Table, field_list
 from azkz.typed import ident_list, load_tables, quote_ident
@@ -19,26 +20,17 @@ SOURCE_COLUMNS = ("source_id", "publisher", "title", "published", "language", "u
 
 
 def allowed_values(field: Field, table: Table) -> str:
-    """Every constraint a contributor must satisfy, in words, beyond the type."""
-    c = field.constraints
-    parts = []
-    if field.enum:
-        parts.append(", ".join(f"`{v}`" for v in field.enum))
-    if "pattern" in c:
-        parts.append(f"pattern `{c['pattern']}`")
-    if "minimum" in c:
-        parts.append(f"≥ {c['minimum']}")
-    if "maximum" in c:
-        parts.append(f"≤ {c['maximum']}")
-    if "minLength" in c:
-        parts.append(f"length ≥ {c['minLength']}")
-    if "maxLength" in c:
-        parts.append(f"length ≤ {c['maxLength']}")
+    """Every constraint a contributor must satisfy, in words, beyond the type.
+
+    The constraints are worded by `azkz.fields.constraint_words`, as on the site;
+    `required` has a column of its own.
+    """
+    parts = constraint_words(field.constraints, skip=("required", "unique"))
     if field.type == "boolean":
         parts.append(" / ".join(f"`{v}`" for v in field.true_values + field.false_values))
     if field.type == "date":
         parts.append("`YYYY-MM-DD`")
-    if c.get("unique") or table.primary_key == [field.name]:
+    if field.constraints.get("unique") or table.primary_key == [field.name]:
         parts.append("unique")
     return "; ".join(parts)
 

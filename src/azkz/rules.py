@@ -23,6 +23,7 @@ from azkz.errors import (
     UNIQUE_ERROR,
     ErrorType,
 )
+from azkz.fields import CONSTRAINTS, LENGTH_BOUNDS, TYPES, VALUE_BOUNDS
 from azkz.report import error
 from azkz.schema import Field, Package, Table
 from azkz.typed import (
@@ -35,22 +36,6 @@ from azkz.typed import (
     quote_literal,
     raw_csv_sql,
 )
-
-TYPE_FORMS = {
-    "integer": "an integer",
-    "date": "a real date as YYYY-MM-DD",
-    "year": "a year as YYYY",
-    "boolean": "one of {true_false}",
-    "datetime": "a date and time as YYYY-MM-DDThh:mm:ss (optionally Z or +hh:mm)",
-    "time": "a time as hh:mm:ss",
-    "yearmonth": "a year and month as YYYY-MM",
-    "duration": "an ISO 8601 duration such as P1Y2M or PT36H",
-    "geopoint": "a point as 'longitude, latitude'",
-    "geojson": "a GeoJSON object",
-    "object": "a JSON object",
-    "array": "a JSON array",
-    "list": "a list of values separated by the field's delimiter",
-}
 
 
 def as_list(value: Any) -> list[str]:
@@ -219,36 +204,30 @@ def field_checks(f: Field) -> list[RowCheck]:
                 costly=True,
             )
         )
-    for key, op, words in BOUNDS:
+    for key in VALUE_BOUNDS:
         if c.get(key) is not None:
+            bound = CONSTRAINTS[key]
             checks.append(
                 value_check(
                     f,
                     CONSTRAINT_ERROR,
-                    f"({t} {op} {_literal_of(f, c[key])})",
-                    f"{{0!r}} is {words} {literal_text(c[key])}",
+                    f"({t} {bound.breaks} {_literal_of(f, c[key])})",
+                    f"{{0!r}} is {bound.breaking} {literal_text(c[key])}",
                 )
             )
-    for key, op, words in (("minLength", "<", "shorter than"), ("maxLength", ">", "longer than")):
+    for key in LENGTH_BOUNDS:
         if c.get(key) is not None:
+            bound = CONSTRAINTS[key]
             checks.append(
                 value_check(
                     f,
                     CONSTRAINT_ERROR,
-                    f"(length({raw}) {op} {int(c[key])} AND {raw} <> '')",
-                    f"{{0!r}} is {words} {int(c[key])} characters",
+                    f"(length({raw}) {bound.breaks} {int(c[key])} AND {raw} <> '')",
+                    f"{{0!r}} is {bound.breaking} {int(c[key])} characters",
                 )
             )
     return checks
 
-
-# Bound constraints: (property, SQL operator true when the cell breaks it, words).
-BOUNDS = (
-    ("minimum", "<", "less than the minimum"),
-    ("maximum", ">", "more than the maximum"),
-    ("exclusiveMinimum", "<=", "not more than the exclusive minimum"),
-    ("exclusiveMaximum", ">=", "not less than the exclusive maximum"),
-)
 
 # Frictionless's literal non-finite numbers (its cast also takes other spellings).
 NON_FINITE = r"^[+-]?(nan|inf|infinity)$"
@@ -297,7 +276,7 @@ def type_form(f: Field) -> str:
         return f"a valid {f.raw['format']}"
     if f.raw.get("format", "default") != "default":
         return f"{f.type} written as {f.raw['format']}"
-    return TYPE_FORMS[f.type].format(true_false=", ".join(f.true_values + f.false_values))
+    return TYPES[f.type].form.format(true_false=", ".join(f.true_values + f.false_values))
 
 
 def number_form(f: Field) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from azkz.errors import PACKAGE_ERROR, RESOURCE_ERROR, SCHEMA_ERROR, ErrorType
+from azkz.fields import TYPES
 from azkz.report import error
 
 DESCRIPTOR = "datapackage.json"
@@ -24,25 +25,7 @@ DERIVED_RESOURCES = "derivedResources"
 
 # Frictionless field type -> DuckDB column type.  Numbers are DOUBLE: the values are
 # as stated by sources (at most a few decimals) and DOUBLE round-trips them exactly.
-DUCKDB_TYPES = {
-    "string": "VARCHAR",
-    "number": "DOUBLE",
-    "integer": "BIGINT",
-    "boolean": "BOOLEAN",
-    "date": "DATE",
-    "year": "INTEGER",
-    "datetime": "TIMESTAMP",  # UTC: an offset in the text is applied
-    "time": "TIME",
-    # Kept as their validated text: DuckDB has no type that round-trips them as written.
-    "yearmonth": "VARCHAR",
-    "duration": "VARCHAR",
-    "geopoint": "VARCHAR",
-    "geojson": "VARCHAR",
-    "object": "VARCHAR",
-    "array": "VARCHAR",
-    "list": "VARCHAR",
-    "any": "VARCHAR",
-}
+DUCKDB_TYPES = {name: facts.duckdb for name, facts in TYPES.items()}  # `azkz.fields`
 
 
 class DescriptorError(Exception):

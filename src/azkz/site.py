@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from azkz import duckdb_wasm
 from azkz.charts import TURNOVER_INDICATOR, chart_context, timeline_context
+from azkz.fields import constraint_words
 from azkz.releases import ReleaseError, copy_releases, resolve_local
 from azkz.schema import DescriptorError, Package, Table, read_package
 from azkz.series import SERIES_TABLE, precedence_lines
@@ -99,20 +100,9 @@ def environment() -> Environment:
 
 
 def field_rules(f) -> list[str]:
-    """The constraints of a field other than `enum` (shown in a column of its own), in words."""
-    c = f.constraints
-    rules = []
-    if c.get("required"):
-        rules.append("required")
-    if c.get("unique"):
-        rules.append("unique")
-    for key, word in (("minimum", "≥"), ("maximum", "≤")):
-        if key in c:
-            rules.append(f"{word} {cell_text(c[key])}")
-    for key in ("minLength", "maxLength", "pattern"):
-        if key in c:
-            rules.append(f"{key} {c[key]}")
-    return rules
+    """The constraints of a field other than `enum` (shown in a column of its own), in
+    words: `azkz.fields.constraint_words`, as in the data dictionary."""
+    return constraint_words(f.constraints, show=cell_text, skip=("enum",))
 
 
 def console_bytes(release: Path, package: Package, wasm_dir: Path) -> int:

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from azkz.diff.model import SchemaChange, show
+from azkz.fields import tightened
 from azkz.schema import DESCRIPTOR, Package, Table, field_list
 
 
@@ -100,9 +101,6 @@ def _pair_fields(old: Table, new: Table) -> tuple[dict[str, str], list[SchemaCha
     return mapping, changes
 
 
-# Constraints where a larger value is tighter, and where a smaller one is.
-_LOWER_BOUNDS = {"minimum", "exclusiveMinimum", "minLength"}
-_UPPER_BOUNDS = {"maximum", "exclusiveMaximum", "maxLength"}
 # Field properties that change how a cell is read or what a value means: changing them is
 # major.  Every other property (description, title, example(s), unitField, rdfType, any
 # custom property) only documents the field and is a patch.
@@ -120,20 +118,7 @@ _FIELD_MEANING = {
 
 def _constraint_bump(key: str, before: Any, after: Any) -> str:
     """'major' when `after` admits fewer values than `before`, else 'patch'."""
-    if after is None or after is False:
-        return "patch"  # dropped: looser
-    if before is None or before is False:
-        return "major"  # new constraint
-    if key == "enum":
-        return "patch" if set(map(str, before)) <= set(map(str, after)) else "major"
-    try:
-        if key in _LOWER_BOUNDS:
-            return "major" if after > before else "patch"
-        if key in _UPPER_BOUNDS:
-            return "major" if after < before else "patch"
-    except TypeError:
-        return "major"
-    return "major"  # a changed pattern (or unknown constraint) may reject existing values
+    return "major" if tightened(key, before, after) else "patch"
 
 
 def _compare_field(table: str, old_f, new_f) -> list[SchemaChange]:
