@@ -14,10 +14,10 @@ import re
 from typing import Any
 
 from azkz import fields
+from azkz.checks import as_list
 from azkz.declared import CODELISTS
 from azkz.errors import DIALECT_ERROR, PACKAGE_ERROR, RESOURCE_ERROR, SCHEMA_ERROR
 from azkz.report import error
-from azkz.rules import as_list
 from azkz.schema import DESCRIPTOR, Field, Package, Table
 from azkz.typed import LIST_ITEMS, STRING_FORMATS
 

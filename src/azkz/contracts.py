@@ -5,7 +5,7 @@ contracts.  They are generated here rather than by `pandera.io.from_frictionless
 which maps dates to strings, reads the text "false" as True and drops keys.
 
 The rules are the same ones `azkz validate` runs as generated SQL on the raw text
-(see `azkz.rules.field_checks`): dtype, required, enum, pattern (full match, as in
+(see `azkz.checks.field_checks`): dtype, required, enum, pattern (full match, as in
 Frictionless), minimum/maximum, minLength/maxLength, unique fields and the primary key.
 `azkz validate` does not call pandera because importing pandera.polars alone takes
 about 0.7 s (benchmarks/validate.md has the numbers).

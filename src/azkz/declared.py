@@ -16,16 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from azkz.errors import (
-    BLANK_TEXT,
-    CODELIST_ERROR,
-    DATE_ORDER,
-    DATE_PRECISION,
-    FILLED_REQUIRES,
-    PAIR_ORDER,
-    UNUSED_KEY,
-)
-from azkz.rules import (
+from azkz.checks import (
     RowCheck,
     as_list,
     key_error,
@@ -34,6 +25,15 @@ from azkz.rules import (
     typed,
     typed_source,
     value_check,
+)
+from azkz.errors import (
+    BLANK_TEXT,
+    CODELIST_ERROR,
+    DATE_ORDER,
+    DATE_PRECISION,
+    FILLED_REQUIRES,
+    PAIR_ORDER,
+    UNUSED_KEY,
 )
 from azkz.schema import Field, Package, Table
 from azkz.typed import cast_sql, internal_name, quote_ident, quote_literal, raw_csv_sql

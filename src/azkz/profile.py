@@ -15,22 +15,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from azkz.checks import RowCheck, as_list, raw_name, typed, typed_source
 from azkz.declared import set_variables
 from azkz.rules import (
-    RowCheck,
-    as_list,
     check_groups,
     failing_values_sql,
     key_hash,
     message_fields,
-    raw_name,
     rejects_source,
     row_checks,
     run_parse,
     table_keys,
     text_key_hashes,
-    typed,
-    typed_source,
 )
 from azkz.schema import Package, Table
 from azkz.typed import (

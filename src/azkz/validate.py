@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from azkz.checks import raw_name
 from azkz.coherence import descriptor_errors, encoding_of, schema_error
 from azkz.declared import create_iso3_type, pair_exemptions, set_variables, unused_key_errors
 from azkz.errors import (
@@ -51,13 +52,7 @@ from azkz.errors import (
 )
 from azkz.profile import EarlyProfile, ProfilePlan, locate_failures, profiled, start_profile
 from azkz.report import Report, error
-from azkz.rules import (
-    foreign_key_errors,
-    key_errors,
-    load_raw,
-    raw_name,
-    row_errors,
-)
+from azkz.rules import foreign_key_errors, key_errors, load_raw, row_errors
 from azkz.scan import Scan, header_errors, scan_file
 from azkz.schema import DescriptorError, Package, Table, read_package
 from azkz.series import precedence_errors
