@@ -26,8 +26,8 @@ def counted(monkeypatch) -> Counter:
             counts["read", Path(path).parent.resolve()] += 1
         return load_json(path, *args, **kwargs)
 
-    def counting_validate(root):
-        counts["validated", Path(root).resolve()] += 1
+    def counting_validate(root):  # a directory, or a package already read
+        counts["validated", Path(getattr(root, "root", root)).resolve()] += 1
         return validate(root)
 
     monkeypatch.setattr(azkz.schema, "_load_json", counting_load)

@@ -71,12 +71,13 @@ REJECT_CODES = {
 
 
 # ----------------------------------------------------------------------------- entry point
-def validate_package(root: str | Path = ".") -> Report:
-    """Validate the package at `root`; never raises for bad input, never writes."""
+def validate_package(root: str | Path | Package = ".") -> Report:
+    """Validate the package at `root` (or a package already read); never raises for bad
+    input, never writes."""
     started = time.perf_counter()
     report = Report(stats={"tables": 0, "rows": 0})
     try:
-        package = read_package(root)
+        package = root if isinstance(root, Package) else read_package(root)
     except DescriptorError as exc:
         report.errors.extend(exc.errors)
         report.fatal = True

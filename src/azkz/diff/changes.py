@@ -41,8 +41,9 @@ def changes_document(old: Package | None, new: Package, con=None) -> dict[str, A
         }
     if con is None:
         diff, entries = compare(old, new, 0, full=True)
-    else:
-        diff, entries = compare(old, new, 0, full=True, con=con, load_new=build_tables_side)
+    else:  # the build's: validated tables in `con`, a verified previous release
+        loaders = (load_side, build_tables_side)
+        diff, entries = compare(old, new, 0, True, con, loaders, trusted=True)
     rows = {t.name: t.new_rows for t in diff.tables} | diff.added_tables
     return {
         "version": new.version,

@@ -5,7 +5,8 @@ schema changes (`azkz.diff.schema`) and the row changes (`azkz.diff.rows`) of ea
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import ExitStack
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, closing
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,8 @@ import duckdb
 from azkz.diff.model import EXAMPLES, Diff, Side
 from azkz.diff.rows import NEW_SCHEMA, OLD_SCHEMA, TableComparison, relation, row_count, table_diff
 from azkz.diff.schema import descriptor_changes, pair_tables, table_schema_changes
-from azkz.diff.sides import load_side, open_side, trusted_package
-from azkz.schema import Package
+from azkz.diff.sides import load_side, loaded_side, open_side, preload, trust
+from azkz.schema import Package, read_package
 
 # Fills a schema of the connection with one side's typed tables: (package, schema, label, con).
 Loader = Callable[[Package, str, str, Any], None]
@@ -27,25 +28,27 @@ def compare(
     examples: int,
     full: bool,
     con=None,
-    load_new: Loader = load_side,
+    loaders: tuple[Loader, Loader] = (load_side, load_side),
+    trusted: bool = False,
 ) -> tuple[Diff, dict[str, list[dict[str, Any]]]]:
     """The Diff and, with `full`, every row entry per table (for changes.json).
 
-    With `con` (the build's connection) the comparison runs on a cursor of it and its
-    schemas are dropped afterwards; `load_new` then can take the new side's tables from
-    what `con` already holds instead of reading files again.
+    With `con` the comparison runs on a cursor of it and its schemas are dropped
+    afterwards; `loaders` (old, new) then may find tables `con` already holds instead
+    of reading files again.  `trusted`: both sides were validated or verified, so their
+    primary keys are known to be unique.
     """
     pairs, removed, added, changes = pair_tables(old, new)
     changes = descriptor_changes(old, new, pairs) + changes
     cursor = con.cursor() if con is not None else duckdb.connect()
     try:
-        load_side(old, OLD_SCHEMA, "old side", cursor)
-        load_new(new, NEW_SCHEMA, "new side", cursor)
+        loaders[0](old, OLD_SCHEMA, "old side", cursor)
+        loaders[1](new, NEW_SCHEMA, "new side", cursor)
         tables, all_entries = [], {}
         for index, (old_t, new_t) in enumerate(pairs):
             mapping, table_changes = table_schema_changes(old_t, new_t)
             changes += table_changes
-            comparison = TableComparison(cursor, index, old_t, new_t, mapping)
+            comparison = TableComparison(cursor, index, old_t, new_t, mapping, trusted)
             tables.append(table_diff(comparison, mapping, examples))
             if full:
                 all_entries[new_t.name] = comparison.entries()
@@ -75,11 +78,28 @@ def diff_packages(old: Package, new: Package, examples: int = EXAMPLES) -> Diff:
 
 
 def diff_specs(old: str, new: str, repo: Path = Path("."), examples: int = EXAMPLES) -> Diff:
-    """`diff_packages` for what the user typed: paths, `WORKTREE` or git refs."""
+    """`diff_packages` for what the user typed: paths, `WORKTREE` or git refs.
+
+    Each package is read once.  While a side is being validated (or its checksums
+    verified), the sides' typed tables load on another thread; an untrusted side is
+    refused before anything is compared.
+    """
+    labels = ("old side", "new side")
     with ExitStack() as stack:
-        old_side, new_side = open_side(old, repo, stack), open_side(new, repo, stack)
-        old_package = trusted_package(old_side, "old side")
-        new_package = trusted_package(new_side, "new side")
-        diff = diff_packages(old_package, new_package, examples)
+        sides = [open_side(old, repo, stack), open_side(new, repo, stack)]
+        packages = [read_package(side.root) for side in sides]
+        con = stack.enter_context(closing(duckdb.connect()))
+        background = stack.enter_context(ThreadPoolExecutor(1))
+        loads = [
+            background.submit(preload, package, schema, label, con)
+            for package, schema, label in zip(
+                packages, (OLD_SCHEMA, NEW_SCHEMA), labels, strict=True
+            )
+        ]
+        for side, package, label in zip(sides, packages, labels, strict=True):
+            trust(side, package, label)
+        for load in loads:
+            load.result()
+        diff, _ = compare(*packages, examples, False, con, (loaded_side, loaded_side), True)
     diff.old.label, diff.new.label = old, new
     return diff

@@ -33,15 +33,23 @@ def _is_unique(con, source: str, columns: list[str]) -> bool:
     return dupes == 0
 
 
-def _choose_key(con, old: Table, new: Table, comparable: dict[str, str]) -> list[str]:
-    """New-side names of a key usable on both sides, or [] to compare whole rows."""
+def _choose_key(
+    con, old: Table, new: Table, comparable: dict[str, str], trusted: bool = False
+) -> list[str]:
+    """New-side names of a key usable on both sides, or [] to compare whole rows.
+
+    `trusted`: both sides are valid, so a key that is the primary key on both sides is
+    unique without counting.
+    """
     reverse = {n: o for o, n in comparable.items()}
     for key in (new.row_key, [comparable.get(f) for f in old.row_key]):
         if not key or any(k not in reverse for k in key):
             continue
-        if _is_unique(
-            con, relation(OLD_SCHEMA, old.name), [reverse[k] for k in key]
-        ) and _is_unique(con, relation(NEW_SCHEMA, new.name), key):
+        old_key = [reverse[k] for k in key]
+        if trusted and key == new.primary_key and old_key == old.primary_key:
+            return key
+        old_unique = _is_unique(con, relation(OLD_SCHEMA, old.name), old_key)
+        if old_unique and _is_unique(con, relation(NEW_SCHEMA, new.name), key):
             return key
     return []
 
@@ -53,10 +61,12 @@ def _comparable_fields(old: Table, new: Table, mapping: dict[str, str]) -> dict[
 class TableComparison:
     """The diff rows of one table pair, materialised once in a temp table."""
 
-    def __init__(self, con, index: int, old: Table, new: Table, mapping: dict[str, str]):
+    def __init__(
+        self, con, index: int, old: Table, new: Table, mapping: dict[str, str], trusted=False
+    ):
         self.con, self.old, self.new = con, old, new
         self.comparable = _comparable_fields(old, new, mapping)
-        self.key = _choose_key(con, old, new, self.comparable)
+        self.key = _choose_key(con, old, new, self.comparable, trusted)
         self.temp = f"azkz_diff_{index}"
         self.old_cols = old.field_names
         self.new_cols = new.field_names

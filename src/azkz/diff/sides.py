@@ -27,7 +27,7 @@ import duckdb
 from azkz.diff.model import WORKTREE, DiffError
 from azkz.releases import ReleaseError, is_release, table_file, verify_checksums
 from azkz.report import plural
-from azkz.schema import DESCRIPTOR, DescriptorError, Package, read_package
+from azkz.schema import DESCRIPTOR, Package
 from azkz.typed import load_tables, quote_ident, quote_literal
 
 
@@ -158,29 +158,25 @@ def open_side(spec: str, repo: Path, stack: ExitStack) -> OpenedSide:
 INVALID_SHOWN = 5
 
 
-def trusted_package(side: OpenedSide, label: str) -> Package:
-    """The side's package, read once: a release's checksums must hold, else it must validate."""
+def trust(side: OpenedSide, package: Package, label: str) -> None:
+    """A release's checksums must hold; any other side must validate (else `DiffError`)."""
     if not side.release:
-        return valid_package(side.root, label, side.spec)
-    package = read_package(side.root)
+        require_valid(package, label, side.spec)
+        return
     names = [DESCRIPTOR, *(parquet_file(t.name) for t in package.tables)]
     try:
         verify_checksums(side.root, names)
     except ReleaseError as exc:
         raise DiffError(f"{label} ({side.spec}) cannot be trusted: {exc}") from None
-    return package
 
 
-def valid_package(root: Path, label: str, spec: str) -> Package:
-    """The package as the validator read it; an invalid side is refused, because its
-    failing cells would otherwise be NULL and diff silently."""
+def require_valid(package: Package, label: str, spec: str) -> None:
+    """Refuse an invalid side: its failing cells would otherwise be NULL and diff silently."""
     from azkz.validate import validate_package
 
-    report = validate_package(root)
-    if report.package is None:  # the descriptor itself is unreadable
-        raise DescriptorError(report.errors)
+    report = validate_package(package)
     if report.valid:
-        return report.package
+        return
     shown = [
         f"{e.get('path') or DESCRIPTOR}"
         + (f":{e['line']}" if e.get("line") else "")
@@ -203,6 +199,19 @@ def valid_package(root: Path, label: str, spec: str) -> Package:
 
 def parquet_file(table: str) -> str:
     return table_file(table, "parquet")
+
+
+def loaded_side(package: Package, schema: str, label: str, con) -> None:
+    """For a side whose tables are already in `schema` (`preload`): nothing to do."""
+
+
+def preload(package: Package, schema: str, label: str, con) -> None:
+    """`load_side` on a cursor of its own (closed afterwards), for a background thread."""
+    cursor = con.cursor()
+    try:
+        load_side(package, schema, label, cursor)
+    finally:
+        cursor.close()
 
 
 def load_side(package: Package, schema: str, label: str, con) -> None:
