@@ -12,6 +12,7 @@ import azkz.schema
 import azkz.validate
 from azkz import build, query
 from azkz.diff import diff_specs
+from azkz.schema import Package
 from tests.helpers import release_dir
 
 
@@ -27,7 +28,8 @@ def counted(monkeypatch) -> Counter:
         return load_json(path, *args, **kwargs)
 
     def counting_validate(root):  # a directory, or a package already read
-        counts["validated", Path(getattr(root, "root", root)).resolve()] += 1
+        where = root.root if isinstance(root, Package) else Path(root)
+        counts["validated", where.resolve()] += 1
         return validate(root)
 
     monkeypatch.setattr(azkz.schema, "_load_json", counting_load)
