@@ -131,28 +131,19 @@ def field_checks(f: Field) -> list[RowCheck]:
                 costly=True,
             )
         )
-    for key in VALUE_BOUNDS:
-        if c.get(key) is not None:
-            bound = CONSTRAINTS[key]
-            checks.append(
-                value_check(
-                    f,
-                    CONSTRAINT_ERROR,
-                    f"({t} {bound.breaks} {_literal_of(f, c[key])})",
-                    f"{{0!r}} is {bound.breaking} {literal_text(c[key])}",
-                )
-            )
-    for key in LENGTH_BOUNDS:
-        if c.get(key) is not None:
-            bound = CONSTRAINTS[key]
-            checks.append(
-                value_check(
-                    f,
-                    CONSTRAINT_ERROR,
-                    f"(length({raw}) {bound.breaks} {int(c[key])} AND {raw} <> '')",
-                    f"{{0!r}} is {bound.breaking} {int(c[key])} characters",
-                )
-            )
+    for key in (*VALUE_BOUNDS, *LENGTH_BOUNDS):
+        if c.get(key) is None:
+            continue
+        bound = CONSTRAINTS[key]
+        if bound.measures == "length":
+            condition = f"(length({raw}) {bound.breaks} {int(c[key])} AND {raw} <> '')"
+            shown = f"{int(c[key])} characters"
+        else:
+            condition = f"({t} {bound.breaks} {_literal_of(f, c[key])})"
+            shown = literal_text(c[key])
+        checks.append(
+            value_check(f, CONSTRAINT_ERROR, condition, f"{{0!r}} is {bound.breaking} {shown}")
+        )
     return checks
 
 
