@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, closing
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ import duckdb
 from azkz.diff.model import EXAMPLES, Diff, Side
 from azkz.diff.rows import NEW_SCHEMA, OLD_SCHEMA, TableComparison, relation, row_count, table_diff
 from azkz.diff.schema import descriptor_changes, pair_tables, table_schema_changes
-from azkz.diff.sides import load_side, loaded_side, open_side, preload, trust
+from azkz.diff.sides import load_side, open_side, trust
 from azkz.schema import Package, read_package
 
 # Fills a schema of the connection with one side's typed tables: (package, schema, label, con).
@@ -80,26 +80,24 @@ def diff_packages(old: Package, new: Package, examples: int = EXAMPLES) -> Diff:
 def diff_specs(old: str, new: str, repo: Path = Path("."), examples: int = EXAMPLES) -> Diff:
     """`diff_packages` for what the user typed: paths, `WORKTREE` or git refs.
 
-    Each package is read once.  While a side is being validated (or its checksums
-    verified), the sides' typed tables load on another thread; an untrusted side is
-    refused before anything is compared.
+    Each package is read once.  The sides are loaded and compared on another thread
+    while they are validated (or their checksums verified) here; the comparison is only
+    used once both sides are trusted, so an untrusted side is refused as before.
     """
     labels = ("old side", "new side")
     with ExitStack() as stack:
         sides = [open_side(old, repo, stack), open_side(new, repo, stack)]
         packages = [read_package(side.root) for side in sides]
-        con = stack.enter_context(closing(duckdb.connect()))
         background = stack.enter_context(ThreadPoolExecutor(1))
-        loads = [
-            background.submit(preload, package, schema, label, con)
-            for package, schema, label in zip(
-                packages, (OLD_SCHEMA, NEW_SCHEMA), labels, strict=True
-            )
-        ]
+        comparing = background.submit(_trusted_diff, *packages, examples)
         for side, package, label in zip(sides, packages, labels, strict=True):
             trust(side, package, label)
-        for load in loads:
-            load.result()
-        diff, _ = compare(*packages, examples, False, con, (loaded_side, loaded_side), True)
+        diff = comparing.result()
     diff.old.label, diff.new.label = old, new
+    return diff
+
+
+def _trusted_diff(old: Package, new: Package, examples: int) -> Diff:
+    """`diff_packages` for sides that are (being) checked: their primary keys are unique."""
+    diff, _ = compare(old, new, examples, False, trusted=True)
     return diff

@@ -201,19 +201,6 @@ def parquet_file(table: str) -> str:
     return table_file(table, "parquet")
 
 
-def loaded_side(package: Package, schema: str, label: str, con) -> None:
-    """For a side whose tables are already in `schema` (`preload`): nothing to do."""
-
-
-def preload(package: Package, schema: str, label: str, con) -> None:
-    """`load_side` on a cursor of its own (closed afterwards), for a background thread."""
-    cursor = con.cursor()
-    try:
-        load_side(package, schema, label, cursor)
-    finally:
-        cursor.close()
-
-
 def load_side(package: Package, schema: str, label: str, con) -> None:
     """Fill `schema` with one typed table per resource: from Parquet or from the CSVs."""
     con.execute(f"CREATE SCHEMA {quote_ident(schema)}")
