@@ -1,5 +1,6 @@
-"""Field, table and domain rules generated from the Table Schemas as SQL, and the text
-tables (`raw_<name>`) DuckDB loads for them.
+"""Field, table and domain rules run as SQL, and the text tables (`raw_<name>`) DuckDB
+loads for them.  Each field's and declared rule's SQL is built in `azkz.checks` and
+`azkz.declared` from the schemas (and `azkz.fields`); key and foreign-key rules are here.
 
 Both ways of checking a table use these: `azkz.validate` loads a table whole and runs
 every rule there; `azkz.profile` runs them on a large table's distinct values, then on

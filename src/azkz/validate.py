@@ -11,7 +11,7 @@ which layer reports it (README's error list is generated from it):
    and the header against the schema (`azkz.scan`).  Label errors stop the rows only
    when the header's width differs from the schema's.
 3. rows — DuckDB's strict parse with stored rejects, blank rows from the byte scan.
-4. fields — generated SQL per Table Schema field (`azkz.rules`).
+4. fields — generated SQL per Table Schema field (`azkz.checks`, run by `azkz.rules`).
 5. table — primary key and unique fields.
 6. package — foreign keys, and `mustBeReferenced` (`azkz.declared`).
 7. declared rules — what a schema declares with this package's custom properties.
