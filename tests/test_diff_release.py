@@ -68,3 +68,29 @@ def test_rows_come_from_the_parquet_the_checksums_vouch_for(built_release, dist)
     changed = tables["indicators"]
     assert changed["changed"] > 0 and changed["added"] == changed["removed"] == 0
     assert set(changed["field_changes"]) == {"value"}
+
+
+@pytest.mark.parametrize(
+    ("damage", "named"),
+    [
+        (lambda r: (r / "data" / "visits.parquet").unlink(), "visits.parquet"),
+        (lambda r: (r / "SHA256SUMS").write_text("not a checksum line\n", "utf-8"), "line 1"),
+        (
+            lambda r: (r / "SHA256SUMS").write_text(
+                "".join(
+                    line + "\n"
+                    for line in (r / "SHA256SUMS").read_text("utf-8").splitlines()
+                    if not line.endswith("data/sources.parquet")
+                ),
+                "utf-8",
+            ),
+            "sources.parquet: not listed in SHA256SUMS",
+        ),
+    ],
+)
+def test_a_damaged_release_is_refused_naming_what_is_wrong(dist: Path, damage, named) -> None:
+    damage(dist)
+    result = invoke("diff", str(dist), str(dist))
+    assert result.exit_code == 2, result.output
+    assert named in result.output and "old side" in result.output
+    assert "Traceback" not in result.output
