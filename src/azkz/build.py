@@ -520,7 +520,7 @@ def _stage_release(
     ):
         con.execute("SET enable_progress_bar = false")  # our log reports progress
         log.step(f"loading {len(package.tables)} typed tables")
-        load_tables(package, con)
+        load_tables(package, con, valid=True)  # validated by build_release
         log.step("checking pandera contracts")
         with ThreadPoolExecutor(1) as background:
             contracts = background.submit(contract_errors, package, con.cursor())

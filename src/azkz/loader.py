@@ -79,9 +79,10 @@ def _working_tree_relation(root: Path, name: str):
         raise ValueError(_unknown_table(name, [t.name for t in package.tables])) from None
     con = duckdb.connect()
     if table.virtual:  # derived (annual_series): computed from the tables it comes from
-        load_tables(package, con)
+        load_tables(package, con, valid=True)
         return con.table(quote_ident(name)), table
-    return con.sql(typed_select_sql(table, raw_csv_sql(package.file(table), table))), table
+    raw = raw_csv_sql(package.file(table), table)
+    return con.sql(typed_select_sql(table, raw, valid=True)), table
 
 
 def _release_relation(release: str, name: str, dist: str | Path, base_url: str | None):

@@ -98,7 +98,7 @@ def open_working_tree(root: str | Path = ".") -> Source:
 
     package = validate_or_raise(Path(root))
     con = duckdb.connect()
-    load_tables(package, con)
+    load_tables(package, con, valid=True)
     for table in package.tables:
         for statement in comment_statements(table):
             con.execute(statement)

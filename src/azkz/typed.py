@@ -122,6 +122,29 @@ def cast_sql(field: Field, column: str | None = None) -> str:
     raise ValueError(f"unsupported type {field.type}")
 
 
+def valid_cast_sql(field: Field) -> str:
+    """`cast_sql` for text already validated: the lexical checks are left out.
+
+    Validation proved that every cell of these types passes its check (a cell that
+    fails is a `type-error`), so `TRY_CAST` alone gives the same values with about a
+    fifth less CPU in a typed load (a regular expression per number cell is the most
+    of it).  Text that was not validated must go through `cast_sql`.
+    """
+    col = quote_ident(field.name)
+    form = field.raw.get("format", "default")
+    if field.type == "string" and form in STRING_FORMATS:
+        return col  # its text matched the format
+    if field.type in ("number", "integer"):
+        col = number_text_sql(field, col)
+    elif field.type not in TRUSTED_CASTS or form != "default":
+        return cast_sql(field)
+    return f"TRY_CAST({col} AS {TRUSTED_CASTS[field.type]})"
+
+
+# Types whose valid text DuckDB's own cast reads exactly as `cast_sql` does.
+TRUSTED_CASTS = {"number": "DOUBLE", "integer": "BIGINT", "date": "DATE", "year": "INTEGER"}
+
+
 def _pattern_cast(field: Field, col: str, pattern: str) -> str:
     """A date, time or datetime written with a `format` pattern (`%d/%m/%Y`, ...)."""
     fmt = quote_literal(pattern)
@@ -216,25 +239,28 @@ OTHER_TYPES = {
 }
 
 
-def typed_select_sql(table: Table, source: str) -> str:
-    """SELECT that yields the typed table from a relation of raw text columns."""
+def typed_select_sql(table: Table, source: str, valid: bool = False) -> str:
+    """SELECT that yields the typed table from a relation of raw text columns
+    (`valid`: the text was validated, see `valid_cast_sql`)."""
+    cast = valid_cast_sql if valid else cast_sql
     columns = ", ".join(
-        f"CAST({cast_sql(f)} AS {f.duckdb_type}) AS {quote_ident(f.name)}" for f in table.fields
+        f"CAST({cast(f)} AS {f.duckdb_type}) AS {quote_ident(f.name)}" for f in table.fields
     )
     return f"SELECT {columns} FROM {source}"
 
 
-def load_tables(package: Package, con) -> None:
-    """Create one typed DuckDB table per resource (assumes the package is valid).
+def load_tables(package: Package, con, valid: bool = False) -> None:
+    """Create one typed DuckDB table per resource (a cell failing its type becomes NULL).
 
     Tables with a file are read from it; derived tables without one (`annual_series` in
     the working tree) are then computed from those, the same way the build does.
+    `valid`: the package was validated (or is, before the tables are used), so the
+    casts skip their lexical checks (`valid_cast_sql`).
     """
     from azkz.series import derive_tables
 
     for table in package.stored_tables:
         raw = raw_csv_sql(package.file(table), table)
-        con.execute(
-            f"CREATE OR REPLACE TABLE {quote_ident(table.name)} AS {typed_select_sql(table, raw)}"
-        )
+        typed = typed_select_sql(table, raw, valid)
+        con.execute(f"CREATE OR REPLACE TABLE {quote_ident(table.name)} AS {typed}")
     derive_tables(package, con)

@@ -18,8 +18,9 @@ from azkz.diff.schema import descriptor_changes, pair_tables, table_schema_chang
 from azkz.diff.sides import load_side, open_side, trust
 from azkz.schema import Package, read_package
 
-# Fills a schema of the connection with one side's typed tables: (package, schema, label, con).
-Loader = Callable[[Package, str, str, Any], None]
+# Fills a schema of the connection with one side's typed tables:
+# (package, schema, label, con, valid: the side is validated before the result is used).
+Loader = Callable[[Package, str, str, Any, bool], None]
 
 
 def compare(
@@ -42,8 +43,8 @@ def compare(
     changes = descriptor_changes(old, new, pairs) + changes
     cursor = con.cursor() if con is not None else duckdb.connect()
     try:
-        loaders[0](old, OLD_SCHEMA, "old side", cursor)
-        loaders[1](new, NEW_SCHEMA, "new side", cursor)
+        loaders[0](old, OLD_SCHEMA, "old side", cursor, trusted)
+        loaders[1](new, NEW_SCHEMA, "new side", cursor, trusted)
         tables, all_entries = [], {}
         for index, (old_t, new_t) in enumerate(pairs):
             mapping, table_changes = table_schema_changes(old_t, new_t)
