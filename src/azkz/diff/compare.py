@@ -41,7 +41,7 @@ def compare(
     """
     pairs, removed, added, changes = pair_tables(old, new)
     changes = descriptor_changes(old, new, pairs) + changes
-    cursor = con.cursor() if con is not None else duckdb.connect()
+    cursor = con.cursor() if con is not None else _connection()
     try:
         loaders[0](old, OLD_SCHEMA, "old side", cursor, trusted)
         loaders[1](new, NEW_SCHEMA, "new side", cursor, trusted)
@@ -69,6 +69,18 @@ def compare(
                 cursor.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         cursor.close()
     return diff, all_entries
+
+
+def _connection():
+    """A connection of the comparison's own: rows keep no order.
+
+    Every result is sorted by key when it is read (the examples, changes.json) and a
+    derived table orders its rows itself, so the sides' tables need no insertion order;
+    without it DuckDB reads a large CSV with about a fifth less CPU.
+    """
+    con = duckdb.connect()
+    con.execute("SET preserve_insertion_order = false")
+    return con
 
 
 def diff_packages(old: Package, new: Package, examples: int = EXAMPLES) -> Diff:
