@@ -59,7 +59,7 @@ from azkz.releases import (
 )
 from azkz.report import Report
 from azkz.schema import DERIVED_RESOURCES, Package, Table, field_list
-from azkz.typed import ident_list, load_tables, quote_ident, quote_literal
+from azkz.typed import ident_list, key_order, load_tables, quote_ident, quote_literal
 
 # DuckDB's working memory: past it, sorts and tables spill to a temporary directory
 # (never the staging one).  At 1M rows this keeps the build's peak RSS under 1 GB at
@@ -211,8 +211,12 @@ def comment_statements(table: Table, catalog: str | None = None) -> list[str]:
 
 
 def sorted_select(table: Table, columns: str = "*") -> str:
-    order = ident_list(table.row_key) or "ALL"
-    return f"SELECT {columns} FROM {quote_ident(table.name)} ORDER BY {order}"
+    return f"SELECT {columns} FROM {quote_ident(table.name)} ORDER BY {key_order(table)}"
+
+
+def stored_select(table: Table, columns: str = "*") -> str:
+    """The build's typed table in the order it is stored: already sorted by key."""
+    return f"SELECT {columns} FROM {quote_ident(table.name)}"
 
 
 def _csv_column(table: Table, name: str) -> str:
@@ -236,7 +240,7 @@ def write_csv_files(ctx: ReleaseContext) -> None:
         path = ctx.stage_dir / table_file(table.name, "csv")
         columns = ", ".join(_csv_column(table, n) for n in table.field_names)
         ctx.con.execute(
-            f"COPY ({sorted_select(table, columns)}) TO {quote_literal(str(path))} "
+            f"COPY ({stored_select(table, columns)}) TO {quote_literal(str(path))} "
             "(FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NULL '')"
         )
         ctx.log.wrote(path, ctx.stage_dir)
@@ -259,7 +263,7 @@ def write_parquet_files(ctx: ReleaseContext) -> None:
             f"{quote_literal(k)}: {quote_literal(v)}" for k, v in parquet_metadata(table).items()
         )
         ctx.con.execute(
-            f"COPY ({sorted_select(table)}) TO {quote_literal(str(path))} "
+            f"COPY ({stored_select(table)}) TO {quote_literal(str(path))} "
             f"(FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{kv}}})"
         )
         ctx.log.wrote(path, ctx.stage_dir)
@@ -272,7 +276,7 @@ def write_duckdb_file(ctx: ReleaseContext) -> None:
     try:
         for table in tables_in_dependency_order(ctx.package):
             ctx.con.execute(table_ddl(table, "release"))
-            ctx.con.execute(f"INSERT INTO release.{quote_ident(table.name)} {sorted_select(table)}")
+            ctx.con.execute(f"INSERT INTO release.{quote_ident(table.name)} {stored_select(table)}")
             for statement in comment_statements(table, "release"):
                 ctx.con.execute(statement)
     finally:
@@ -520,7 +524,8 @@ def _stage_release(
     ):
         con.execute("SET enable_progress_bar = false")  # our log reports progress
         log.step(f"loading {len(package.tables)} typed tables")
-        load_tables(package, con, valid=True)  # validated by build_release
+        # Validated by build_release; sorted once here for every file written below.
+        load_tables(package, con, valid=True, ordered=True)
         log.step("checking pandera contracts")
         with ThreadPoolExecutor(1) as background:
             contracts = background.submit(contract_errors, package, con.cursor())

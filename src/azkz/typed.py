@@ -249,18 +249,28 @@ def typed_select_sql(table: Table, source: str, valid: bool = False) -> str:
     return f"SELECT {columns} FROM {source}"
 
 
-def load_tables(package: Package, con, valid: bool = False) -> None:
+def key_order(table: Table) -> str:
+    """ORDER BY list that sorts a table's rows by the fields naming them (else all)."""
+    return ident_list(table.row_key) or "ALL"
+
+
+def load_tables(package: Package, con, valid: bool = False, ordered: bool = False) -> None:
     """Create one typed DuckDB table per resource (a cell failing its type becomes NULL).
 
     Tables with a file are read from it; derived tables without one (`annual_series` in
     the working tree) are then computed from those, the same way the build does.
     `valid`: the package was validated (or is, before the tables are used), so the
-    casts skip their lexical checks (`valid_cast_sql`).
+    casts skip their lexical checks (`valid_cast_sql`).  `ordered`: each table is
+    stored sorted by `key_order`, so readers that want that order scan it as stored.
     """
     from azkz.series import derive_tables
 
     for table in package.stored_tables:
         raw = raw_csv_sql(package.file(table), table)
         typed = typed_select_sql(table, raw, valid)
-        con.execute(f"CREATE OR REPLACE TABLE {quote_ident(table.name)} AS {typed}")
+        order = f" ORDER BY {key_order(table)}" if ordered else ""
+        con.execute(f"CREATE OR REPLACE TABLE {quote_ident(table.name)} AS {typed}{order}")
     derive_tables(package, con)
+    for table in package.virtual_tables if ordered else []:
+        name = quote_ident(table.name)
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS FROM {name} ORDER BY {key_order(table)}")
