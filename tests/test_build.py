@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from azkz import build
+from azkz import build, fingerprint, release_zip
 from azkz.cli import main
 from azkz.schema import read_package
 from azkz.typed import load_tables, quote_ident
@@ -108,6 +108,28 @@ def test_zip_holds_every_other_file_with_fixed_time_and_permissions(built_releas
             assert (info.external_attr >> 16) & 0o777 == 0o644
             inner = release / info.filename.removeprefix(folder)
             assert zf.read(info) == inner.read_bytes()
+
+
+def test_files_deflated_ahead_give_the_zip_zipfile_writes(built_release, tmp_path) -> None:
+    """Copying deflated parts into the zip gives the bytes `zipfile` writes by itself."""
+    package = read_package(built_release)
+    stage = tmp_path / "stage"
+    shutil.copytree(release_dir(built_release), stage)
+    (stage / release_zip.zip_name(package)).unlink()
+    plain = release_zip.write_zip(stage, package, "2025-06-01").rename(tmp_path / "plain.zip")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    parts = release_zip.ZipParts(stage, scratch)
+    names = [p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file()]
+    facts = parts.deflate(sorted(names)[::2])  # every other file, the data files among them
+    assert any(name.startswith("data/") for name in facts)
+    for name, fact in facts.items():
+        assert (fact.bytes, fact.sha256) == (
+            (stage / name).stat().st_size,
+            sha256_hex(stage / name),
+        )
+    ahead = release_zip.write_zip(stage, package, "2025-06-01", parts)
+    assert ahead.read_bytes() == plain.read_bytes()
 
 
 def test_descriptor_has_version_created_and_file_facts(built_release: Path) -> None:
@@ -319,7 +341,9 @@ def test_two_builds_are_byte_identical_except_the_duckdb_file(built_release, tmp
         for ia, ib in zip(infos_a, infos_b, strict=True):
             if ia.filename.startswith(f"{package.name}-{package.version}/data/"):
                 assert za.read(ia) == zb.read(ib), ia.filename
-    assert build.duckdb_fingerprint(first / database) == build.duckdb_fingerprint(second / database)
+    assert fingerprint.duckdb_fingerprint(first / database) == fingerprint.duckdb_fingerprint(
+        second / database
+    )
 
 
 def test_same_content_rebuild_is_a_no_op(built_release: Path, tmp_path: Path) -> None:
@@ -342,8 +366,8 @@ def test_no_op_rebuild_reports_the_release_on_disk(built_release, tmp_path, monk
     build.build_release(built_release, out)
     write_zip = build.write_zip
 
-    def zip_with_comment(stage_dir, package, created):
-        path = write_zip(stage_dir, package, created)
+    def zip_with_comment(stage_dir, package, created, parts=None):
+        path = write_zip(stage_dir, package, created, parts)
         with zipfile.ZipFile(path, "a") as zf:
             zf.comment = b"staged copy"
         return path
@@ -366,12 +390,12 @@ def test_no_op_rebuild_reports_the_release_on_disk(built_release, tmp_path, monk
 def test_changed_content_under_the_same_version_is_refused(package_copy: Path) -> None:
     out = package_copy / "dist"
     first = build.build_release(package_copy, out)
-    before = build.release_fingerprint(first.path)
+    before = fingerprint.release_fingerprint(first.path)
     add_tricky_indicator_rows(package_copy)
     with pytest.raises(build.BuildError, match="bump `version`") as caught:
         build.build_release(package_copy, out)
     assert "data/indicators.csv" in str(caught.value)
-    assert build.release_fingerprint(first.path) == before
+    assert fingerprint.release_fingerprint(first.path) == before
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
     descriptor = json.loads((package_copy / "datapackage.json").read_text("utf-8"))
@@ -393,7 +417,7 @@ def test_changed_content_under_the_same_version_is_refused(package_copy: Path) -
 def test_a_failing_step_leaves_no_partial_version(package_copy, monkeypatch) -> None:
     out = package_copy / "dist"
     first = build.build_release(package_copy, out)
-    before = build.release_fingerprint(first.path)
+    before = fingerprint.release_fingerprint(first.path)
     index_before = (out / "index.json").read_bytes()
     descriptor = json.loads((package_copy / "datapackage.json").read_text("utf-8"))
     descriptor["version"] = "0.99.0"
@@ -407,7 +431,7 @@ def test_a_failing_step_leaves_no_partial_version(package_copy, monkeypatch) -> 
     with pytest.raises(OSError, match="injected"):
         build.build_release(package_copy, out)
     assert sorted(p.name for p in out.iterdir()) == sorted([first.version, "index.json"])
-    assert build.release_fingerprint(first.path) == before
+    assert fingerprint.release_fingerprint(first.path) == before
     assert (out / "index.json").read_bytes() == index_before
 
 
@@ -471,4 +495,17 @@ def test_contract_failures_are_refused_too(package_copy: Path, monkeypatch) -> N
         e["field"] == "value" and e["code"] == "constraint-error"
         for e in caught.value.report.errors
     )
+    assert not (package_copy / "dist" / read_package(package_copy).version).exists()
+
+
+def test_a_duplicate_key_validation_missed_is_refused_by_the_duckdb_file(
+    package_copy: Path, monkeypatch
+) -> None:
+    """The build's contracts leave the primary key to the `.duckdb` file's declared key."""
+    path = package_copy / "data" / "indicators.csv"
+    lines = path.read_text("utf-8").rstrip("\n").split("\n")
+    path.write_text("\n".join([*lines, lines[1]]) + "\n", "utf-8")
+    monkeypatch.setattr(build, "validate_or_raise", read_package)  # skips validation
+    with pytest.raises(duckdb.ConstraintException, match="(?i)duplicate key"):
+        build.build_release(package_copy, package_copy / "dist")
     assert not (package_copy / "dist" / read_package(package_copy).version).exists()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from azkz import build, releases
+from azkz import build, release_zip, releases
 from azkz.diff import DiffError, parse_version
 from azkz.releases import ReleaseError, Version, version_key
 from azkz.schema import read_package
@@ -104,7 +104,13 @@ def test_a_build_hashes_each_file_once(package_copy: Path, monkeypatch) -> None:
         hashed[Path(path).name] += 1
         return original(path)
 
+    def deflating(source, target):  # the data files are hashed while deflated for the zip
+        hashed[Path(source).name] += 1
+        return deflate(source, target)
+
+    deflate = release_zip.deflate_file
     monkeypatch.setattr(releases, "sha256_file", counting)
+    monkeypatch.setattr(release_zip, "deflate_file", deflating)
     result = build.build_release(package_copy, package_copy / "dist")
     assert set(hashed) == {Path(name).name for name in result.files}
     assert set(hashed.values()) == {1}, hashed

@@ -20,30 +20,31 @@ Extension point: a release file is added by appending one step function to
 DuckDB connection holding the typed tables, previous release directory or None, the
 `created` timestamp, the progress log) and writes its file(s) inside `ctx.stage_dir`.
 The steps run in order before the checksums, the zip and the index are computed, so a
-new file is automatically checksummed, zipped and indexed.
+new file is automatically checksummed, zipped and indexed.  A step in `CONCURRENT_STEPS`
+(the `.duckdb` file) starts at once on a cursor of its own and runs beside the steps
+listed before it; the data files are deflated for the zip while it runs.  Each typed
+table is sorted by key once, when it is loaded, and every writer reads it as stored.
 
 Everything is deterministic except the `.duckdb` file, whose header and checksums
-differ between two builds of the same data; `release_fingerprint` compares its tables
+differ between two builds of the same data; `azkz.fingerprint` compares its tables
 instead, and compares the other files byte by byte.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import shutil
 import tempfile
-import zipfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from azkz.citation import created_from_data, write_citation_files
 from azkz.diff import write_changes
-from azkz.digest import sha256_file
+from azkz.fingerprint import differing_files
+from azkz.release_zip import ZipParts, write_zip
 from azkz.releases import (
     DATA_DIR,
     Manifest,
@@ -65,11 +66,6 @@ from azkz.typed import ident_list, key_order, load_tables, quote_ident, quote_li
 # (never the staging one).  At 1M rows this keeps the build's peak RSS under 1 GB at
 # no cost in time (benchmarks/build.md); DuckDB's default is 80% of the machine's RAM.
 BUILD_DUCKDB_CONFIG = {"memory_limit": "512MB"}
-ZIP_PERMISSIONS = 0o644
-# Deflate level 1: at 1M rows the zip takes 1.4 s instead of 4.9 s at level 6 for about
-# 13% more bytes (benchmarks/build.md); the files inside are the same either way.
-ZIP_LEVEL = 1
-CHUNK = 1 << 20
 
 
 class BuildError(ReleaseError):
@@ -101,6 +97,23 @@ class BuildLog:
 
     def wrote(self, path: Path, stage_dir: Path) -> None:
         self.echo(f"  {path.relative_to(stage_dir).as_posix()}  {path.stat().st_size:,} bytes")
+
+
+class RecordedLog(BuildLog):
+    """Progress of a step run in another thread, replayed in its place on the real log."""
+
+    def __init__(self):
+        self.calls: list[tuple[str, tuple]] = []
+
+    def step(self, text: str) -> None:
+        self.calls.append(("step", (text,)))
+
+    def wrote(self, path: Path, stage_dir: Path) -> None:
+        self.calls.append(("wrote", (path, stage_dir)))
+
+    def replay(self, log: BuildLog) -> None:
+        for method, args in self.calls:
+            getattr(log, method)(*args)
 
 
 class RichBuildLog(BuildLog):
@@ -135,6 +148,7 @@ class ReleaseContext:
     created: str
     log: BuildLog
     manifest: Manifest  # size and sha256 of each staged file, computed once
+    zip_parts: ZipParts | None = None  # files deflated ahead of the zip
 
     @property
     def data_dir(self) -> Path:
@@ -345,129 +359,50 @@ RELEASE_STEPS: list[Callable[[ReleaseContext], None]] = [
 ]
 
 
+# Steps that only read the typed tables and write a file no earlier step reads: each
+# starts at once on a cursor of its own, beside the steps listed before it, and is
+# waited for (and its progress reported) in its place in RELEASE_STEPS.  The .duckdb
+# file's keys are checked mostly on one core, so the CSV and Parquet files are written
+# meanwhile (benchmarks/build.md).
+CONCURRENT_STEPS = (write_duckdb_file,)
+
+
 def write_release_files(ctx: ReleaseContext) -> None:
-    for step in RELEASE_STEPS:
-        ctx.log.step(f"{step.__name__.replace('_', ' ')}")
-        step(ctx)
+    with ThreadPoolExecutor(len(CONCURRENT_STEPS)) as pool:
+        started = {
+            step: pool.submit(_run_beside, step, ctx)
+            for step in RELEASE_STEPS
+            if step in CONCURRENT_STEPS
+        }
+        for step in RELEASE_STEPS:
+            if step in started:
+                _deflate_written(ctx)  # while the concurrent step still runs
+                started[step].result().replay(ctx.log)
+                continue
+            ctx.log.step(_step_name(step))
+            step(ctx)
 
 
-# --- checksums, zip, index ---------------------------------------------------------
+def _deflate_written(ctx: ReleaseContext) -> None:
+    """Deflate the data files written so far for the zip, hashing them on the way."""
+    if ctx.zip_parts is None:
+        return
+    names = [p.relative_to(ctx.stage_dir).as_posix() for p in release_files(ctx.data_dir)]
+    for name, facts in ctx.zip_parts.deflate(names).items():
+        ctx.manifest.record(name, facts)
 
 
-def zip_name(package: Package) -> str:
-    return f"{package.name}-{package.version}.zip"
+def _step_name(step: Callable[[ReleaseContext], None]) -> str:
+    return step.__name__.replace("_", " ")
 
 
-def write_zip(stage_dir: Path, package: Package, created: str) -> Path:
-    """A zip of the directory: sorted entries, fixed time and permissions, one top folder."""
-    path = stage_dir / zip_name(package)
-    members = release_files(stage_dir)
-    timestamp = _zip_time(created)
-    folder = f"{package.name}-{package.version}"
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for member in members:
-            name = f"{folder}/{member.relative_to(stage_dir).as_posix()}"
-            info = zipfile.ZipInfo(name, timestamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info._compresslevel = ZIP_LEVEL  # `zf.open(info)` ignores the ZipFile's level
-            info.external_attr = (0o100000 | ZIP_PERMISSIONS) << 16
-            info.create_system = 3  # Unix, so the permissions are honoured
-            with member.open("rb") as src, zf.open(info, "w", force_zip64=True) as dst:
-                shutil.copyfileobj(src, dst, CHUNK)
-    return path
-
-
-def _zip_time(created: str) -> tuple[int, int, int, int, int, int]:
-    year, month, day = (int(x) for x in created[:10].split("-"))
-    return (max(year, 1980), month, day, 0, 0, 0)
-
-
-# --- comparing releases ------------------------------------------------------------
-
-
-def duckdb_fingerprint(path: Path) -> str:
-    """Digest of a .duckdb file's tables (DDL, comments, rows), not of its bytes."""
-    import duckdb
-
-    digest = hashlib.sha256()
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        tables = con.execute(
-            "SELECT table_name, sql, comment FROM duckdb_tables() ORDER BY table_name"
-        ).fetchall()
-        for name, sql, comment in tables:
-            columns = con.execute(
-                "SELECT column_name, data_type, is_nullable, comment FROM duckdb_columns() "
-                "WHERE table_name = ? ORDER BY column_index",
-                [name],
-            ).fetchall()
-            rows = con.execute(
-                f"SELECT count(*), bit_xor(hash(t)) FROM {quote_ident(name)} AS t"
-            ).fetchall()
-            digest.update(repr((name, sql, comment, columns, rows)).encode())
-    finally:
-        con.close()
-    return digest.hexdigest()
-
-
-DUCKDB_DIGEST_PLACEHOLDER = b"<sha256 of the .duckdb file>"
-
-
-def _metadata_bytes(data: bytes, duckdb_digests: list[str]) -> bytes:
-    """A metadata file's bytes with the .duckdb file's (unreproducible) sha256 masked.
-
-    SHA256SUMS, and any release file a later step adds that lists file hashes (such
-    as dataset.jsonld), mention that digest; everything else in them must be equal.
-    """
-    for digest in duckdb_digests:
-        data = data.replace(digest.encode(), DUCKDB_DIGEST_PLACEHOLDER)
-    return data
-
-
-def _zip_fingerprint(path: Path, duckdb_digests: list[str]) -> str:
-    digest = hashlib.sha256()
-    with zipfile.ZipFile(path) as zf:
-        for info in zf.infolist():
-            facts: tuple = (info.filename, info.date_time, info.external_attr)
-            inner = info.filename.split("/", 1)[-1]
-            if inner.endswith(".duckdb"):
-                pass  # its tables are compared through the file itself
-            elif inner.startswith(f"{DATA_DIR}/"):
-                facts += (info.CRC, info.file_size)
-            else:
-                facts += (_metadata_bytes(zf.read(info), duckdb_digests),)
-            digest.update(repr(facts).encode())
-    return digest.hexdigest()
-
-
-def release_fingerprint(version_dir: Path) -> dict[str, str]:
-    """Per file, what must be equal for two releases to hold the same content.
-
-    Byte digests for every file, except where the `.duckdb` file's non-reproducible
-    bytes show: the file itself (its tables are compared instead), its sha256 in
-    metadata files (masked) and its entry in the zip.
-    """
-    files = release_files(version_dir)
-    databases = [p for p in files if p.suffix == ".duckdb"]
-    duckdb_digests = [sha256_file(p) for p in databases]
-    fingerprint = {}
-    for path in files:
-        name = path.relative_to(version_dir).as_posix()
-        if path in databases:
-            fingerprint[name] = duckdb_fingerprint(path)
-        elif path.suffix == ".zip":
-            fingerprint[name] = _zip_fingerprint(path, duckdb_digests)
-        elif name.startswith(f"{DATA_DIR}/"):
-            fingerprint[name] = sha256_file(path)
-        else:
-            data = _metadata_bytes(path.read_bytes(), duckdb_digests)
-            fingerprint[name] = hashlib.sha256(data).hexdigest()
-    return fingerprint
-
-
-def differing_files(a: Path, b: Path) -> list[str]:
-    fa, fb = release_fingerprint(a), release_fingerprint(b)
-    return sorted(name for name in fa.keys() | fb.keys() if fa.get(name) != fb.get(name))
+def _run_beside(step: Callable[[ReleaseContext], None], ctx: ReleaseContext) -> RecordedLog:
+    """Run `step` on its own cursor; its progress is kept for `write_release_files`."""
+    log = RecordedLog()
+    log.step(_step_name(step))
+    with closing(ctx.con.cursor()) as cursor:
+        step(replace(ctx, con=cursor, log=log))
+    return log
 
 
 # --- the build ---------------------------------------------------------------------
@@ -493,11 +428,15 @@ def build_release(
     package = validate_or_raise(root)
     version = package.version
     target = out / version
-    with staging(out, version) as stage_dir:
-        ctx = _stage_release(package, stage_dir, previous_release(out, version), log)
+    with (
+        staging(out, version) as stage_dir,
+        tempfile.TemporaryDirectory(prefix="azkz-zip-") as scratch,
+    ):
+        parts = ZipParts(stage_dir, Path(scratch))
+        ctx = _stage_release(package, stage_dir, previous_release(out, version), log, parts)
         log.step("checksums and zip")
         log.wrote(write_checksums(ctx.manifest), stage_dir)
-        log.wrote(write_zip(stage_dir, package, ctx.created), stage_dir)
+        log.wrote(write_zip(stage_dir, package, ctx.created, parts), stage_dir)
         facts = ctx.manifest.entries()  # the zip is the last file: every file hashed once
         created = _publish(stage_dir, target, version)
     log.step("updating index.json")
@@ -507,7 +446,7 @@ def build_release(
 
 
 def _stage_release(
-    package: Package, stage_dir: Path, previous: Path | None, log: BuildLog
+    package: Package, stage_dir: Path, previous: Path | None, log: BuildLog, parts: ZipParts
 ) -> ReleaseContext:
     """Load the typed tables, run every release step and check the tables' contracts.
 
@@ -537,6 +476,7 @@ def _stage_release(
                 created=created_from_data(con, package),
                 log=log,
                 manifest=Manifest(stage_dir),
+                zip_parts=parts,
             )
             try:
                 write_release_files(ctx)
@@ -567,11 +507,20 @@ def contract_errors(package: Package, cursor) -> list[dict[str, Any]]:
 
     A second, independent opinion after the validator: a release is only written when
     both agree.  `cursor` is this check's own (it runs in a thread) and is closed here.
+
+    Every rule is checked but the primary key's uniqueness: the `.duckdb` file declares
+    that key on the same typed tables and DuckDB refuses a duplicate while the file is
+    written, which fails the build before the contracts' result is read (it did so
+    before the contracts left it out, too).  Field types, required fields and value
+    bounds are what a cast could get wrong after validation read the text; `unique`
+    fields are not declared in the `.duckdb` file, so the contract keeps them.
     """
     from azkz.contracts import check_table
 
     try:
-        return [e for table in package.tables for e in check_table(table, cursor)]
+        return [
+            e for table in package.tables for e in check_table(table, cursor, primary_key=False)
+        ]
     finally:
         cursor.close()
 

@@ -86,15 +86,16 @@ def _unique_fields(table: Table) -> list[str]:
     ]
 
 
-def key_schemas(table: Table) -> list[tuple[list[str], Any]]:
-    """One (columns, schema) per uniqueness rule: the primary key, then each unique field."""
+def key_schemas(table: Table, primary_key: bool = True) -> list[tuple[list[str], Any]]:
+    """One (columns, schema) per uniqueness rule: the primary key (unless not
+    `primary_key`), then each unique field."""
     import pandera.polars as pa
 
     def column(name: str, unique: bool = False):
         return pa.Column(polars_dtype(table.field(name)), nullable=True, unique=unique)
 
     rules = []
-    if table.primary_key:
+    if table.primary_key and primary_key:
         columns = {n: column(n) for n in table.primary_key}
         rules.append((table.primary_key, pa.DataFrameSchema(columns, unique=table.primary_key)))
     for name in _unique_fields(table):
@@ -123,12 +124,13 @@ BATCH_ROWS = 250_000
 ROW = "azkz_row"  # a frame's column holding each row's number in its table
 
 
-def check_table(table: Table, cursor) -> list[dict[str, Any]]:
+def check_table(table: Table, cursor, primary_key: bool = True) -> list[dict[str, Any]]:
     """The contract of the typed table `table.name` in DuckDB, in parts of bounded size.
 
     The row checks run on batches of `BATCH_ROWS` rows; each uniqueness rule runs on
     its key columns only, split by a hash of them so that equal keys meet in the same
     part.  At 1M rows the whole frame at once took about 900 MB (benchmarks/build.md).
+    Without `primary_key` the primary key's uniqueness is left to the caller.
     """
     import polars as pl
 
@@ -144,7 +146,7 @@ def check_table(table: Table, cursor) -> list[dict[str, Any]]:
     if first == 0:  # no batch at all: the columns are still checked
         errors += check_frame(table, cursor.sql(f"SELECT * FROM {name}").pl(), rows_schema)
     parts = max(1, -(-first // BATCH_ROWS))
-    for columns, schema in key_schemas(table):
+    for columns, schema in key_schemas(table, primary_key):
         keys = ident_list(columns)
         for part in range(parts):
             frame = cursor.sql(

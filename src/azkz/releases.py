@@ -226,6 +226,10 @@ class Manifest:
             self._facts[name] = FileFacts(path.stat().st_size, sha256_file(path))
         return self._facts[name]
 
+    def record(self, name: str, facts: FileFacts) -> None:
+        """Facts of `root/name` taken while the file was read for something else."""
+        self._facts[name] = facts
+
     def entries(self) -> dict[str, FileFacts]:
         """{relative path: facts} of every file in the directory now."""
         return {
