@@ -100,3 +100,18 @@ def test_a_table_checked_in_parts_names_the_rows_of_the_whole_table(package, mon
         ("primary-key", "row 5"),
         ("primary-key", f"row {last}"),
     }
+
+
+def test_the_contract_of_the_cast_columns_reads_and_checks_only_those(package):
+    """The build checks the columns a cast made; text columns hold the validated text."""
+    table = package.table("indicators")
+    frame = replace(typed_frame(package, "indicators"), "value", 3, -1.0)  # minimum 0
+    frame = replace(frame, "from_country", 4, "azerbaijan")  # pattern ^[A-Z]{3}$
+    con = duckdb.connect()
+    con.execute("CREATE TABLE indicators AS SELECT * FROM frame")
+    cast = contracts.cast_fields(table)
+    assert {f.name for f in cast} == {"period_start", "period_end", "value"}
+    every = {(e["field"], e["message"].split(":")[0]) for e in contracts.check_table(table, con)}
+    assert every == {("value", "row 3"), ("from_country", "row 4")}
+    only_cast = contracts.check_table(table, con, primary_key=False, fields=cast)
+    assert {(e["field"], e["message"].split(":")[0]) for e in only_cast} == {("value", "row 3")}

@@ -508,18 +508,26 @@ def contract_errors(package: Package, cursor) -> list[dict[str, Any]]:
     A second, independent opinion after the validator: a release is only written when
     both agree.  `cursor` is this check's own (it runs in a thread) and is closed here.
 
-    Every rule is checked but the primary key's uniqueness: the `.duckdb` file declares
-    that key on the same typed tables and DuckDB refuses a duplicate while the file is
-    written, which fails the build before the contracts' result is read (it did so
-    before the contracts left it out, too).  Field types, required fields and value
-    bounds are what a cast could get wrong after validation read the text; `unique`
-    fields are not declared in the `.duckdb` file, so the contract keeps them.
+    The contracts check what could still be wrong after validation read the text:
+    the values of the columns a cast made (`contracts.cast_fields`: numbers, dates,
+    booleans...) against their type, `required` and bounds, and their `unique` rules.
+    A derived table was never validated: all its columns are checked.  Left out,
+    because they would repeat a check on the very same values: the text columns of a
+    table read from its file (they hold the validated text itself), and the primary
+    key, which the `.duckdb` file declares on these typed tables, so DuckDB refuses a
+    duplicate while that file is written and fails the build before the contracts'
+    result is read.
     """
-    from azkz.contracts import check_table
+    from azkz.contracts import cast_fields, check_table
+
+    def fields(table: Table):
+        return None if table.virtual else cast_fields(table)
 
     try:
         return [
-            e for table in package.tables for e in check_table(table, cursor, primary_key=False)
+            e
+            for table in package.tables
+            for e in check_table(table, cursor, primary_key=False, fields=fields(table))
         ]
     finally:
         cursor.close()

@@ -50,11 +50,12 @@ def field_checks(f: Field) -> list:
     return checks
 
 
-def pandera_schema(table: Table, rows_only: bool = False):
+def pandera_schema(table: Table, rows_only: bool = False, fields: list[Field] | None = None):
     """The `pandera.polars.DataFrameSchema` of a table: strict columns in schema order.
 
     `rows_only` leaves out the uniqueness checks (primary key, `unique` fields): what
     is left holds for any batch of rows on its own (`check_table` checks keys apart).
+    `fields`: the contract of those columns only (a frame holding just them).
     """
     import pandera.polars as pa
 
@@ -66,7 +67,7 @@ def pandera_schema(table: Table, rows_only: bool = False):
             unique=not rows_only and f.name in _unique_fields(table),
             description=f.description or None,
         )
-        for f in table.fields
+        for f in (table.fields if fields is None else fields)
     }
     return pa.DataFrameSchema(
         columns,
@@ -75,6 +76,16 @@ def pandera_schema(table: Table, rows_only: bool = False):
         ordered=True,
         unique=None if rows_only else (table.primary_key or None),
     )
+
+
+def cast_fields(table: Table) -> list[Field]:
+    """Fields whose typed value a cast made (any DuckDB type but VARCHAR).
+
+    A VARCHAR column of a typed table holds the cell's text as validated (or NULL
+    where it was missing), so its contract repeats the validator's checks on the same
+    text; a cast to a number, date, boolean... could still get a valid cell wrong.
+    """
+    return [f for f in table.fields if f.duckdb_type != "VARCHAR"]
 
 
 def _unique_fields(table: Table) -> list[str]:
@@ -86,9 +97,11 @@ def _unique_fields(table: Table) -> list[str]:
     ]
 
 
-def key_schemas(table: Table, primary_key: bool = True) -> list[tuple[list[str], Any]]:
+def key_schemas(
+    table: Table, primary_key: bool = True, fields: list[Field] | None = None
+) -> list[tuple[list[str], Any]]:
     """One (columns, schema) per uniqueness rule: the primary key (unless not
-    `primary_key`), then each unique field."""
+    `primary_key`), then each unique field (of `fields` only, when given)."""
     import pandera.polars as pa
 
     def column(name: str, unique: bool = False):
@@ -98,7 +111,10 @@ def key_schemas(table: Table, primary_key: bool = True) -> list[tuple[list[str],
     if table.primary_key and primary_key:
         columns = {n: column(n) for n in table.primary_key}
         rules.append((table.primary_key, pa.DataFrameSchema(columns, unique=table.primary_key)))
+    names = None if fields is None else {f.name for f in fields}
     for name in _unique_fields(table):
+        if names is not None and name not in names:
+            continue
         rules.append(([name], pa.DataFrameSchema({name: column(name, unique=True)})))
     return rules
 
@@ -124,30 +140,38 @@ BATCH_ROWS = 250_000
 ROW = "azkz_row"  # a frame's column holding each row's number in its table
 
 
-def check_table(table: Table, cursor, primary_key: bool = True) -> list[dict[str, Any]]:
+def check_table(
+    table: Table, cursor, primary_key: bool = True, fields: list[Field] | None = None
+) -> list[dict[str, Any]]:
     """The contract of the typed table `table.name` in DuckDB, in parts of bounded size.
 
     The row checks run on batches of `BATCH_ROWS` rows; each uniqueness rule runs on
     its key columns only, split by a hash of them so that equal keys meet in the same
     part.  At 1M rows the whole frame at once took about 900 MB (benchmarks/build.md).
-    Without `primary_key` the primary key's uniqueness is left to the caller.
+    Without `primary_key` the primary key's uniqueness is left to the caller; with
+    `fields`, only those columns are read and checked (rows and `unique` fields).
     """
     import polars as pl
 
     from azkz.sqltext import ident_list, quote_ident
 
     name = quote_ident(table.name)
-    rows_schema = pandera_schema(table, rows_only=True)
+    rows_schema = pandera_schema(table, rows_only=True, fields=fields)
+    columns = "*" if fields is None else ident_list(f.name for f in fields)
     errors, first = [], 0
-    for batch in cursor.sql(f"SELECT * FROM {name}").to_arrow_reader(BATCH_ROWS):
-        frame = pl.from_arrow(batch)
-        errors += check_frame(table, frame, rows_schema, range(first, first + frame.height))
-        first += frame.height
-    if first == 0:  # no batch at all: the columns are still checked
-        errors += check_frame(table, cursor.sql(f"SELECT * FROM {name}").pl(), rows_schema)
+    if columns:
+        for batch in cursor.sql(f"SELECT {columns} FROM {name}").to_arrow_reader(BATCH_ROWS):
+            frame = pl.from_arrow(batch)
+            errors += check_frame(table, frame, rows_schema, range(first, first + frame.height))
+            first += frame.height
+        if first == 0:  # no batch at all: the columns are still checked
+            frame = cursor.sql(f"SELECT {columns} FROM {name}").pl()
+            errors += check_frame(table, frame, rows_schema)
+    else:
+        first = cursor.sql(f"SELECT count(*) FROM {name}").fetchall()[0][0]
     parts = max(1, -(-first // BATCH_ROWS))
-    for columns, schema in key_schemas(table, primary_key):
-        keys = ident_list(columns)
+    for key, schema in key_schemas(table, primary_key, fields):
+        keys = ident_list(key)
         for part in range(parts):
             frame = cursor.sql(
                 f"SELECT {keys}, rowid AS {ROW} FROM {name} WHERE hash({keys}) % {parts} = {part}"
