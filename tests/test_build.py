@@ -6,6 +6,8 @@ import csv
 import json
 import math
 import shutil
+import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -412,6 +414,37 @@ def test_changed_content_under_the_same_version_is_refused(package_copy: Path) -
     index = json.loads((out / "index.json").read_text("utf-8"))
     assert [v["version"] for v in index["versions"]] == [first.version, "0.99.0"]
     assert index["latest"] == "0.99.0" == second.version
+
+
+def test_a_concurrent_steps_file_is_zipped_and_hashed_as_finished(package_copy, monkeypatch):
+    """A file still being written beside the other steps is not deflated or hashed early."""
+    ready = threading.Event()
+
+    def slow_file(ctx) -> None:  # starts its file at once, finishes it once CSVs exist
+        path = ctx.stage_dir / "slow.txt"
+        with path.open("w", encoding="utf-8") as f:
+            f.write("begun\n")
+            f.flush()
+            ready.wait(timeout=30)
+            time.sleep(0.2)  # the main thread has moved on to deflating finished files
+            f.write("finished\n")
+        ctx.log.wrote(path, ctx.stage_dir)
+
+    def csv_then_signal(ctx) -> None:
+        build.write_csv_files(ctx)
+        ready.set()
+
+    steps = [slow_file if s is build.write_duckdb_file else s for s in build.RELEASE_STEPS]
+    steps = [csv_then_signal if s is build.write_csv_files else s for s in steps]
+    monkeypatch.setattr(build, "RELEASE_STEPS", steps)
+    monkeypatch.setattr(build, "CONCURRENT_STEPS", (slow_file,))
+    release = build.build_release(package_copy, package_copy / "dist").path
+    assert (release / "slow.txt").read_text("utf-8") == "begun\nfinished\n"
+    assert f"{sha256_hex(release / 'slow.txt')}  slow.txt" in (release / "SHA256SUMS").read_text()
+    package = read_package(package_copy)
+    with zipfile.ZipFile(release / f"{package.name}-{package.version}.zip") as zf:
+        inner = f"{package.name}-{package.version}/slow.txt"
+        assert zf.read(inner) == b"begun\nfinished\n"
 
 
 def test_a_failing_step_leaves_no_partial_version(package_copy, monkeypatch) -> None:

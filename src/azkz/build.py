@@ -51,7 +51,6 @@ from azkz.releases import (
     ReleaseError,
     previous_release,
     publish,
-    release_files,
     release_summary,
     staging,
     table_file,
@@ -100,16 +99,27 @@ class BuildLog:
 
 
 class RecordedLog(BuildLog):
-    """Progress of a step run in another thread, replayed in its place on the real log."""
+    """Progress kept to be replayed later in its place (a step run in another thread), or
+    passed on to `forward` at once; either way `written` lists each file reported
+    written, which its step has finished."""
 
-    def __init__(self):
+    def __init__(self, forward: BuildLog | None = None):
+        self.forward = forward
         self.calls: list[tuple[str, tuple]] = []
+        self.written: list[Path] = []
 
     def step(self, text: str) -> None:
-        self.calls.append(("step", (text,)))
+        self._keep("step", (text,))
 
     def wrote(self, path: Path, stage_dir: Path) -> None:
-        self.calls.append(("wrote", (path, stage_dir)))
+        self.written.append(path)
+        self._keep("wrote", (path, stage_dir))
+
+    def _keep(self, method: str, args: tuple) -> None:
+        if self.forward is not None:
+            getattr(self.forward, method)(*args)
+        else:
+            self.calls.append((method, args))
 
     def replay(self, log: BuildLog) -> None:
         for method, args in self.calls:
@@ -368,6 +378,8 @@ CONCURRENT_STEPS = (write_duckdb_file,)
 
 
 def write_release_files(ctx: ReleaseContext) -> None:
+    finished = RecordedLog(forward=ctx.log)  # lists each file once it is written
+    ctx = replace(ctx, log=finished)
     with ThreadPoolExecutor(len(CONCURRENT_STEPS)) as pool:
         started = {
             step: pool.submit(_run_beside, step, ctx)
@@ -376,18 +388,20 @@ def write_release_files(ctx: ReleaseContext) -> None:
         }
         for step in RELEASE_STEPS:
             if step in started:
-                _deflate_written(ctx)  # while the concurrent step still runs
-                started[step].result().replay(ctx.log)
+                _deflate(ctx, finished.written)  # while the concurrent step still runs
+                started[step].result().replay(finished)
+                _deflate(ctx, finished.written)  # its file, hashed in the same read
                 continue
             ctx.log.step(_step_name(step))
             step(ctx)
 
 
-def _deflate_written(ctx: ReleaseContext) -> None:
-    """Deflate the data files written so far for the zip, hashing them on the way."""
+def _deflate(ctx: ReleaseContext, written: list[Path]) -> None:
+    """Deflate the finished files `written` for the zip, hashing them on the way (a step
+    never changes a file it reported written: the manifest's hashes rely on it too)."""
     if ctx.zip_parts is None:
         return
-    names = [p.relative_to(ctx.stage_dir).as_posix() for p in release_files(ctx.data_dir)]
+    names = [p.relative_to(ctx.stage_dir).as_posix() for p in written]
     for name, facts in ctx.zip_parts.deflate(names).items():
         ctx.manifest.record(name, facts)
 
