@@ -31,6 +31,16 @@ from azkz.typed import load_tables  # noqa: E402
 from tests.helpers import copy_package  # noqa: E402
 
 AZKZ = str(Path(sys.executable).with_name("azkz"))
+NOTES_HEADING = "## Notes"
+
+
+def write_keeping_notes(path: Path, text: str) -> None:
+    """Write a generated report; the hand-written `## Notes` at its end survive a re-run."""
+    path.parent.mkdir(exist_ok=True)
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    if NOTES_HEADING in old:
+        text = text.rstrip("\n") + "\n\n" + NOTES_HEADING + old.split(NOTES_HEADING, 1)[1]
+    path.write_text(text, encoding="utf-8")
 
 
 def run(args: list[str]) -> tuple[float, float]:
@@ -151,9 +161,7 @@ def main() -> None:
             "",
         ]
     )
-    target = ROOT / "benchmarks" / "build.md"
-    target.parent.mkdir(exist_ok=True)
-    target.write_text(report, encoding="utf-8")
+    write_keeping_notes(ROOT / "benchmarks" / "build.md", report)
     print(report)
 
 

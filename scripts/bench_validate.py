@@ -21,10 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_build import write_keeping_notes
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 OUT = ROOT / "benchmarks" / "validate.md"
-NOTES_HEADING = "## Notes"
 # Each bad row gets exactly one bad cell of one kind, so every one must be reported once.
 BAD_KINDS = [
     ("value", "'n/a'", "type-error"),
@@ -287,11 +288,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     text = run([int(s) for s in args.sizes.split(",")], args.frictionless_max, args.runs)
-    OUT.parent.mkdir(exist_ok=True)
-    old = OUT.read_text(encoding="utf-8") if OUT.exists() else ""
-    if NOTES_HEADING in old:  # the hand-written analysis survives a re-run
-        text += "\n" + NOTES_HEADING + old.split(NOTES_HEADING, 1)[1]
-    OUT.write_text(text, encoding="utf-8")
+    write_keeping_notes(OUT, text)
     print(text)
 
 
