@@ -230,14 +230,22 @@ def validate_table(
     early: EarlyProfile | None = None,
     source: Path | dict[str, Any] | None = None,
 ) -> TableResult:
-    """File, row, field, table and domain layers for one table.
+    """File, row, field, table and domain layers for one table, by one of three paths.
 
-    A large table that no other table references is profiled in one streaming pass
-    (`profile_table`, started `early`) and, only when that finds something, its failing
-    rows are located in a second (`locate_failures`); anything else, and anything the
-    profile cannot settle, is loaded whole as `raw_<name>` and checked there.  `lines`
-    holds the parent tables' parsed rows, for the profiled table's foreign keys.
-    `source` is the file to read (`utf8_source`), or the error that prevents reading it.
+    1. **profiled**: a large table that no other table references was profiled in one
+       streaming pass (`profile_table`, started `early`); when the quick scan and the
+       parse saw nothing wrong, the profile settles it and only the rows it found
+       failing are located and checked (`locate_failures`).
+    2. **loaded**: the table is loaded whole as `raw_<name>` text (at once, or because
+       the profile could not settle it) and, when every record parsed cleanly, every
+       rule runs on it.
+    3. **rescan**: the quick scan or the parse saw something wrong, so the file is
+       scanned again to place every record and DuckDB's rejects are mapped to lines;
+       the rules run on the rows that parsed.
+
+    `lines` holds the parent tables' parsed rows, for the profiled table's foreign
+    keys.  `source` is the file to read (`utf8_source`), or the error that prevents
+    reading it.
     """
     if isinstance(source, dict):
         return TableResult([source])
@@ -245,43 +253,60 @@ def validate_table(
     not_a_file = file_kind_error(table, path)
     if not_a_file is not None:
         return TableResult([not_a_file])
-    plan = None
-    if early is not None:  # numpy scans the bytes while DuckDB profiles them
-        plan, con = early.plan, early.con
-        scan = scan_file(table, path, locate=False)
-        failure = early.failure.result()
-    else:
-        with ThreadPoolExecutor(1) as pool:  # DuckDB parses while numpy scans the bytes
-            loading = pool.submit(load_raw, table, path, con)
-            scan = scan_file(table, path, locate=False)
-            failure = loading.result()
+    plan = early.plan if early is not None else None
+    con, scan, failure = _first_pass(table, path, con, early)
     errors, checkable = file_errors(table, scan)
     if not checkable:
         return TableResult(errors)
-    quick = scan.record_starts is None and failure is None and _parsed_all(table, scan, con, plan)
+    clean = scan.record_starts is None and failure is None and _parsed_all(table, scan, con, plan)
     if plan is not None:
-        if quick:
+        if clean:  # path 1
             located = locate_failures(package, plan, path, con, lines, len(scan.record_lines))
             if located is not None:
                 result = _profiled_result(package, table, con, errors, scan, located, lines)
                 return without_blank_rows(table, result, scan)
-        if quick or scan.record_starts is not None:  # load it for the full path below
+        if clean or scan.record_starts is not None:  # the profile could not settle it
             drop_loaded(table, con)  # the profile's rejects, so that none is counted twice
             failure = load_raw(table, path, con)
-            quick = quick and failure is None and _parsed_all(table, scan, con)
-    good_lines = scan.record_lines if quick else None
-    if good_lines is None:
-        if scan.record_starts is None:  # the quick path saw something wrong: locate it
-            drop_loaded(table, con)  # first: the full scan holds the whole file in memory
-            scan = scan_file(table, path)
-            errors, checkable = file_errors(table, scan)
-            if not checkable:
-                return TableResult(errors)
-            failure = load_raw(table, path, con)
-        rejects, good_lines = parse_rows(table, scan, con, failure)
-        errors += rejects
+            clean = clean and failure is None and _parsed_all(table, scan, con)
+    if clean:  # path 2
+        return _checked_rows(table, con, errors, scan.record_lines, scan)
+    return _rescanned(table, path, con, errors, scan, failure)  # path 3
+
+
+def _first_pass(table: Table, path: Path, con, early: EarlyProfile | None):
+    """(connection, quick scan, parser failure) of the profile, or of a load into `con`;
+    numpy scans the bytes while DuckDB profiles or loads them."""
+    if early is not None:
+        scan = scan_file(table, path, locate=False)
+        return early.con, scan, early.failure.result()
+    with ThreadPoolExecutor(1) as pool:
+        loading = pool.submit(load_raw, table, path, con)
+        scan = scan_file(table, path, locate=False)
+        return con, scan, loading.result()
+
+
+def _rescanned(
+    table: Table, path: Path, con, errors: list, scan: Scan, failure: str | None
+) -> TableResult:
+    """Path 3: place every record (scanning again unless the scan already did), map
+    DuckDB's rejects to them and check the rows that parsed."""
+    if scan.record_starts is None:  # the quick scan gave lines only: locate them
+        drop_loaded(table, con)  # first: the full scan holds the whole file in memory
+        scan = scan_file(table, path)
+        errors, checkable = file_errors(table, scan)
+        if not checkable:
+            return TableResult(errors)
+        failure = load_raw(table, path, con)
+    rejects, good_lines = parse_rows(table, scan, con, failure)
+    errors += rejects
     if good_lines is None:
         return TableResult(errors)
+    return _checked_rows(table, con, errors, good_lines, scan)
+
+
+def _checked_rows(table: Table, con, errors: list, good_lines, scan: Scan) -> TableResult:
+    """Field and table rules on the loaded rows at `good_lines`."""
     errors += row_errors(table, con, good_lines)
     errors += key_errors(table, con, good_lines)
     return without_blank_rows(table, TableResult(errors, good_lines, len(good_lines)), scan)
