@@ -13,6 +13,7 @@ from pathlib import Path
 
 from azkz.mdtable import md_table
 from azkz.schema import Package
+from azkz.sqltext import quote_ident, quote_literal
 from azkz.typed import load_tables
 
 CURATION_PATH = "docs/curation.md"
@@ -42,8 +43,8 @@ GROUP BY ALL ORDER BY ALL
 """
 
 OFFICIAL_SHARE = """
-SELECT '{table}', count(*), count(*) FILTER (WHERE s.kind IN ({kinds}))
-FROM "{table}" t JOIN sources s USING (source_id)
+SELECT count(*), count(*) FILTER (WHERE s.kind IN ({kinds}))
+FROM {table} t JOIN sources s USING (source_id)
 """
 
 
@@ -91,11 +92,13 @@ def _trade_by_reporter(con) -> list[str]:
 
 
 def _official_share(con, package: Package) -> list[str]:
-    kinds = ", ".join(f"'{k}'" for k in OFFICIAL_KINDS)
-    names = [t.name for t in package.tables if t.name not in ("sources", "indicator_definitions")]
+    kinds = ", ".join(quote_literal(k) for k in OFFICIAL_KINDS)
+    # Every table whose rows cite a source (the fact tables and the derived series).
+    names = [t.name for t in package.tables if t.name != "sources" and "source_id" in t.field_names]
     rows = []
     for name in names:
-        _, total, official = con.execute(OFFICIAL_SHARE.format(table=name, kinds=kinds)).fetchone()
+        query = OFFICIAL_SHARE.format(table=quote_ident(name), kinds=kinds)
+        total, official = con.execute(query).fetchone()
         share = f"{100 * official / total:.0f}%" if total else "–"
         rows.append([f"`{name}`", total, official, share])
     note = f"Official = the row's source is of kind {', '.join(f'`{k}`' for k in OFFICIAL_KINDS)}."
