@@ -49,7 +49,10 @@ PREFERENCES = ("empty first", "value first")
 
 
 @dataclass(frozen=True)
-class TieBreak:
+class Step:
+    """One step of the rule that orders candidates on a column: a step before the kind's
+    rank (`precedence.first`) or a tie-break after it; `rule` names it in the output."""
+
     column: str  # a column of the candidate rows: `source_id` or `sources.<field>`
     order: str  # ascending | descending | empty first | value first
     rule: str
@@ -70,13 +73,13 @@ class TieBreak:
 
 @dataclass(frozen=True)
 class Precedence:
-    first: tuple[TieBreak, ...]  # steps that decide before the source's kind
+    first: tuple[Step, ...]  # steps that decide before the source's kind
     kind_rank: dict[str, int]
-    tie_breaks: tuple[TieBreak, ...]
+    tie_breaks: tuple[Step, ...]
 
 
-def _steps(raw: list[dict[str, Any]]) -> tuple[TieBreak, ...]:
-    return tuple(TieBreak(t["field"], t["order"], t["rule"], t.get("value")) for t in raw)
+def _steps(raw: list[dict[str, Any]]) -> tuple[Step, ...]:
+    return tuple(Step(t["field"], t["order"], t["rule"], t.get("value")) for t in raw)
 
 
 def precedence_of(table: Table) -> Precedence:
