@@ -13,6 +13,7 @@ from pathlib import Path
 
 from azkz.mdtable import md_table
 from azkz.schema import Package
+from azkz.series import full_year_sql
 from azkz.sqltext import quote_ident, quote_literal
 from azkz.typed import load_tables
 
@@ -34,9 +35,7 @@ SELECT year, theme, count(*) FROM dated GROUP BY ALL ORDER BY ALL
 TRADE_BY_REPORTER = """
 SELECT year(period_end) AS year, coalesce(reporter, 'not stated') AS reporter,
        count(*) AS rows,
-       count(*) FILTER (WHERE month(period_start) = 1 AND day(period_start) = 1
-                        AND month(period_end) = 12 AND day(period_end) = 31
-                        AND year(period_start) = year(period_end)) AS full_year
+       count(*) FILTER (WHERE {full_year}) AS full_year
 FROM indicators i JOIN indicator_definitions d USING (indicator)
 WHERE d.theme = 'trade'
 GROUP BY ALL ORDER BY ALL
@@ -82,7 +81,8 @@ def _theme_by_year(con) -> list[str]:
 
 
 def _trade_by_reporter(con) -> list[str]:
-    found = con.execute(TRADE_BY_REPORTER).fetchall()
+    query = TRADE_BY_REPORTER.format(full_year=full_year_sql("period_start", "period_end"))
+    found = con.execute(query).fetchall()
     reporters = sorted({r for _, r, _, _ in found})
     cells = {(y, r): f"{n} ({full})" for y, r, n, full in found}
     years = sorted({y for y, *_ in found})

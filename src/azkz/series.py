@@ -89,6 +89,13 @@ def precedence_of(table: Table) -> Precedence:
     return Precedence(_steps(raw.get("first", [])), kind_rank, _steps(raw["tieBreaks"]))
 
 
+def full_year_sql(start: str, end: str) -> str:
+    """True when the period `start`..`end` is one calendar year: what the series accepts."""
+    return (
+        f"({start} = make_date(year({start}), 1, 1) AND {end} = make_date(year({start}), 12, 31))"
+    )
+
+
 def _candidate_column(name: str) -> str:
     """`sources.published` -> `s."published"`; a bare name is the observation's column."""
     table, _, column = name.rpartition(".")
@@ -127,8 +134,7 @@ def series_sql(table: Table) -> str:
                    CASE s.{quote_ident(KIND_FIELD)} {rank} END AS kind_rank, {tie_columns}
             FROM {quote_ident(OBSERVATIONS)} i
             JOIN {quote_ident(SOURCES)} s ON s.source_id = i.source_id
-            WHERE i.period_start = make_date(year(i.period_start), 1, 1)
-              AND i.period_end = make_date(year(i.period_start), 12, 31)
+            WHERE {full_year_sql("i.period_start", "i.period_end")}
               AND i.{quote_ident(EXCLUDE_FIELD)} IS NULL
         ), ranked AS (
             SELECT *,
