@@ -15,7 +15,7 @@ from typing import Any
 
 from azkz import fields
 from azkz.checks import as_list
-from azkz.declared import CODELISTS
+from azkz.declared import CODELISTS, well_formed_when_filled
 from azkz.errors import DIALECT_ERROR, PACKAGE_ERROR, RESOURCE_ERROR, SCHEMA_ERROR
 from azkz.report import error
 from azkz.schema import DESCRIPTOR, Field, Package, Table
@@ -253,12 +253,7 @@ def _field_property_errors(table: Table, f: Field) -> list[dict[str, Any]]:
                 schema_error(table, f.name, f"{where}: {key} {target!r} is not in the schema")
             )
     rule = f.raw.get("whenFilled")
-    if rule is not None and not (
-        isinstance(rule, dict)
-        and rule.get("field") in names
-        and isinstance(rule.get("oneOf"), list)
-        and rule["oneOf"]
-    ):
+    if rule is not None and not well_formed_when_filled(rule, names):
         errors.append(
             schema_error(
                 table,

@@ -82,17 +82,21 @@ def filled_rules(table: Table) -> list[tuple[Field, Field, list[str]]]:
     """(field, other field, values allowed there) for each field declaring `whenFilled`:
     {"field": other, "oneOf": [...]}; malformed declarations are coherence's schema-errors."""
     names = {f.name: f for f in table.fields}
-    rules = []
-    for f in table.fields:
-        rule = f.raw.get("whenFilled")
-        if (
-            isinstance(rule, dict)
-            and rule.get("field") in names
-            and isinstance(rule.get("oneOf"), list)
-            and rule["oneOf"]
-        ):
-            rules.append((f, names[rule["field"]], [str(v) for v in rule["oneOf"]]))
-    return rules
+    return [
+        (f, names[f.raw["whenFilled"]["field"]], [str(v) for v in f.raw["whenFilled"]["oneOf"]])
+        for f in table.fields
+        if well_formed_when_filled(f.raw.get("whenFilled"), names)
+    ]
+
+
+def well_formed_when_filled(rule: Any, names: Any) -> bool:
+    """`{"field": <one of names>, "oneOf": [at least one value]}`: the only shape checked."""
+    return (
+        isinstance(rule, dict)
+        and rule.get("field") in names
+        and isinstance(rule.get("oneOf"), list)
+        and bool(rule["oneOf"])
+    )
 
 
 def _filled_requires_check(f: Field, other: Field, allowed: list[str]) -> RowCheck:
