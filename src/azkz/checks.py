@@ -92,8 +92,8 @@ def field_checks(f: Field) -> list[RowCheck]:
             RowCheck(
                 CONSTRAINT_ERROR,
                 f.name,
-                f"({raw} IS NULL OR {raw} = '')",
-                f"{name} is required but the cell is empty",
+                f"({raw} IS NULL)",  # a missing value (`raw_csv_sql`)
+                f"{name} is required but the cell is {literal_text(missing_words(f))}",
             )
         )
     if f.type == "number":
@@ -104,7 +104,7 @@ def field_checks(f: Field) -> list[RowCheck]:
             value_check(
                 f,
                 TYPE_ERROR,
-                f"({raw} <> '' AND {t} IS NULL)",
+                f"({raw} IS NOT NULL AND {t} IS NULL)",
                 f"{{0!r}} is not of type {f.type}: expected {literal_text(form)}",
             )
         )
@@ -136,7 +136,7 @@ def field_checks(f: Field) -> list[RowCheck]:
             continue
         bound = CONSTRAINTS[key]
         if bound.measures == "length":
-            condition = f"(length({raw}) {bound.breaks} {int(c[key])} AND {raw} <> '')"
+            condition = f"(length({raw}) {bound.breaks} {int(c[key])})"
             shown = f"{int(c[key])} characters"
         else:
             condition = f"({t} {bound.breaks} {_literal_of(f, c[key])})"
@@ -145,6 +145,13 @@ def field_checks(f: Field) -> list[RowCheck]:
             value_check(f, CONSTRAINT_ERROR, condition, f"{{0!r}} is {bound.breaking} {shown}")
         )
     return checks
+
+
+def missing_words(f: Field) -> str:
+    """What a missing cell of `f` looks like, for messages ("empty" by default)."""
+    if f.missing_values == ("",):
+        return "empty"
+    return "a missing value (" + ", ".join(repr(v) for v in f.missing_values) + ")"
 
 
 # Frictionless's literal non-finite numbers (its cast also takes other spellings).
@@ -159,7 +166,7 @@ def number_type_checks(f: Field) -> list[RowCheck]:
     """
     raw, t = quote_ident(f.name), typed(f)
     text = number_text_sql(f, raw)
-    failed = f"({raw} <> '' AND {t} IS NULL)"
+    failed = f"({raw} IS NOT NULL AND {t} IS NULL)"
     literal = f"regexp_matches({text}, {quote_literal(NUMBER_PATTERN)})"
     non_finite = f"regexp_matches({text}, {quote_literal(NON_FINITE)}, 'i')"
     return [

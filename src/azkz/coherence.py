@@ -10,6 +10,7 @@ that is not in the schema are `schema-error`s too.
 from __future__ import annotations
 
 import codecs
+import json
 import re
 from typing import Any
 
@@ -18,12 +19,13 @@ from azkz.checks import as_list
 from azkz.declared import CODELISTS, well_formed_when_filled
 from azkz.errors import DIALECT_ERROR, PACKAGE_ERROR, RESOURCE_ERROR, SCHEMA_ERROR
 from azkz.report import error
-from azkz.schema import DESCRIPTOR, Field, Package, Table
+from azkz.schema import DESCRIPTOR, Field, Package, Table, missing_value_list
 from azkz.typed import LIST_ITEMS, STRING_FORMATS
 
 # Field properties the validator understands, for every type and per type.
 COMMON_FIELD_PROPERTIES = frozenset(
     {"name", "title", "description", "example", "type", "format", "constraints", "rdfType"}
+    | {"missingValues"}  # Table Schema v2: the field's own list replaces the schema's
     # this package's declared rules and metadata (docs/data-dictionary.md)
     | {"unit", "unitField", "precisionField", "codelist", "notBlank", "whenFilled"}
 )
@@ -135,17 +137,7 @@ def _schema_property_errors(package: Package, table: Table) -> list[dict[str, An
         for key in schema
         if key not in SCHEMA_PROPERTIES
     ]
-    missing = schema.get("missingValues", [""])
-    if not isinstance(missing, list) or not all(isinstance(v, str) for v in missing):
-        errors.append(
-            schema_error(table, None, f"{table.name}: missingValues must be a list of strings")
-        )
-    elif not missing:
-        errors.append(
-            schema_error(
-                table, None, f"{table.name}: missingValues [] (no missing values) is not supported"
-            )
-        )
+    errors += _missing_values_errors(table, None, schema)
     for key in schema.get("uniqueKeys", []):
         if not (isinstance(key, list) and key and set(key) <= fields):
             errors.append(
@@ -176,6 +168,21 @@ def _schema_property_errors(package: Package, table: Table) -> list[dict[str, An
             schema_error(table, None, f"{table.name}: mustBeReferenced needs a primaryKey")
         )
     return errors
+
+
+def _missing_values_errors(table: Table, f: Field | None, holder: dict) -> list[dict[str, Any]]:
+    """A schema's or a field's `missingValues` that is not a list of strings (`[]`: none)."""
+    if "missingValues" not in holder or missing_value_list(holder["missingValues"]) is not None:
+        return []
+    where = table.name if f is None else f"{table.name}.{f.name}"
+    return [
+        schema_error(
+            table,
+            None if f is None else f.name,
+            f"{where}: missingValues must be a list of strings (such as [\"\", \"NA\"]; "
+            f"[] for none), not {json.dumps(holder['missingValues'], ensure_ascii=False)}",
+        )
+    ]
 
 
 def _ordered_pair_errors(package: Package, table: Table, rule: Any) -> list[dict[str, Any]]:
@@ -245,6 +252,7 @@ def _field_property_errors(table: Table, f: Field) -> list[dict[str, Any]]:
                 f"(supported: {', '.join(formats)})",
             )
         )
+    errors += _missing_values_errors(table, f, f.raw)
     names = set(table.field_names)
     for key in ("unitField", "precisionField"):
         target = f.raw.get(key)

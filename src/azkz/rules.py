@@ -47,9 +47,11 @@ from azkz.typed import (
 
 def rejects_source(table: Table, path: Path) -> str:
     """`raw_csv_sql` storing DuckDB's rejects in `rejects_<name>` / `scans_<name>`."""
-    return raw_csv_sql(path, table)[:-1] + (
+    return raw_csv_sql(
+        path,
+        table,
         f", store_rejects=true, rejects_table={quote_literal(internal_name('rejects', table))}, "
-        f"rejects_scan={quote_literal(internal_name('scans', table))})"
+        f"rejects_scan={quote_literal(internal_name('scans', table))}",
     )
 
 

@@ -28,6 +28,21 @@ DERIVED_RESOURCES = "derivedResources"
 DUCKDB_TYPES = {name: facts.duckdb for name, facts in TYPES.items()}  # `azkz.fields`
 
 
+# Table Schema's default `missingValues`: only the empty cell is missing.
+DEFAULT_MISSING_VALUES = ("",)
+
+
+def missing_value_list(value: Any) -> tuple[str, ...] | None:
+    """A `missingValues` property as its strings; None when it is not a list of strings.
+
+    Table Schema v2 allows it on the schema (every field's default) and on a field (that
+    field's own list, replacing the schema's).  `azkz.coherence` reports a malformed one.
+    """
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    return None
+
+
 class DescriptorError(Exception):
     """The descriptor or a schema cannot be used; `errors` are report records."""
 
@@ -50,6 +65,9 @@ class Field:
     description: str
     constraints: dict[str, Any]
     raw: dict[str, Any]
+    # The cells that mean "no value" in this field: its own `missingValues`, else the
+    # schema's (Table Schema v2), else the empty cell.  Every reader of a cell uses it.
+    missing_values: tuple[str, ...] = DEFAULT_MISSING_VALUES
 
     @property
     def required(self) -> bool:
@@ -110,6 +128,18 @@ class Table:
     @property
     def field_names(self) -> list[str]:
         return [f.name for f in self.fields]
+
+    @property
+    def missing_values(self) -> tuple[str, ...]:
+        """The schema's `missingValues` (every field's unless it declares its own)."""
+        declared = missing_value_list(self.schema.get("missingValues", [""]))
+        return DEFAULT_MISSING_VALUES if declared is None else declared
+
+    @property
+    def empty_is_missing(self) -> bool:
+        """Whether an empty cell is a missing value in every field (a row of empty cells
+        is then a blank row)."""
+        return all("" in f.missing_values for f in self.fields)
 
     @property
     def primary_key(self) -> list[str]:
@@ -243,6 +273,7 @@ def _read_fields(schema: dict[str, Any], shown: str, resource: str) -> tuple[Fie
     def fail(message: str) -> DescriptorError:
         return descriptor_error(shown, f"{shown}: {message}", SCHEMA_ERROR, resource)
 
+    default = missing_value_list(schema.get("missingValues", [""]))
     raw_fields = schema.get("fields")
     if not isinstance(raw_fields, list) or not raw_fields:
         raise fail("'fields' must be a non-empty list")
@@ -256,8 +287,16 @@ def _read_fields(schema: dict[str, Any], shown: str, resource: str) -> tuple[Fie
                 f"field {raw['name']!r} has unsupported type {ftype!r} "
                 f"(expected one of {', '.join(DUCKDB_TYPES)})"
             )
+        own = missing_value_list(raw["missingValues"]) if "missingValues" in raw else default
         fields.append(
-            Field(raw["name"], ftype, raw.get("description", ""), raw.get("constraints", {}), raw)
+            Field(
+                raw["name"],
+                ftype,
+                raw.get("description", ""),
+                raw.get("constraints", {}),
+                raw,
+                DEFAULT_MISSING_VALUES if own is None else own,
+            )
         )
     return tuple(fields)
 

@@ -30,17 +30,43 @@ def internal_name(prefix: str, table: Table) -> str:
     return f"{prefix}_{digest}"
 
 
-def raw_csv_sql(path: Path, table: Table) -> str:
-    """`read_csv` of every column as text with the package's dialect: never the sniffer."""
+def raw_csv_sql(path: Path, table: Table, options: str = "") -> str:
+    """`read_csv` of every column as text with the package's dialect: never the sniffer.
+
+    A missing value is NULL and nothing else is: each field's `missingValues` (its own,
+    else the schema's) are matched quoted or not, as Frictionless does (Python's csv
+    module cannot tell `""` from an empty cell), and a cell that is not one of them is
+    text, even when empty (`missingValues: []`).  `options` are more `read_csv` options
+    (`, store_rejects=true, ...`).
+
+    DuckDB's `nullstr` is one list for every column, so it serves when every field
+    uses the schema's list (the fast path: every table of this package).  Otherwise
+    every cell is read as text (`force_not_null`: an empty cell stays '') and each
+    field's own list is applied in a projection.  (`force_not_null` beside a `nullstr`
+    turns a matched cell into '', losing the text, so the two cannot be mixed.)
+    """
     columns = ", ".join(f"{quote_literal(f.name)}: 'VARCHAR'" for f in table.fields)
-    # The schema's missing values (Table Schema's default: the empty cell) become NULL.
-    missing = ", ".join(quote_literal(v) for v in table.schema.get("missingValues", [""]))
-    return (
+    default = table.missing_values
+    shared = bool(default) and all(f.missing_values == default for f in table.fields)
+    if shared:
+        nulls = f"nullstr=[{', '.join(quote_literal(v) for v in default)}]"
+    else:
+        nulls = f"force_not_null=[{', '.join(quote_literal(f.name) for f in table.fields)}]"
+    read = (
         f"read_csv({quote_literal(str(path))}, auto_detect=false, header=true, delim=',', "
         f"quote='\"', escape='\"', columns={{{columns}}}, strict_mode=true, "
-        f"all_varchar=true, null_padding=false, allow_quoted_nulls=false, "
-        f"nullstr=[{missing}])"
+        f"all_varchar=true, null_padding=false, allow_quoted_nulls=true, {nulls}{options})"
     )
+    replaced = [
+        f"CASE WHEN {col} IN ({', '.join(quote_literal(v) for v in f.missing_values)}) "
+        f"THEN NULL ELSE {col} END AS {col}"
+        for f in ([] if shared else table.fields)
+        if f.missing_values
+        for col in [quote_ident(f.name)]
+    ]
+    if not replaced:
+        return read
+    return f"(SELECT * REPLACE ({', '.join(replaced)}) FROM {read})"
 
 
 # Frictionless lexical forms; anything else is a type-error (cast gives NULL).  Numbers
@@ -84,15 +110,16 @@ def number_text_sql(field: Field, col: str) -> str:
 def cast_sql(field: Field, column: str | None = None) -> str:
     """Expression turning the text column into the field's type; NULL where it cannot.
 
-    Empty text is the missing value (`missingValues: [""]`) and becomes NULL too;
-    callers tell the two apart by looking at the raw text.
+    A missing value is already NULL in the text (`raw_csv_sql`); any other text, even
+    empty, is a value, so callers tell a failed cast from a missing value by the text
+    being NULL or not.
     """
     col = column or quote_ident(field.name)
     if field.type == "string":
         pattern = STRING_FORMATS.get(field.raw.get("format", "default"))
         if pattern is not None:
             return f"CASE WHEN regexp_full_match({col}, {quote_literal(pattern)}) THEN {col} END"
-        return f"NULLIF({col}, '')"
+        return col
     if field.type in ("number", "integer"):
         col = number_text_sql(field, col)
     if field.type == "number":
@@ -216,7 +243,7 @@ LIST_ITEMS = {
 
 # Types DuckDB holds as their own kind (TIME, TIMESTAMP) or as the validated text.
 OTHER_TYPES = {
-    "any": lambda field, col: f"NULLIF({col}, '')",
+    "any": lambda field, col: col,
     "datetime": _datetime,
     "time": lambda field, col: _text_when(
         f"regexp_matches({col}, {quote_literal(_TIME)})", f"TRY_CAST({col} AS TIME)"

@@ -315,8 +315,10 @@ def _checked_rows(table: Table, con, errors: list, good_lines, scan: Scan) -> Ta
 def without_blank_rows(table: Table, result: TableResult, scan: Scan) -> TableResult:
     """A row of empty cells is one `blank-row`, as in Frictionless: the row's other
     errors (required cells, missing cells) are dropped, and its line is kept in
-    `result.lines` only so that row positions stay right (its keys are all NULL)."""
-    if scan.blank_lines:
+    `result.lines` only so that row positions stay right (its keys are all NULL).
+    Only where every field counts the empty cell as missing: otherwise such a row
+    holds values (empty text, or type errors)."""
+    if scan.blank_lines and table.empty_is_missing:
         result.errors = [e for e in result.errors if e["line"] not in scan.blank_lines] + [
             error(table.name, table.path, line, None, BLANK_ROW, "every cell of the row is empty")
             for line in sorted(scan.blank_lines)
