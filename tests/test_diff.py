@@ -305,7 +305,6 @@ def test_documentation_only_field_properties_are_patch(tmp_path, prop, before, a
     "prop, value",
     [
         ("format", "default"),
-        ("missingValues", ["", "NA"]),
         ("bareNumber", False),
         ("decimalChar", ","),
     ],
@@ -323,6 +322,37 @@ def test_schema_level_missing_values_change_is_major(tmp_path):
         s["tables"]["obs"]["missingValues"] = ["", "n/a"]
 
     assert kinds(diff_of(tmp_path, change)) == {"missing values changed": "major"}
+
+
+@pytest.mark.parametrize(
+    "own, bump",
+    [
+        (["", "NA"], "major"),  # "NA" is now missing: such a cell reads differently
+        ([], "major"),  # an empty cell is now an empty text (or a type error)
+        ([""], "patch"),  # the schema's own default, declared on the field: nothing changes
+    ],
+)
+def test_a_fields_own_missing_values_are_compared_with_what_it_inherited(tmp_path, own, bump):
+    def change(s):
+        s["tables"]["obs"]["fields"][1]["missingValues"] = own
+
+    diff = diff_of(tmp_path, change)
+    [change_] = diff.schema_changes
+    assert (change_.table, change_.field, change_.bump) == ("obs", "country", bump)
+    assert change_.detail.startswith(f'missingValues: [""] → {json.dumps(own)}')
+    assert diff.bump == bump
+
+
+def test_reordering_a_fields_missing_values_is_a_patch(tmp_path):
+    old_spec, new_spec = base_spec(), base_spec()
+    old_spec["tables"]["obs"]["fields"][2]["missingValues"] = ["-", "n/a"]
+    new_spec["tables"]["obs"]["fields"][2]["missingValues"] = ["n/a", "-"]
+    diff = diff_packages(
+        read_package(write_package(tmp_path / "old", old_spec)),
+        read_package(write_package(tmp_path / "new", new_spec)),
+    )
+    assert kinds(diff) == {"metadata changed": "patch"}
+    assert diff.schema_changes[0].detail.endswith("(same values)")
 
 
 def descriptor_diff(tmp_path: Path, edit, version: str = "1.0.0", base=lambda d: None):

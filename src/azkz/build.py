@@ -244,14 +244,21 @@ def stored_select(table: Table, columns: str = "*") -> str:
 
 
 def _csv_column(table: Table, name: str) -> str:
-    """Canonical text of a typed column: integral numbers without a trailing `.0`."""
+    """Canonical text of a typed column: integral numbers without a trailing `.0`, and
+    a missing value written as the field reads it back: an empty cell where that is
+    one of its missing values, else its first one (as Frictionless writes).  COPY
+    quotes an empty string (`""`), so an empty text stays apart from an empty cell."""
     col = quote_ident(name)
-    if table.field(name).type == "number":
-        return (
+    field = table.field(name)
+    text = col
+    if field.type == "number":
+        text = (
             f"CASE WHEN {col} = trunc({col}) AND abs({col}) < 9e18 "
-            f"THEN CAST(CAST({col} AS BIGINT) AS VARCHAR) ELSE CAST({col} AS VARCHAR) END AS {col}"
+            f"THEN CAST(CAST({col} AS BIGINT) AS VARCHAR) ELSE CAST({col} AS VARCHAR) END"
         )
-    return col
+    if field.missing_values and "" not in field.missing_values:
+        text = f"coalesce(CAST({text} AS VARCHAR), {quote_literal(field.missing_values[0])})"
+    return text if text == col else f"{text} AS {col}"
 
 
 # --- release steps -----------------------------------------------------------------

@@ -43,8 +43,9 @@ SemVer for data (decided here, shown to users by `azkz diff` and `--check-versio
   and an added table have identical fields, or a removed and an added field share
   position and type, and is called out as such), a changed type or a field property
   that changes how values are read or what they mean (`format`, `trueValues`,
-  `falseValues`, `missingValues` of a field or schema, `bareNumber`, `decimalChar`,
-  `groupChar`, a fixed `unit`), fields reordered (positional readers break), a changed
+  `falseValues`, `missingValues` of a field or schema when a value becomes or stops
+  being missing (the same values reordered or declared where they were inherited are a
+  patch), `bareNumber`, `decimalChar`, `groupChar`, a fixed `unit`), fields reordered (positional readers break), a changed
   primary key, a tighter constraint (new `required`/`unique`, narrower enum, new or
   changed `pattern`, higher minimum, lower maximum, new foreign key), a changed
   `licenses` or package `name` (users' right to reuse and their citations and

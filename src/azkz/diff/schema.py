@@ -108,7 +108,6 @@ _FIELD_MEANING = {
     "format",
     "trueValues",
     "falseValues",
-    "missingValues",
     "bareNumber",
     "decimalChar",
     "groupChar",
@@ -142,9 +141,14 @@ def _compare_field(table: str, old_f, new_f) -> list[SchemaChange]:
                     f"{key}: {show(before)} → {show(after)}",
                 )
             )
+    if "missingValues" in old_f.raw or "missingValues" in new_f.raw:
+        # A field's own list, compared with what it replaced or inherits (the schema's).
+        changes += _missing_values_change(
+            table, name, old_f.missing_values, new_f.missing_values, old_f.raw, new_f.raw
+        )
     for key in sorted(set(old_f.raw) | set(new_f.raw)):
         before, after = old_f.raw.get(key), new_f.raw.get(key)
-        if before == after or key in {"name", "type", "constraints"}:
+        if before == after or key in {"name", "type", "constraints", "missingValues"}:
             continue
         if key in _FIELD_MEANING:
             changes.append(
@@ -232,11 +236,25 @@ def table_schema_changes(old: Table, new: Table) -> tuple[dict[str, str], list[S
     mapping, changes = _pair_fields(old, new)
     for o, n in mapping.items():
         changes += _compare_field(new.name, old.field(o), new.field(n))
-    before, after = old.schema.get("missingValues"), new.schema.get("missingValues")
-    if before != after:
-        detail = f"schema missingValues: {show(before)} → {show(after)}"
-        changes.append(SchemaChange("major", new.name, None, "missing values changed", detail))
+    changes += _missing_values_change(
+        new.name, None, old.missing_values, new.missing_values, old.schema, new.schema
+    )
     return mapping, changes + _compare_keys(old, new, mapping)
+
+
+def _missing_values_change(
+    table: str, field: str | None, before: tuple, after: tuple, old_raw: dict, new_raw: dict
+) -> list[SchemaChange]:
+    """A schema's or a field's missing values: a value that becomes or stops being
+    missing is read differently (major); the same values declared in another order,
+    or declared where they were inherited, change nothing read (patch)."""
+    if old_raw.get("missingValues") == new_raw.get("missingValues"):
+        return []
+    where = "schema missingValues" if field is None else "missingValues"
+    detail = f"{where}: {show(list(before))} → {show(list(after))}"
+    if set(before) != set(after):
+        return [SchemaChange("major", table, field, "missing values changed", detail)]
+    return [SchemaChange("patch", table, field, "metadata changed", f"{detail} (same values)")]
 
 
 # Descriptor properties compared, with the bump a change of each needs.  Users rely on
