@@ -772,12 +772,32 @@ def test_a_declaration_naming_nothing_is_a_schema_error(package_copy, change, ex
 
 
 @pytest.mark.parametrize(
+    "bad",
+    ["NA", [1], [None], {"value": "NA"}, [["NA"]], None],
+    ids=["text", "number", "null", "object", "nested", "json-null"],
+)
+@pytest.mark.parametrize("level", ["field", "schema"])
+def test_missing_values_that_are_not_a_list_of_strings_are_a_schema_error(
+    package_copy, bad, level
+):
+    holder = (lambda s: field_named(s, "note")) if level == "field" else (lambda s: s)
+    edit_schema(package_copy, "indicators", lambda s: holder(s).update(missingValues=bad))
+    [problem] = schema_errors(package_copy, "indicators")
+    assert problem["field"] == ("note" if level == "field" else None)
+    where = "indicators.note" if level == "field" else "indicators"
+    assert problem["message"] == (
+        f'{where}: missingValues must be a list of strings (such as ["", "NA"]; [] for none), '
+        f"not {json.dumps(bad)}"
+    )
+
+
+@pytest.mark.parametrize(
     ("field", "expected"),
     [
         ({"type": "array", "constraints": {"maxLength": 2}}, "maxLength is not supported"),
         ({"type": "object", "constraints": {"enum": ["{}"]}}, "enum is not supported"),
         ({"type": "geopoint", "format": "array"}, "format 'array' is not supported"),
-        ({"type": "string", "missingValues": ["NA"]}, "property 'missingValues'"),
+        ({"type": "string", "unknownProperty": ["NA"]}, "property 'unknownProperty'"),
         ({"type": "list", "itemType": "date"}, "itemType 'date' is not supported"),
     ],
 )

@@ -8,7 +8,7 @@ clock, no machine), so a test can regenerate it and fail when the committed copy
 
 from __future__ import annotations
 
-from azkz.fields import constraint_words
+from azkz.fields import constraint_words, missing_value_words
 from azkz.mdtable import md_table
 from azkz.schema import Field, Package, Table, field_list
 from azkz.typed import ident_list, load_tables, quote_ident
@@ -32,7 +32,8 @@ def allowed_values(field: Field, table: Table) -> str:
         parts.append("`YYYY-MM-DD`")
     if field.constraints.get("unique") or table.primary_key == [field.name]:
         parts.append("unique")
-    return "; ".join(parts)
+    missing = missing_value_words(field.missing_values, field.type)
+    return "; ".join(parts + ([missing] if missing else []))
 
 
 def _keys_lines(table: Table) -> list[str]:
@@ -147,8 +148,8 @@ def data_dictionary(package: Package) -> str:
         "",
         f"- Package: `{package.name}`, version {package.version}",
         f"- License: {licenses}" if licenses else "- License: not stated",
-        "- Missing values are empty cells; dates are ISO 8601 (`YYYY-MM-DD`); files are "
-        "UTF-8 CSV with a header row.",
+        f"- Missing values are empty cells{_missing_exceptions(package)}; dates are ISO 8601 "
+        "(`YYYY-MM-DD`); files are UTF-8 CSV with a header row.",
         "",
         "## Tables",
         "",
@@ -166,6 +167,13 @@ def data_dictionary(package: Package) -> str:
         lines += _sources_section(package, con)
     con.close()
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _missing_exceptions(package: Package) -> str:
+    """Words after "Missing values are empty cells" when some field has its own."""
+    if all(f.missing_values == ("",) for t in package.tables for f in t.fields):
+        return ""
+    return " unless a field's allowed values say otherwise"
 
 
 def _anchor(table: Table) -> str:

@@ -137,3 +137,15 @@ def constraint_words(
             value = show(value)
         words.append(facts.words.format(value))
     return words
+
+
+def missing_value_words(missing_values: tuple[str, ...], kind: str, show=str) -> str | None:
+    """A field's missing values in words (Markdown), or None for the default (an empty
+    cell).  The data dictionary and the site both say it with this."""
+    if missing_values == ("",):
+        return None
+    if not missing_values:
+        held = "an empty cell is an empty text" if kind == "string" else "every cell holds a value"
+        return f"never missing: {held}"
+    shown = ("an empty cell" if v == "" else f"`{show(v)}`" for v in missing_values)
+    return "missing: " + ", ".join(shown)

@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from azkz import duckdb_wasm
 from azkz.charts import TURNOVER_INDICATOR, chart_context, timeline_context
-from azkz.fields import constraint_words
+from azkz.fields import constraint_words, missing_value_words
 from azkz.releases import ReleaseError, copy_releases, resolve_local
 from azkz.schema import DescriptorError, Package, Table, read_package
 from azkz.series import SERIES_TABLE, precedence_lines
@@ -100,9 +100,12 @@ def environment() -> Environment:
 
 
 def field_rules(f) -> list[str]:
-    """The constraints of a field other than `enum` (shown in a column of its own), in
-    words: `azkz.fields.constraint_words`, as in the data dictionary."""
-    return constraint_words(f.constraints, show=cell_text, skip=("enum",))
+    """The constraints of a field other than `enum` (shown in a column of its own) and its
+    own missing values, in words (`azkz.fields`), as in the data dictionary."""
+    missing = missing_value_words(f.missing_values, f.type, show=cell_text)
+    return constraint_words(f.constraints, show=cell_text, skip=("enum",)) + (
+        [missing] if missing else []
+    )
 
 
 def console_bytes(release: Path, package: Package, wasm_dir: Path) -> int:

@@ -229,9 +229,9 @@ def _list(field: Field, col: str) -> str:
     delimiter = quote_literal(field.raw.get("delimiter", ","))
     item = LIST_ITEMS[field.raw.get("itemType", "string")]
     items = f"string_split({col}, {delimiter})"
-    return _text_when(
-        f"({col} <> '' AND list_bool_and(list_transform({items}, lambda x: {item})))", col
-    )
+    # An empty text (a value where `missingValues` leaves it one) is the list of one
+    # empty item, as in Frictionless: valid for string items only.
+    return _text_when(f"list_bool_and(list_transform({items}, lambda x: {item}))", col)
 
 
 LIST_ITEMS = {
