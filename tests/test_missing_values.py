@@ -18,22 +18,19 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from azkz import build, profile
+from azkz import build, fields, profile
 from azkz.docs import data_dictionary
 from azkz.schema import read_package
 from azkz.typed import raw_csv_sql
 from azkz.validate import validate_package
 from tests.helpers import ROOT, copy_package, invoke, release_dir
 
-TYPES = (
-    "string number integer boolean date time datetime year yearmonth duration geopoint "
-    "geojson object array list any"
-).split()
+TYPES = list(fields.TYPES)  # every Table Schema type
 
 
 def every_type_package(root: Path) -> Path:
     """One row of empty cells, one field per type (and constraints), `missingValues: []`."""
-    fields = [{"name": t, "type": t} for t in TYPES] + [
+    columns = [{"name": t, "type": t} for t in TYPES] + [
         {"name": "int_list", "type": "list", "itemType": "integer"},
         {"name": "email", "type": "string", "format": "email"},
         {"name": "min_length", "type": "string", "constraints": {"minLength": 1}},
@@ -41,13 +38,13 @@ def every_type_package(root: Path) -> Path:
         {"name": "pattern", "type": "string", "constraints": {"pattern": "a+"}},
         {"name": "required", "type": "string", "constraints": {"required": True}},
     ]
-    schema = {"fields": fields, "missingValues": []}
-    descriptor = {"name": "every-type", "resources": [{"name": "t", "path": "data/t.csv"}]}
-    descriptor["resources"][0]["schema"] = schema
+    schema = {"fields": columns, "missingValues": []}
+    resource = {"name": "t", "path": "data/t.csv", "schema": schema}
+    descriptor = {"name": "every-type", "resources": [resource]}
     (root / "data").mkdir(parents=True)
     (root / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
-    header = ",".join(f["name"] for f in fields)
-    (root / "data" / "t.csv").write_text(f"{header}\n{',' * (len(fields) - 1)}\n", "utf-8")
+    header = ",".join(f["name"] for f in columns)
+    (root / "data" / "t.csv").write_text(f"{header}\n{',' * (len(columns) - 1)}\n", "utf-8")
     return root
 
 
@@ -182,7 +179,9 @@ def test_the_release_csv_writes_a_missing_value_as_its_field_reads_it(own_lists)
 
 def test_query_sees_the_same_values_as_the_release(own_lists):
     not_available, empty_names = source_counts(own_lists)
-    result = invoke("query", COUNTS.format("projects"), "--format", "json", "--package", str(own_lists))
+    result = invoke(
+        "query", COUNTS.format("projects"), "--format", "json", "--package", str(own_lists)
+    )
     assert result.exit_code == 0, result.output
     assert list(json.loads(result.output)[0].values()) == [not_available, empty_names, 0]
 

@@ -777,9 +777,7 @@ def test_a_declaration_naming_nothing_is_a_schema_error(package_copy, change, ex
     ids=["text", "number", "null", "object", "nested", "json-null"],
 )
 @pytest.mark.parametrize("level", ["field", "schema"])
-def test_missing_values_that_are_not_a_list_of_strings_are_a_schema_error(
-    package_copy, bad, level
-):
+def test_missing_values_that_are_not_a_list_of_strings_are_a_schema_error(package_copy, bad, level):
     holder = (lambda s: field_named(s, "note")) if level == "field" else (lambda s: s)
     edit_schema(package_copy, "indicators", lambda s: holder(s).update(missingValues=bad))
     [problem] = schema_errors(package_copy, "indicators")

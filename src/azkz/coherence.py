@@ -179,7 +179,7 @@ def _missing_values_errors(table: Table, f: Field | None, holder: dict) -> list[
         schema_error(
             table,
             None if f is None else f.name,
-            f"{where}: missingValues must be a list of strings (such as [\"\", \"NA\"]; "
+            f'{where}: missingValues must be a list of strings (such as ["", "NA"]; '
             f"[] for none), not {json.dumps(holder['missingValues'], ensure_ascii=False)}",
         )
     ]
