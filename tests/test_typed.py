@@ -6,7 +6,14 @@ import duckdb
 import pytest
 
 from azkz.schema import Field, read_package
-from azkz.typed import STRING_FORMATS, TRUSTED_CASTS, cast_sql, load_tables, valid_cast_sql
+from azkz.typed import (
+    STRING_FORMATS,
+    TRUSTED_CASTS,
+    cast_sql,
+    in_key_order,
+    load_tables,
+    valid_cast_sql,
+)
 from tests.helpers import ROOT
 
 UUID = "123e4567-e89b-12d3-a456-426614174000"
@@ -63,3 +70,21 @@ def test_the_shipped_package_loads_the_same_with_valid_casts():
             f"EXCEPT ALL SELECT * FROM trusted.{name})"
         ).fetchall()[0][0]
         assert rows and differing == 0, table.name
+
+
+def test_in_key_order_tells_stored_order_from_key_order():
+    """The build sorts a table only when its rows are not in key order already."""
+    package = read_package(ROOT)
+    con = duckdb.connect()
+    load_tables(package, con, valid=True, ordered=True)
+    for table in package.tables:
+        assert in_key_order(table, con) == bool(table.row_key), table.name
+    indicators = package.table("indicators")
+    [(rows,)] = con.execute("SELECT count(*) FROM indicators").fetchall()
+    con.execute("CREATE TABLE sorted AS FROM indicators")
+    for first in (0, rows // 2, rows - 2):  # one pair of neighbours swapped, anywhere
+        con.execute(
+            "CREATE OR REPLACE TABLE indicators AS FROM sorted ORDER BY CASE rowid "
+            f"WHEN {first} THEN {first + 1} WHEN {first + 1} THEN {first} ELSE rowid END"
+        )
+        assert not in_key_order(indicators, con), first

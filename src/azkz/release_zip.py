@@ -1,30 +1,39 @@
 """The release's zip: every file of the version directory in sorted order, one top folder,
-fixed times and permissions, deflated at level 1.
+fixed times and permissions, deflated by ISA-L at level 1.
 
 Most of the zip's work is deflating the data files and the `.duckdb` file.  A file can be
 deflated as soon as it is final (`ZipParts.deflate`): the build does it for the data files
 while the `.duckdb` file is still being written, keeping the compressed bytes in a scratch
 directory with their CRC-32 and sizes, and takes the file's sha256 in the same read.
-`write_zip` copies those bytes into the zip instead of deflating the file again and
-deflates the others itself.  The same `zlib` stream with the same settings gives the same
-bytes either way (tests/test_build.py compares the two).
+`write_zip` copies those bytes into the zip and deflates the other files the same way
+first, so a member's bytes do not depend on when it was deflated (tests/test_build.py
+compares the two).
+
+Deflate is ISA-L's (`isal`, the library of `python-isal`), not `zlib`'s: at level 1 it
+is about four times faster than zlib's level 1 and its output is a little smaller
+(benchmarks/build.md), and any zip reader inflates it (a deflate stream is a deflate
+stream).  The bytes are deterministic for one ISA-L version; a rebuild's no-op check
+compares the files inside the zip, not its compressed bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import shutil
+import tempfile
 import zipfile
-import zlib
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+
+from isal import isal_zlib
 
 from azkz.releases import FileFacts, release_files
 from azkz.schema import Package
 
 ZIP_PERMISSIONS = 0o644
-# Deflate level 1: at 1M rows the zip takes 1.4 s instead of 4.9 s at level 6 for about
-# 13% more bytes (benchmarks/build.md); the files inside are the same either way.
+# ISA-L's level 1 (of 0-3): at 1M rows it deflates the release in about 0.3 s, where
+# zlib took 1.4 s at level 1 and 4.9 s at level 6 (benchmarks/build.md).
 ZIP_LEVEL = 1
 CHUNK = 1 << 20
 
@@ -37,30 +46,33 @@ class Deflated:
     crc: int
     size: int
     compressed: int
-    sha256: str
+    sha256: str | None  # None: not asked for (the manifest already has it)
 
     @property
     def facts(self) -> FileFacts:
+        assert self.sha256 is not None, "deflated without its sha256"
         return FileFacts(self.size, self.sha256)
 
 
 def _compressor():
-    """What `zipfile` deflates a member with: a raw stream (no zlib header) at ZIP_LEVEL."""
-    return zlib.compressobj(ZIP_LEVEL, zlib.DEFLATED, -15)
+    """A zip member's deflate stream: raw (no zlib header), at ZIP_LEVEL."""
+    return isal_zlib.compressobj(ZIP_LEVEL, isal_zlib.DEFLATED, -15)
 
 
-def deflate_file(source: Path, target: Path) -> Deflated:
-    """Deflate `source` into `target`, with its CRC-32 and sha256 from the same read."""
+def deflate_file(source: Path, target: Path, hashed: bool = True) -> Deflated:
+    """Deflate `source` into `target`, with its CRC-32 and (`hashed`) its sha256 from the
+    same read."""
     compressor, crc, size, compressed = _compressor(), 0, 0, 0
-    digest = hashlib.sha256()
+    digest = hashlib.sha256() if hashed else None
     with source.open("rb") as src, target.open("wb") as dst:
         while chunk := src.read(CHUNK):
-            crc = zlib.crc32(chunk, crc)
+            crc = isal_zlib.crc32(chunk, crc)
             size += len(chunk)
-            digest.update(chunk)
+            if digest is not None:
+                digest.update(chunk)
             compressed += dst.write(compressor.compress(chunk))
         compressed += dst.write(compressor.flush())
-    return Deflated(target, crc, size, compressed, digest.hexdigest())
+    return Deflated(target, crc, size, compressed, digest.hexdigest() if digest else None)
 
 
 class ZipParts:
@@ -72,11 +84,14 @@ class ZipParts:
 
     def deflate(self, names: list[str]) -> dict[str, FileFacts]:
         """Deflate the final files `names` (relative POSIX paths); their size and sha256."""
-        for name in names:
-            if name not in self.parts:
-                target = self.scratch / f"{len(self.parts)}.deflate"
-                self.parts[name] = deflate_file(self.stage_dir / name, target)
-        return {name: self.parts[name].facts for name in names}
+        return {name: self.deflated(name, hashed=True).facts for name in names}
+
+    def deflated(self, name: str, hashed: bool = False) -> Deflated:
+        """The file `name` deflated: now, unless it already was."""
+        if name not in self.parts:
+            target = self.scratch / f"{len(self.parts)}.deflate"
+            self.parts[name] = deflate_file(self.stage_dir / name, target, hashed)
+        return self.parts[name]
 
 
 def zip_name(package: Package) -> str:
@@ -88,26 +103,24 @@ def write_zip(
 ) -> Path:
     """A zip of the directory: sorted entries, fixed time and permissions, one top folder.
 
-    Files in `parts` are copied as deflated there; the others are deflated here.
+    Files in `parts` are copied as deflated there; the others are deflated first.
     """
     path = stage_dir / zip_name(package)
     members = release_files(stage_dir)
     timestamp = _zip_time(created)
     folder = f"{package.name}-{package.version}"
-    ready = parts.parts if parts is not None else {}
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    with ExitStack() as stack:
+        if parts is None:
+            scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="azkz-zip-"))
+            parts = ZipParts(stage_dir, Path(scratch))
+        zf = stack.enter_context(zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED))
         for member in members:
             relative = member.relative_to(stage_dir).as_posix()
             info = zipfile.ZipInfo(f"{folder}/{relative}", timestamp)
             info.compress_type = zipfile.ZIP_DEFLATED
-            info._compresslevel = ZIP_LEVEL  # `zf.open(info)` ignores the ZipFile's level
             info.external_attr = (0o100000 | ZIP_PERMISSIONS) << 16
             info.create_system = 3  # Unix, so the permissions are honoured
-            if relative in ready:
-                _write_deflated(zf, info, ready[relative])
-                continue
-            with member.open("rb") as src, zf.open(info, "w", force_zip64=True) as dst:
-                shutil.copyfileobj(src, dst, CHUNK)
+            _write_deflated(zf, info, parts.deflated(relative))
     return path
 
 
