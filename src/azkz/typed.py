@@ -57,16 +57,17 @@ def raw_csv_sql(path: Path, table: Table, options: str = "") -> str:
         f"quote='\"', escape='\"', columns={{{columns}}}, strict_mode=true, "
         f"all_varchar=true, null_padding=false, allow_quoted_nulls=true, {nulls}{options})"
     )
-    replaced = [
-        f"CASE WHEN {col} IN ({', '.join(quote_literal(v) for v in f.missing_values)}) "
-        f"THEN NULL ELSE {col} END AS {col}"
-        for f in ([] if shared else table.fields)
-        if f.missing_values
-        for col in [quote_ident(f.name)]
-    ]
-    if not replaced:
+    replaced = [_null_when_missing(f) for f in table.fields if f.missing_values]
+    if shared or not replaced:
         return read
     return f"(SELECT * REPLACE ({', '.join(replaced)}) FROM {read})"
+
+
+def _null_when_missing(field: Field) -> str:
+    """The column `field` of a `read_csv` with NULL where its cell is a missing value."""
+    col = quote_ident(field.name)
+    values = ", ".join(quote_literal(v) for v in field.missing_values)
+    return f"CASE WHEN {col} IN ({values}) THEN NULL ELSE {col} END AS {col}"
 
 
 # Frictionless lexical forms; anything else is a type-error (cast gives NULL).  Numbers

@@ -45,12 +45,12 @@ SemVer for data (decided here, shown to users by `azkz diff` and `--check-versio
   that changes how values are read or what they mean (`format`, `trueValues`,
   `falseValues`, `missingValues` of a field or schema when a value becomes or stops
   being missing (the same values reordered or declared where they were inherited are a
-  patch), `bareNumber`, `decimalChar`, `groupChar`, a fixed `unit`), fields reordered (positional readers break), a changed
-  primary key, a tighter constraint (new `required`/`unique`, narrower enum, new or
-  changed `pattern`, higher minimum, lower maximum, new foreign key), a changed
-  `licenses` or package `name` (users' right to reuse and their citations and
-  catalogue entries depend on them), and a changed resource `dialect` or `encoding`
-  (the CSV bytes are read differently).
+  patch), `bareNumber`, `decimalChar`, `groupChar`, a fixed `unit`), fields reordered
+  (positional readers break), a changed primary key, a tighter constraint (new
+  `required`/`unique`, narrower enum, new or changed `pattern`, higher minimum, lower
+  maximum, new foreign key), a changed `licenses` or package `name` (users' right to
+  reuse and their citations and catalogue entries depend on them), and a changed
+  resource `dialect` or `encoding` (the CSV bytes are read differently).
 
 Strict SemVer is applied also below 1.0.0: a breaking change to 0.1.0 needs 1.0.0.
 
