@@ -4,7 +4,9 @@ Each measurement runs `azkz build` in its own child process (interpreter start-u
 included) and reads that child's peak RSS from `os.wait4`. The synthetic package is
 a copy of the real one whose indicators.csv is replaced by generated rows with valid
 foreign keys (real indicator codes and source ids), unique primary keys and Cyrillic,
-Azerbaijani and Kazakh letters in the notes. Writes benchmarks/build.md and prints it.
+Azerbaijani and Kazakh letters in the notes, written sorted by primary key as `azkz fmt`
+writes every file of this package (CI checks it); a second copy holds the same rows in
+generated order, which the build must sort. Writes benchmarks/build.md and prints it.
 
     .venv/bin/python scripts/bench_build.py [--rows 1000000]
 """
@@ -27,7 +29,7 @@ import duckdb
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from azkz.schema import read_package  # noqa: E402
-from azkz.typed import load_tables  # noqa: E402
+from azkz.typed import key_order, load_tables  # noqa: E402
 from tests.helpers import copy_package  # noqa: E402
 
 AZKZ = str(Path(sys.executable).with_name("azkz"))
@@ -54,8 +56,9 @@ def run(args: list[str]) -> tuple[float, float]:
     return seconds, usage.ru_maxrss / 1024
 
 
-def synthetic_indicators(root: Path, rows: int) -> None:
-    """Replace indicators.csv with `rows` valid rows referencing the real codelists."""
+def synthetic_indicators(root: Path, rows: int, in_key_order: bool = True) -> None:
+    """Replace indicators.csv with `rows` valid rows referencing the real codelists,
+    sorted by primary key (`in_key_order`) or in the order they were generated."""
     package = read_package(root)
     con = duckdb.connect()
     load_tables(package, con)
@@ -87,7 +90,7 @@ def synthetic_indicators(root: Path, rows: int) -> None:
           FROM range({rows}) AS r(i)
           JOIN ind ON ind.k = i % {n_ind}
           JOIN src ON src.k = (i // {n_ind}) % {n_src}
-          ORDER BY i
+          ORDER BY {key_order(package.table("indicators")) if in_key_order else "i"}
         ) TO '{path}' (FORMAT csv, HEADER true, NULL '')
     """)
 
@@ -139,6 +142,10 @@ def main() -> None:
         synthetic = copy_package(work / "synthetic")
         synthetic_indicators(synthetic, args.rows)
         lines += measure(synthetic, "synthetic indicators", args.rows, work, args.rounds)
+        unsorted = copy_package(work / "unsorted")
+        synthetic_indicators(unsorted, args.rows, in_key_order=False)
+        label = "synthetic, rows not in key order"
+        lines += measure(unsorted, label, args.rows, work, args.rounds)
     rounds = args.rounds
     report = "\n".join(
         [
