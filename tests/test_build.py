@@ -373,6 +373,41 @@ def test_same_content_rebuild_is_a_no_op(built_release: Path, tmp_path: Path) ->
     assert sorted(p.name for p in out.iterdir()) == sorted([first.version, "index.json"])
 
 
+def test_a_duckdb_file_with_other_bytes_and_size_is_still_a_no_op(
+    built_release, tmp_path, monkeypatch
+) -> None:
+    """At 1M rows two builds of one package give `.duckdb` files of different bytes and
+    sizes; their tables are what counts, and dataset.jsonld quoting both (and SHA256SUMS
+    quoting dataset.jsonld's digest) must not make the rebuild differ."""
+    out = tmp_path / "dist"
+    first = build.build_release(built_release, out)
+    write_duckdb_file = build.write_duckdb_file
+
+    def padded(ctx) -> None:  # the same tables after free blocks in the file
+        path = str(ctx.stage_dir / ctx.duckdb_name)
+        with duckdb.connect(path) as con:
+            con.execute("CREATE TABLE padding AS SELECT random() AS r FROM range(300000)")
+        write_duckdb_file(ctx)
+        with duckdb.connect(path) as con:
+            con.execute("DROP TABLE padding")
+
+    padded.__name__ = write_duckdb_file.__name__
+    steps = [padded if s is write_duckdb_file else s for s in build.RELEASE_STEPS]
+    monkeypatch.setattr(build, "RELEASE_STEPS", steps)
+    monkeypatch.setattr(build, "CONCURRENT_STEPS", (padded,))
+    stage = tmp_path / "stage"
+    publish = build._publish
+    monkeypatch.setattr(
+        build, "_publish", lambda d, *a: shutil.copytree(d, stage) and publish(d, *a)
+    )
+    again = build.build_release(built_release, out)
+    database = f"{read_package(built_release).name}.duckdb"
+    size = (stage / database).stat().st_size
+    assert size != (first.path / database).stat().st_size
+    assert f'"{size} B"' in (stage / "dataset.jsonld").read_text("utf-8")
+    assert first.created and not again.created
+
+
 def test_no_op_rebuild_reports_the_release_on_disk(built_release, tmp_path, monkeypatch) -> None:
     """The summary describes dist/<version>/ as it is, not the discarded staged copy.
 

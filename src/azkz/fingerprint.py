@@ -3,13 +3,19 @@
 Every file is compared by its bytes except where the `.duckdb` file's bytes show: its
 header and checksums differ between two builds of the same data, so the file's tables
 (DDL, comments, rows) are compared instead, its sha256 is masked in the metadata files
-that quote it, and its entry in the zip is left to the file itself.
+that quote it, and its entry in the zip is left to the file itself.  Its size may
+differ too (DuckDB's block layout follows the parallel insert), and a metadata file that
+quotes its sha256 or size (dataset.jsonld) then has a sha256 of its own that differs
+between builds, which SHA256SUMS quotes in turn: all of these are masked (`Unstable`),
+each file still being compared by its own masked bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from azkz.digest import sha256_file
@@ -42,21 +48,34 @@ def duckdb_fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
-DUCKDB_DIGEST_PLACEHOLDER = b"<sha256 of the .duckdb file>"
+@dataclass
+class Unstable:
+    """What differs between two builds of the same content, masked in metadata files:
+    each `.duckdb` file's sha256 and size, and the sha256 of each metadata file quoting
+    one of them (dataset.jsonld quotes the `.duckdb` file's, SHA256SUMS quotes
+    dataset.jsonld's)."""
+
+    digests: list[str]
+    sizes: list[int]
+
+    def mask(self, data: bytes) -> bytes:
+        for digest in self.digests:
+            data = data.replace(digest.encode(), b"<sha256 of a file that differs>")
+        for size in self.sizes:
+            data = re.sub(rb"(?<![0-9])%d(?![0-9])" % size, b"<size of the .duckdb file>", data)
+        return data
 
 
-def _metadata_bytes(data: bytes, duckdb_digests: list[str]) -> bytes:
-    """A metadata file's bytes with the .duckdb file's (unreproducible) sha256 masked.
-
-    SHA256SUMS, and any release file a later step adds that lists file hashes (such
-    as dataset.jsonld), mention that digest; everything else in them must be equal.
-    """
-    for digest in duckdb_digests:
-        data = data.replace(digest.encode(), DUCKDB_DIGEST_PLACEHOLDER)
-    return data
+def unstable_facts(databases: list[Path], metadata: list[Path]) -> Unstable:
+    """The `Unstable` facts of a release, found until no other metadata file quotes one."""
+    unstable = Unstable([sha256_file(p) for p in databases], [p.stat().st_size for p in databases])
+    contents = {p: p.read_bytes() for p in metadata}
+    while quoting := [p for p, data in contents.items() if unstable.mask(data) != data]:
+        unstable.digests += [hashlib.sha256(contents.pop(p)).hexdigest() for p in quoting]
+    return unstable
 
 
-def _zip_fingerprint(path: Path, duckdb_digests: list[str]) -> str:
+def _zip_fingerprint(path: Path, unstable: Unstable) -> str:
     digest = hashlib.sha256()
     with zipfile.ZipFile(path) as zf:
         for info in zf.infolist():
@@ -67,7 +86,7 @@ def _zip_fingerprint(path: Path, duckdb_digests: list[str]) -> str:
             elif inner.startswith(f"{DATA_DIR}/"):
                 facts += (info.CRC, info.file_size)
             else:
-                facts += (_metadata_bytes(zf.read(info), duckdb_digests),)
+                facts += (unstable.mask(zf.read(info)),)
             digest.update(repr(facts).encode())
     return digest.hexdigest()
 
@@ -76,23 +95,30 @@ def release_fingerprint(version_dir: Path) -> dict[str, str]:
     """Per file, what must be equal for two releases to hold the same content.
 
     Byte digests for every file, except where the `.duckdb` file's non-reproducible
-    bytes show: the file itself (its tables are compared instead), its sha256 in
-    metadata files (masked) and its entry in the zip.
+    bytes show: the file itself (its tables are compared instead), its sha256 and size
+    in metadata files, and the digests of those (masked), and its entry in the zip.
     """
     files = release_files(version_dir)
     databases = [p for p in files if p.suffix == ".duckdb"]
-    duckdb_digests = [sha256_file(p) for p in databases]
+    metadata = [
+        p
+        for p in files
+        if p not in databases
+        and p.suffix != ".zip"
+        and not p.relative_to(version_dir).as_posix().startswith(f"{DATA_DIR}/")
+    ]
+    unstable = unstable_facts(databases, metadata)
     fingerprint = {}
     for path in files:
         name = path.relative_to(version_dir).as_posix()
         if path in databases:
             fingerprint[name] = duckdb_fingerprint(path)
         elif path.suffix == ".zip":
-            fingerprint[name] = _zip_fingerprint(path, duckdb_digests)
+            fingerprint[name] = _zip_fingerprint(path, unstable)
         elif name.startswith(f"{DATA_DIR}/"):
             fingerprint[name] = sha256_file(path)
         else:
-            data = _metadata_bytes(path.read_bytes(), duckdb_digests)
+            data = unstable.mask(path.read_bytes())
             fingerprint[name] = hashlib.sha256(data).hexdigest()
     return fingerprint
 
