@@ -792,11 +792,16 @@ def test_missing_values_that_are_not_a_list_of_strings_are_a_schema_error(packag
 @pytest.mark.parametrize(
     ("field", "expected"),
     [
-        ({"type": "array", "constraints": {"maxLength": 2}}, "maxLength is not supported"),
-        ({"type": "object", "constraints": {"enum": ["{}"]}}, "enum is not supported"),
-        ({"type": "geopoint", "format": "array"}, "format 'array' is not supported"),
+        # Frictionless has no length for points and GeoJSON, and no enum for lists.
+        ({"type": "geopoint", "constraints": {"maxLength": 2}}, "maxLength is not supported"),
+        ({"type": "geojson", "constraints": {"minLength": 1}}, "minLength is not supported"),
+        ({"type": "list", "constraints": {"enum": ["a"]}}, "enum is not supported"),
+        ({"type": "object", "constraints": {"enum": ["[1]"]}}, "enum entry '[1]' is not an object"),
+        ({"type": "geopoint", "constraints": {"enum": [{"lon": 1, "lat": 2}]}}, "is not a point"),
+        ({"type": "geopoint", "format": "lonlat"}, "format 'lonlat' is not supported"),
+        ({"type": "date", "format": "any"}, "format 'any' is not supported"),
         ({"type": "string", "unknownProperty": ["NA"]}, "property 'unknownProperty'"),
-        ({"type": "list", "itemType": "date"}, "itemType 'date' is not supported"),
+        ({"type": "list", "itemType": "year"}, "itemType 'year' is not supported"),
     ],
 )
 def test_what_the_validator_cannot_check_is_refused(package_copy, field, expected):

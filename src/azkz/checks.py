@@ -15,6 +15,14 @@ from azkz.errors import CONSTRAINT_ERROR, TYPE_ERROR, ErrorType
 from azkz.fields import CONSTRAINTS, LENGTH_BOUNDS, TYPES, VALUE_BOUNDS
 from azkz.report import error
 from azkz.schema import Field, Table
+from azkz.structured import (
+    ENUM_TYPES,
+    LENGTH_TYPES,
+    enum_sql,
+    enum_words,
+    length_message,
+    length_sql,
+)
 from azkz.typed import (
     NUMBER_PATTERN,
     cast_sql,
@@ -110,17 +118,7 @@ def field_checks(f: Field) -> list[RowCheck]:
         )
     c = f.constraints
     if c.get("enum"):
-        allowed = ", ".join(_literal_of(f, v) for v in c["enum"])
-        shown = literal_text(", ".join(str(v) for v in c["enum"]))
-        checks.append(
-            value_check(
-                f,
-                CONSTRAINT_ERROR,
-                f"({t} NOT IN ({allowed}))",
-                f"{{0!r}} is not one of the allowed values: {shown}",
-                costly=True,
-            )
-        )
+        checks.append(enum_check(f))
     if c.get("pattern") is not None and f.type == "string":
         checks.append(
             value_check(
@@ -136,15 +134,35 @@ def field_checks(f: Field) -> list[RowCheck]:
             continue
         bound = CONSTRAINTS[key]
         if bound.measures == "length":
-            condition = f"(length({raw}) {bound.breaks} {int(c[key])})"
-            shown = f"{int(c[key])} characters"
+            # A collection's length is read from its valid text (Frictionless checks no
+            # constraint of a cell that is not of its type); a string's from its text.
+            measured = length_sql(f, t if f.type in LENGTH_TYPES else raw)
+            condition = f"({measured} {bound.breaks} {int(c[key])})"
+            broken = literal_text(length_message(f, key, int(c[key])))
         else:
             condition = f"({t} {bound.breaks} {_literal_of(f, c[key])})"
-            shown = literal_text(c[key])
-        checks.append(
-            value_check(f, CONSTRAINT_ERROR, condition, f"{{0!r}} is {bound.breaking} {shown}")
-        )
+            broken = f"is {bound.breaking} {literal_text(c[key])}"
+        checks.append(value_check(f, CONSTRAINT_ERROR, condition, f"{{0!r}} {broken}"))
     return checks
+
+
+def enum_check(f: Field) -> RowCheck:
+    """The cell is one of the enum's entries: compared as typed values, or as parsed
+    values for JSON and geopoint fields (`azkz.structured`)."""
+    t = typed(f)
+    if f.type in ENUM_TYPES:
+        condition, shown = enum_sql(f, t), enum_words(f)
+    else:
+        allowed = ", ".join(_literal_of(f, v) for v in f.constraints["enum"])
+        condition = f"({t} NOT IN ({allowed}))"
+        shown = ", ".join(str(v) for v in f.constraints["enum"])
+    return value_check(
+        f,
+        CONSTRAINT_ERROR,
+        condition,
+        f"{{0!r}} is not one of the allowed values: {literal_text(shown)}",
+        costly=True,
+    )
 
 
 def missing_words(f: Field) -> str:
@@ -199,9 +217,20 @@ def type_form(f: Field) -> str:
     """What a cell of `f` must look like, for type-error messages."""
     if f.type == "string":
         return f"a valid {f.raw['format']}"
+    if f.type == "list":
+        item = f.raw.get("itemType", "string")
+        return f"a list of {item} items separated by {f.raw.get('delimiter', ',')!r}"
+    if f.type == "geopoint" and f.raw.get("format") in GEOPOINT_FORMS:
+        return GEOPOINT_FORMS[f.raw["format"]]
     if f.raw.get("format", "default") != "default":
         return f"{f.type} written as {f.raw['format']}"
     return TYPES[f.type].form.format(true_false=", ".join(f.true_values + f.false_values))
+
+
+GEOPOINT_FORMS = {
+    "array": "a point as a JSON array [longitude, latitude]",
+    "object": 'a point as a JSON object {"lon": longitude, "lat": latitude}',
+}
 
 
 def number_form(f: Field) -> str:

@@ -20,7 +20,8 @@ from azkz.declared import CODELISTS, well_formed_when_filled
 from azkz.errors import DIALECT_ERROR, PACKAGE_ERROR, RESOURCE_ERROR, SCHEMA_ERROR
 from azkz.report import error
 from azkz.schema import DESCRIPTOR, Field, Package, Table, missing_value_list
-from azkz.typed import LIST_ITEMS, STRING_FORMATS
+from azkz.structured import ENUM_TYPES, LENGTH_TYPES, enum_entry
+from azkz.typed import LIST_ITEM_TYPES, STRING_FORMATS
 
 # Field properties the validator understands, for every type and per type.
 COMMON_FIELD_PROPERTIES = frozenset(
@@ -36,7 +37,8 @@ TYPE_PROPERTIES = {
     "list": {"delimiter", "itemType"},
 }
 PATTERN_TYPES = ("date", "time", "datetime")  # `format` may be a strptime pattern
-COLLECTION_TYPES = ("object", "array", "list", "geojson", "geopoint")
+# Formats beyond `default` (string formats are `typed.STRING_FORMATS`).
+TYPE_FORMATS = {"geopoint": ("array", "object")}
 ORDERED_TEXT_TYPES = ("date", "time", "datetime", "yearmonth")  # bounds written as text
 CONSTRAINTS = frozenset(fields.CONSTRAINTS)  # any other constraint is a schema-error
 BOUND_CONSTRAINTS = fields.VALUE_BOUNDS
@@ -238,7 +240,7 @@ def _field_property_errors(table: Table, f: Field) -> list[dict[str, Any]]:
         for key in f.raw
         if key not in allowed
     ]
-    formats = ["default", *(STRING_FORMATS if f.type == "string" else [])]
+    formats = ["default", *(STRING_FORMATS if f.type == "string" else TYPE_FORMATS.get(f.type, []))]
     if f.type in PATTERN_TYPES:
         formats.append("a strptime pattern such as %d/%m/%Y")
     declared = f.raw.get("format", "default")
@@ -279,13 +281,13 @@ def _field_property_errors(table: Table, f: Field) -> list[dict[str, Any]]:
                 f"(known: {', '.join(CODELISTS)})",
             )
         )
-    if f.raw.get("itemType", "string") not in LIST_ITEMS:
+    if f.raw.get("itemType", "string") not in LIST_ITEM_TYPES:
         errors.append(
             schema_error(
                 table,
                 f.name,
                 f"{where}: itemType {f.raw['itemType']!r} is not supported "
-                f"(supported: {', '.join(LIST_ITEMS)})",
+                f"(supported: {', '.join(LIST_ITEM_TYPES)})",
             )
         )
     if "notBlank" in f.raw and not isinstance(f.raw["notBlank"], bool):
@@ -331,13 +333,7 @@ def _constraint_errors(table: Table, f: Field) -> list[dict[str, Any]]:
     enum = f.constraints.get("enum")
     if enum is not None and (not isinstance(enum, list) or not enum):
         errors.append(schema_error(table, f.name, f"{where}: enum must be a non-empty list"))
-    for key in ("enum", "minLength", "maxLength"):
-        # On JSON and list types these compare items, which is not implemented: the text
-        # would be compared instead, so the constraint is refused rather than misapplied.
-        if key in f.constraints and f.type in COLLECTION_TYPES:
-            errors.append(
-                schema_error(table, f.name, f"{where}: {key} is not supported for type {f.type!r}")
-            )
+    errors += _structured_constraint_errors(table, f)
     for key in (*BOUND_CONSTRAINTS, *fields.LENGTH_BOUNDS):
         value = f.constraints.get(key)
         if value is None:
@@ -350,6 +346,26 @@ def _constraint_errors(table: Table, f: Field) -> list[dict[str, Any]]:
             errors.append(
                 schema_error(table, f.name, f"{where}: {key} is not supported for type {f.type!r}")
             )
+    return errors
+
+
+def _structured_constraint_errors(table: Table, f: Field) -> list[dict[str, Any]]:
+    """enum and lengths where Frictionless applies them to JSON, list and geopoint cells
+    (`azkz.structured`), and nowhere else among those types."""
+    where, errors = f"{table.name}.{f.name}", []
+    structured = (*ENUM_TYPES, *LENGTH_TYPES)
+    for key, types in (("enum", ENUM_TYPES), *((k, LENGTH_TYPES) for k in fields.LENGTH_BOUNDS)):
+        if key in f.constraints and f.type in structured and f.type not in types:
+            errors.append(
+                schema_error(table, f.name, f"{where}: {key} is not supported for type {f.type!r}")
+            )
+    enum = f.constraints.get("enum")
+    if f.type in ENUM_TYPES and isinstance(enum, list):
+        for entry in enum:
+            try:
+                enum_entry(f, entry)
+            except ValueError as exc:
+                errors.append(schema_error(table, f.name, f"{where}: enum entry {exc}"))
     return errors
 
 

@@ -25,7 +25,7 @@ def allowed_values(field: Field, table: Table) -> str:
     The constraints are worded by `azkz.fields.constraint_words`, as on the site;
     `required` has a column of its own.
     """
-    parts = constraint_words(field.constraints, skip=("required", "unique"))
+    parts = constraint_words(field.constraints, skip=("required", "unique"), type_name=field.type)
     if field.type == "boolean":
         parts.append(" / ".join(f"`{v}`" for v in field.true_values + field.false_values))
     if field.type == "date":

@@ -86,12 +86,17 @@ CONSTRAINTS = {
     "exclusiveMaximum": ConstraintFacts(
         "< {}", "lower", "value", ">=", "not less than the exclusive maximum", "lt"
     ),
-    "minLength": ConstraintFacts("at least {} characters", "higher", "length", "<", "shorter than"),
-    "maxLength": ConstraintFacts("at most {} characters", "lower", "length", ">", "longer than"),
+    "minLength": ConstraintFacts("at least {} {unit}", "higher", "length", "<", "shorter than"),
+    "maxLength": ConstraintFacts("at most {} {unit}", "lower", "length", ">", "longer than"),
     "unique": ConstraintFacts("unique", "any"),
 }
 VALUE_BOUNDS = tuple(k for k, c in CONSTRAINTS.items() if c.measures == "value")
 LENGTH_BOUNDS = tuple(k for k, c in CONSTRAINTS.items() if c.measures == "length")
+
+
+def length_unit(type_name: str) -> str:
+    """What minLength/maxLength count in a cell of this type (as Frictionless does)."""
+    return {"array": "items", "list": "items", "object": "keys"}.get(type_name, "characters")
 
 
 def tightened(key: str, before: Any, after: Any) -> bool:
@@ -119,11 +124,12 @@ def tightened(key: str, before: Any, after: Any) -> bool:
 
 
 def constraint_words(
-    constraints: dict[str, Any], show=str, skip: tuple[str, ...] = ()
+    constraints: dict[str, Any], show=str, skip: tuple[str, ...] = (), type_name: str = "string"
 ) -> list[str]:
     """Each constraint in words (Markdown), in the order of `CONSTRAINTS`.
 
-    `show` renders a value; enum values are code spans.  The data dictionary and the
+    `show` renders a value; enum values are code spans (JSON for arrays and objects);
+    lengths count what `length_unit` says for `type_name`.  The data dictionary and the
     site both word constraints with this, so they cannot disagree.
     """
     words = []
@@ -132,11 +138,18 @@ def constraint_words(
         if key in skip or value is None or value is False:
             continue
         if key == "enum":
-            value = ", ".join(f"`{show(v)}`" for v in value)
+            value = ", ".join(f"`{show(_enum_text(v))}`" for v in value)
         elif "{}" in facts.words:
             value = show(value)
-        words.append(facts.words.format(value))
+        words.append(facts.words.format(value, unit=length_unit(type_name)))
     return words
+
+
+def _enum_text(value: Any) -> Any:
+    """An enum entry as written: JSON for an array or object entry."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
 
 
 def missing_value_words(missing_values: tuple[str, ...], kind: str, show=str) -> str | None:

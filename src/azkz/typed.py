@@ -185,7 +185,7 @@ _DATETIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$"
 _TIME = r"^\d{2}:\d{2}:\d{2}(\.\d+)?$"
 _YEARMONTH = r"^\d{4}-\d{2}$"
 _DURATION = r"^P(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$"
-_GEOPOINT = r"^\s*([+-]?\d+(\.\d+)?)\s*,\s*([+-]?\d+(\.\d+)?)\s*$"
+GEOPOINT_TEXT = r"^\s*([+-]?\d+(\.\d+)?)\s*,\s*([+-]?\d+(\.\d+)?)\s*$"
 
 
 def _datetime(field: Field, col: str) -> str:
@@ -218,29 +218,72 @@ def _json_of(kind: str):
     return cast
 
 
+def geopoint_sql(field: Field, col: str) -> tuple[str, str]:
+    """The cell's longitude and latitude as DOUBLE (NULL where its text does not give
+    one), read in the field's `format`: `lon, lat` (default), a JSON array `[lon, lat]`
+    or a JSON object with exactly the keys `lon` and `lat`."""
+    form = field.raw.get("format", "default")
+    if form == "default":
+        return tuple(
+            f"TRY_CAST(regexp_extract({col}, {quote_literal(GEOPOINT_TEXT)}, {group}) AS DOUBLE)"
+            for group in (1, 3)
+        )
+    json = f"(CASE WHEN json_valid({col}) THEN TRY_CAST({col} AS JSON) END)"
+    if form == "array":
+        shape = f"json_type({json}) = 'ARRAY' AND json_array_length({json}) = 2"
+        paths = ("$[0]", "$[1]")
+    else:
+        shape = f"json_type({json}) = 'OBJECT' AND len(json_keys({json})) = 2"
+        paths = ("$.lon", "$.lat")
+    return tuple(
+        f"(CASE WHEN {shape} THEN {_coordinate(f'json_extract({json}, {path!r})')} END)"
+        for path in paths
+    )
+
+
+# A coordinate given as a JSON string: the number Python's Decimal reads, spaces around.
+COORDINATE_TEXT = r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*$"
+
+
+def _coordinate(element: str) -> str:
+    """A JSON number, boolean (1 or 0) or numeric string as DOUBLE, as Frictionless reads
+    a coordinate of the `array` and `object` formats (through Python's Decimal).  Any
+    other JSON value gives NULL (its text is not a number)."""
+    text = f"json_extract_string({element}, '$')"
+    return (
+        f"CASE json_type({element}) WHEN 'BOOLEAN' THEN CAST({text} = 'true' AS DOUBLE) "
+        f"WHEN 'VARCHAR' THEN TRY_CAST(regexp_extract({text}, "
+        f"{quote_literal(COORDINATE_TEXT)}, 1) AS DOUBLE) ELSE TRY_CAST({text} AS DOUBLE) END"
+    )
+
+
 def _geopoint(field: Field, col: str) -> str:
-    """`lon, lat` (the default format), each within its range."""
-    lon = f"TRY_CAST(regexp_extract({col}, {quote_literal(_GEOPOINT)}, 1) AS DOUBLE)"
-    lat = f"TRY_CAST(regexp_extract({col}, {quote_literal(_GEOPOINT)}, 3) AS DOUBLE)"
+    """A point in the field's format, each coordinate within its range."""
+    lon, lat = geopoint_sql(field, col)
     return _text_when(f"({lon} BETWEEN -180 AND 180 AND {lat} BETWEEN -90 AND 90)", col)
 
 
 def _list(field: Field, col: str) -> str:
     """A delimited list (Table Schema v2), each item of `itemType` (string by default)."""
     delimiter = quote_literal(field.raw.get("delimiter", ","))
-    item = LIST_ITEMS[field.raw.get("itemType", "string")]
+    item_type = field.raw.get("itemType", "string")
+    item = (
+        "true" if item_type == "string" else f"({cast_sql(list_item(item_type), 'x')}) IS NOT NULL"
+    )
     items = f"string_split({col}, {delimiter})"
     # An empty text (a value where `missingValues` leaves it one) is the list of one
     # empty item, as in Frictionless: valid for string items only.
     return _text_when(f"list_bool_and(list_transform({items}, lambda x: {item}))", col)
 
 
-LIST_ITEMS = {
-    "string": "true",
-    "integer": f"regexp_matches(x, '{_INTEGER}')",
-    "number": f"regexp_matches(x, '{NUMBER_PATTERN}')",
-    "boolean": "x IN ('true', 'false')",
-}
+# Table Schema v2's item types; an item is read in its type's default format.
+LIST_ITEM_TYPES = ("string", "integer", "number", "boolean", "date", "time", "datetime")
+
+
+def list_item(item_type: str) -> Field:
+    """A field of `item_type` with no other property: how one item of a list is read."""
+    return Field("item", item_type, "", {}, {"type": item_type})
+
 
 # Types DuckDB holds as their own kind (TIME, TIMESTAMP) or as the validated text.
 OTHER_TYPES = {
