@@ -773,8 +773,28 @@ def test_a_declaration_naming_nothing_is_a_schema_error(package_copy, change, ex
 
 @pytest.mark.parametrize(
     "bad",
-    ["NA", [1], {"value": "NA"}, None],
-    ids=["text", "number", "object", "null"],
+    [
+        "NA",
+        [1],
+        {"value": "NA"},
+        None,
+        [{"value": "NA"}, "-"],
+        [{"value": "NA", "note": "x"}],
+        [{"value": "NA"}, {"value": "NA", "label": "n/a"}],
+        [{"value": "NA", "label": "x"}, {"value": "-", "label": "x"}],
+        [{"label": "x"}],
+    ],
+    ids=[
+        "text",
+        "number",
+        "object",
+        "null",
+        "mixed-forms",
+        "other-key",
+        "repeated-value",
+        "repeated-label",
+        "no-value",
+    ],
 )
 @pytest.mark.parametrize("level", ["field", "schema"])
 def test_missing_values_that_are_not_a_list_of_strings_are_a_schema_error(package_copy, bad, level):
@@ -784,8 +804,9 @@ def test_missing_values_that_are_not_a_list_of_strings_are_a_schema_error(packag
     assert problem["field"] == ("note" if level == "field" else None)
     where = "indicators.note" if level == "field" else "indicators"
     assert problem["message"] == (
-        f'{where}: missingValues must be a list of strings (such as ["", "NA"]; [] for none), '
-        f"not {json.dumps(bad)}"
+        f'{where}: missingValues must be a list of strings (such as ["", "NA"]; [] for none) '
+        f'or of objects (such as {{"value": "NA", "label": "not available"}}) with distinct '
+        f"values and labels, not {json.dumps(bad)}"
     )
 
 

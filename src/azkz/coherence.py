@@ -173,7 +173,7 @@ def _schema_property_errors(package: Package, table: Table) -> list[dict[str, An
 
 
 def _missing_values_errors(table: Table, f: Field | None, holder: dict) -> list[dict[str, Any]]:
-    """A schema's or a field's `missingValues` that is not a list of strings (`[]`: none)."""
+    """A schema's or a field's malformed `missingValues` (`schema.missing_value_list`)."""
     if "missingValues" not in holder or missing_value_list(holder["missingValues"]) is not None:
         return []
     where = table.name if f is None else f"{table.name}.{f.name}"
@@ -182,7 +182,9 @@ def _missing_values_errors(table: Table, f: Field | None, holder: dict) -> list[
             table,
             None if f is None else f.name,
             f'{where}: missingValues must be a list of strings (such as ["", "NA"]; '
-            f"[] for none), not {json.dumps(holder['missingValues'], ensure_ascii=False)}",
+            f'[] for none) or of objects (such as {{"value": "NA", "label": "not available"}}) '
+            f"with distinct values and labels, not "
+            f"{json.dumps(holder['missingValues'], ensure_ascii=False)}",
         )
     ]
 

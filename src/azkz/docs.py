@@ -32,7 +32,7 @@ def allowed_values(field: Field, table: Table) -> str:
         parts.append("`YYYY-MM-DD`")
     if field.constraints.get("unique") or table.primary_key == [field.name]:
         parts.append("unique")
-    missing = missing_value_words(field.missing_values, field.type)
+    missing = missing_value_words(field.missing_values, field.type, labels=field.missing_labels)
     return "; ".join(parts + ([missing] if missing else []))
 
 
@@ -171,7 +171,9 @@ def data_dictionary(package: Package) -> str:
 
 def _missing_exceptions(package: Package) -> str:
     """Words after "Missing values are empty cells" when some field has its own."""
-    if all(f.missing_values == ("",) for t in package.tables for f in t.fields):
+    if all(
+        f.missing_values == ("",) and not f.missing_labels for t in package.tables for f in t.fields
+    ):
         return ""
     return " unless a field's allowed values say otherwise"
 

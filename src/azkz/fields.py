@@ -152,13 +152,21 @@ def _enum_text(value: Any) -> Any:
     return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
 
 
-def missing_value_words(missing_values: tuple[str, ...], kind: str, show=str) -> str | None:
-    """A field's missing values in words (Markdown), or None for the default (an empty
-    cell).  The data dictionary and the site both say it with this."""
-    if missing_values == ("",):
+def missing_value_words(
+    missing_values: tuple[str, ...], kind: str, show=str, labels: tuple[tuple[str, str], ...] = ()
+) -> str | None:
+    """A field's missing values in words (Markdown), each with its label if it has one
+    (`{"value": "NA", "label": "not available"}`), or None for the default (an empty
+    cell, unlabelled).  The data dictionary and the site both say it with this."""
+    if missing_values == ("",) and not labels:
         return None
     if not missing_values:
         held = "an empty cell is an empty text" if kind == "string" else "every cell holds a value"
         return f"never missing: {held}"
-    shown = ("an empty cell" if v == "" else f"`{show(v)}`" for v in missing_values)
+    named = dict(labels)
+    shown = (
+        ("an empty cell" if v == "" else f"`{show(v)}`")
+        + (f" ({show(named[v])})" if v in named else "")
+        for v in missing_values
+    )
     return "missing: " + ", ".join(shown)

@@ -33,14 +33,42 @@ DEFAULT_MISSING_VALUES = ("",)
 
 
 def missing_value_list(value: Any) -> tuple[str, ...] | None:
-    """A `missingValues` property as its strings; None when it is not a list of strings.
+    """A `missingValues` property as its strings; None when it is malformed.
 
     Table Schema v2 allows it on the schema (every field's default) and on a field (that
-    field's own list, replacing the schema's).  `azkz.coherence` reports a malformed one.
+    field's own list, replacing the schema's), as a list of strings or a list of
+    `{"value": ..., "label": ...}` objects (the label documents the value; it changes
+    nothing in reading).  A list mixing the two forms, an object with another key, or
+    objects repeating a value or a label are malformed (as in Frictionless, except the
+    other key: refused, not ignored).  `azkz.coherence` reports a malformed one.
     """
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+    if not isinstance(value, list):
+        return None
+    if all(isinstance(v, str) for v in value):
         return tuple(value)
-    return None
+    if not all(_missing_value_object(v) for v in value):
+        return None
+    values = [v["value"] for v in value]
+    labels = [v["label"] for v in value if "label" in v]
+    if len(set(values)) < len(values) or len(set(labels)) < len(labels):
+        return None
+    return tuple(values)
+
+
+def _missing_value_object(entry: Any) -> bool:
+    """`{"value": text}` or `{"value": text, "label": text}`."""
+    return (
+        isinstance(entry, dict)
+        and set(entry) in ({"value"}, {"value", "label"})
+        and all(isinstance(v, str) for v in entry.values())
+    )
+
+
+def missing_value_labels(value: Any) -> tuple[tuple[str, str], ...]:
+    """The (value, label) pairs of a well-formed `missingValues` in the object form."""
+    if missing_value_list(value) is None:
+        return ()
+    return tuple((v["value"], v["label"]) for v in value if isinstance(v, dict) and "label" in v)
 
 
 class DescriptorError(Exception):
@@ -68,6 +96,8 @@ class Field:
     # The cells that mean "no value" in this field: its own `missingValues`, else the
     # schema's (Table Schema v2), else the empty cell.  Every reader of a cell uses it.
     missing_values: tuple[str, ...] = DEFAULT_MISSING_VALUES
+    # (value, label) of the missing values given in the object form, for readers.
+    missing_labels: tuple[tuple[str, str], ...] = ()
 
     @property
     def required(self) -> bool:
@@ -287,6 +317,7 @@ def _read_fields(schema: dict[str, Any], shown: str, resource: str) -> tuple[Fie
                 f"field {raw['name']!r} has unsupported type {ftype!r} "
                 f"(expected one of {', '.join(DUCKDB_TYPES)})"
             )
+        holder = raw if "missingValues" in raw else schema
         own = missing_value_list(raw["missingValues"]) if "missingValues" in raw else default
         fields.append(
             Field(
@@ -296,6 +327,7 @@ def _read_fields(schema: dict[str, Any], shown: str, resource: str) -> tuple[Fie
                 raw.get("constraints", {}),
                 raw,
                 DEFAULT_MISSING_VALUES if own is None else own,
+                missing_value_labels(holder.get("missingValues")),
             )
         )
     return tuple(fields)

@@ -112,6 +112,8 @@ _FIELD_MEANING = {
     "decimalChar",
     "groupChar",
     "unit",
+    "itemType",  # a list's items are read as another type
+    "delimiter",  # a list's cells split elsewhere
 }
 
 
