@@ -17,6 +17,7 @@ from typing import Any
 
 from azkz import errors, fields
 from azkz.schema import Field, Table
+from azkz.structured import ENUM_TYPES, LENGTH_TYPES, cell_value, enum_entry
 
 
 def polars_dtype(f: Field):
@@ -35,6 +36,8 @@ def field_checks(f: Field) -> list:
     import pandera.polars as pa
 
     c = f.constraints
+    if f.type in (*ENUM_TYPES, *LENGTH_TYPES):
+        return _structured_checks(f)
     checks = []
     if c.get("enum"):
         checks.append(pa.Check.isin(c["enum"]))
@@ -47,6 +50,32 @@ def field_checks(f: Field) -> list:
             checks.append(check(_bound(f, c[key])))
     if c.get("minLength") is not None or c.get("maxLength") is not None:
         checks.append(pa.Check.str_length(c.get("minLength"), c.get("maxLength")))
+    return checks
+
+
+def _structured_checks(f: Field) -> list:
+    """enum and lengths of a JSON, list or geopoint column, which holds the validated
+    text: each cell is read as Frictionless reads it (`azkz.structured.cell_value`)
+    and compared in Python, cell by cell (these types are rare and their columns short).
+    """
+    import pandera.polars as pa
+
+    c, checks = f.constraints, []
+    if c.get("enum"):
+        entries = [enum_entry(f, e) for e in c["enum"]]
+        checks.append(
+            pa.Check(lambda text: cell_value(f, text) in entries, element_wise=True, name="isin")
+        )
+    low, high = c.get("minLength"), c.get("maxLength")
+    if low is not None or high is not None:
+        low, high = low or 0, float("inf") if high is None else high
+        checks.append(
+            pa.Check(
+                lambda text: low <= len(cell_value(f, text)) <= high,
+                element_wise=True,
+                name="length",
+            )
+        )
     return checks
 
 

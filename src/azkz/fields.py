@@ -94,9 +94,11 @@ VALUE_BOUNDS = tuple(k for k, c in CONSTRAINTS.items() if c.measures == "value")
 LENGTH_BOUNDS = tuple(k for k, c in CONSTRAINTS.items() if c.measures == "length")
 
 
-def length_unit(type_name: str) -> str:
-    """What minLength/maxLength count in a cell of this type (as Frictionless does)."""
-    return {"array": "items", "list": "items", "object": "keys"}.get(type_name, "characters")
+def length_unit(type_name: str, count: Any = 2) -> str:
+    """What minLength/maxLength count in a cell of this type (as Frictionless does),
+    in the plural unless `count` is 1."""
+    unit = {"array": "items", "list": "items", "object": "keys"}.get(type_name, "characters")
+    return unit.removesuffix("s") if count == 1 else unit
 
 
 def tightened(key: str, before: Any, after: Any) -> bool:
@@ -141,7 +143,7 @@ def constraint_words(
             value = ", ".join(f"`{show(_enum_text(v))}`" for v in value)
         elif "{}" in facts.words:
             value = show(value)
-        words.append(facts.words.format(value, unit=length_unit(type_name)))
+        words.append(facts.words.format(value, unit=length_unit(type_name, value)))
     return words
 
 

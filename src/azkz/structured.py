@@ -45,7 +45,7 @@ def length_sql(f: Field, col: str) -> str:
 def length_message(f: Field, key: str, bound: int) -> str:
     """What a cell breaking the length bound `key` is: "... is shorter than 3 characters",
     "... has fewer than 2 items"."""
-    unit = length_unit(f.type).removesuffix("s" if bound == 1 else "")
+    unit = length_unit(f.type, bound)
     if f.type not in LENGTH_TYPES:
         return f"is {CONSTRAINTS[key].breaking} {bound} {unit}"
     return f"has {'fewer' if key == 'minLength' else 'more'} than {bound} {unit}"
