@@ -143,7 +143,7 @@ def constraint_words(
             value = ", ".join(f"`{show(_enum_text(v))}`" for v in value)
         elif "{}" in facts.words:
             value = show(value)
-        words.append(facts.words.format(value, unit=length_unit(type_name, value)))
+        words.append(facts.words.format(value, unit=length_unit(type_name, constraints[key])))
     return words
 
 
