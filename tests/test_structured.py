@@ -15,6 +15,8 @@ from azkz import build, contracts, loader
 from azkz.diff.schema import table_schema_changes
 from azkz.docs import allowed_values
 from azkz.schema import Field, read_package
+from azkz.site import environment as site_environment
+from azkz.site import field_rules
 from azkz.structured import cell_value, enum_entry, enum_sql, length_sql
 from azkz.typed import cast_sql
 from azkz.validate import validate_package
@@ -177,6 +179,14 @@ def test_the_data_dictionary_shows_the_labels_of_missing_values(tmp_path):
     assert words == "missing: an empty cell (not stated), `NA` (not available), `-`"
     tags = allowed_values(table.field("tags"), table)
     assert tags.startswith("at least 1 item; at most 2 items")
+
+
+def test_the_site_shows_labels_and_enum_entries_as_json(tmp_path):
+    table = read_package(write_package(tmp_path)).table("t")
+    assert field_rules(table.field("n"))[-1].startswith("missing: an empty cell (not stated)")
+    env = site_environment()
+    entries = env.from_string("{% for v in e %}{{ v | enum_text }};{% endfor %}")
+    assert entries.render(e=table.field("meta").enum) == "{&#34;a&#34;: 1, &#34;b&#34;: [1]};{};"
 
 
 def changed(tmp_path: Path, edit) -> list[tuple[str, str]]:

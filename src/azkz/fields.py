@@ -140,14 +140,14 @@ def constraint_words(
         if key in skip or value is None or value is False:
             continue
         if key == "enum":
-            value = ", ".join(f"`{show(_enum_text(v))}`" for v in value)
+            value = ", ".join(f"`{show(enum_text(v))}`" for v in value)
         elif "{}" in facts.words:
             value = show(value)
         words.append(facts.words.format(value, unit=length_unit(type_name, constraints[key])))
     return words
 
 
-def _enum_text(value: Any) -> Any:
+def enum_text(value: Any) -> Any:
     """An enum entry as written: JSON for an array or object entry."""
     import json
 

@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from azkz import duckdb_wasm
 from azkz.charts import TURNOVER_INDICATOR, chart_context, timeline_context
-from azkz.fields import constraint_words, missing_value_words
+from azkz.fields import constraint_words, enum_text, missing_value_words
 from azkz.releases import ReleaseError, copy_releases, resolve_local
 from azkz.schema import DescriptorError, Package, Table, read_package
 from azkz.series import SERIES_TABLE, precedence_lines
@@ -95,6 +95,7 @@ def environment() -> Environment:
     env.globals["table_page"] = table_page
     env.globals["precedence_lines"] = precedence_lines
     env.filters["cell"] = cell_text
+    env.filters["enum_text"] = enum_text
     env.filters["markdown"] = markdown_inline
     return env
 
