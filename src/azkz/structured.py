@@ -116,7 +116,10 @@ def json_equal_sql(expr: str, value: Any) -> str:
         parts = ["false"]
     else:  # a number or a boolean: Python has True == 1 == 1.0
         text = f"json_extract_string({expr}, '$')"
-        number = f"(CASE {kind} WHEN 'BOOLEAN' THEN CAST({text} = 'true' AS DOUBLE) ELSE TRY_CAST({text} AS DOUBLE) END)"
+        number = (
+            f"(CASE {kind} WHEN 'BOOLEAN' THEN CAST({text} = 'true' AS DOUBLE) "
+            f"ELSE TRY_CAST({text} AS DOUBLE) END)"
+        )
         parts = [
             f"{kind} NOT IN ('VARCHAR', 'NULL', 'ARRAY', 'OBJECT')",
             f"{number} = {_double(value)}",
@@ -130,7 +133,15 @@ def _pointer(key: str) -> str:
 
 
 def _double(value: Any) -> str:
-    return f"CAST({quote_literal(repr(float(value)))} AS DOUBLE)"
+    return f"CAST({quote_literal(repr(_float(value)))} AS DOUBLE)"
+
+
+def _float(value: int | float) -> float:
+    """A JSON number as a double, as DuckDB reads it (an integer past 1.8e308 is infinite)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return float("inf") if value > 0 else float("-inf")
 
 
 def cell_value(f: Field, text: str) -> Any:
@@ -162,7 +173,7 @@ def geopoint_value(f: Field, text: str) -> tuple[float, float] | None:
 
 def _coordinate(value: Any) -> float | None:
     if isinstance(value, bool | int | float):
-        return float(value)
+        return _float(value)
     match = re.match(COORDINATE_TEXT, value) if isinstance(value, str) else None
     return float(match[1]) if match else None
 
@@ -174,7 +185,7 @@ def _pair(value: Any) -> tuple[float, float] | None:
         isinstance(v, int | float) and not isinstance(v, bool) for v in value
     ):
         return None
-    return _in_range((float(value[0]), float(value[1])))
+    return _in_range((_float(value[0]), _float(value[1])))
 
 
 def _in_range(point: Any) -> tuple[float, float] | None:
