@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,25 @@ from typing import Any
 from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def edit_json(path: Path, change) -> None:
+    """Apply `change` to the parsed JSON file and write it back."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def field_named(schema: dict, name: str) -> dict:
+    return next(f for f in schema["fields"] if f["name"] == name)
+
+
+def edit_descriptor(root: Path, change) -> None:
+    edit_json(root / "datapackage.json", change)
+
+
+def edit_schema(root: Path, table: str, change) -> None:
+    edit_json(root / "schemas" / f"{table}.json", change)
 
 
 def copy_package(dest: Path) -> Path:

@@ -20,7 +20,7 @@ from azkz import build, fingerprint, release_zip
 from azkz.cli import main
 from azkz.schema import read_package
 from azkz.typed import load_tables, quote_ident
-from tests.helpers import copy_package, release_dir, sha256_hex
+from tests.helpers import copy_package, edit_descriptor, release_dir, sha256_hex
 
 TRICKY_NOTE = 'Bakı–Aqtau "ferry"; ə ş ğ ı ö ü ç қ ә ң ө ұ ү і, comma\nsecond line'
 TRICKY_VALUES = ["0.1", "1234567.891", "3e-05", "42", "1.50"]
@@ -450,9 +450,7 @@ def test_changed_content_under_the_same_version_is_refused(package_copy: Path) -
     assert fingerprint.release_fingerprint(first.path) == before
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
-    descriptor = json.loads((package_copy / "datapackage.json").read_text("utf-8"))
-    descriptor["version"] = "0.99.0"
-    (package_copy / "datapackage.json").write_text(json.dumps(descriptor), "utf-8")
+    edit_descriptor(package_copy, lambda descriptor: descriptor.update(version="0.99.0"))
     seen = []
     original = list(build.RELEASE_STEPS)
     build.RELEASE_STEPS.insert(0, lambda ctx: seen.append(ctx.previous_release_dir))
@@ -502,9 +500,7 @@ def test_a_failing_step_leaves_no_partial_version(package_copy, monkeypatch) -> 
     first = build.build_release(package_copy, out)
     before = fingerprint.release_fingerprint(first.path)
     index_before = (out / "index.json").read_bytes()
-    descriptor = json.loads((package_copy / "datapackage.json").read_text("utf-8"))
-    descriptor["version"] = "0.99.0"
-    (package_copy / "datapackage.json").write_text(json.dumps(descriptor), "utf-8")
+    edit_descriptor(package_copy, lambda descriptor: descriptor.update(version="0.99.0"))
 
     def fail(ctx) -> None:
         assert (ctx.stage_dir / "datapackage.json").exists()  # ran after real files

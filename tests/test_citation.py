@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from azkz.citation import CFF_NAME, JSONLD_NAME, repository_metadata
 from azkz.cli import main
 from azkz.schema import read_package
-from tests.helpers import ROOT, sha256_hex
+from tests.helpers import ROOT, edit_descriptor, sha256_hex
 
 CFF_SCHEMA = json.loads((ROOT / "tests" / "data" / "cff-1.2.0.schema.json").read_text("utf-8"))
 
@@ -123,13 +123,11 @@ def test_repository_citation_cff_is_valid_cff_1_2_0():
 
 def test_without_author_roles_every_contributor_is_an_author(package_copy):
     """People are cited by their names' parts, organisations by their title."""
-    path = package_copy / "datapackage.json"
-    descriptor = json.loads(path.read_text(encoding="utf-8"))
-    descriptor["contributors"] = [
+    contributors = [
         {"title": "Qazaq Data Lab", "roles": ["publisher"]},
         {"givenName": "Dana", "familyName": "Ömirbek", "roles": ["maintainer"]},
     ]
-    path.write_text(json.dumps(descriptor, ensure_ascii=False), encoding="utf-8")
+    edit_descriptor(package_copy, lambda descriptor: descriptor.update(contributors=contributors))
     cff_text = repository_metadata(read_package(package_copy))[CFF_NAME]
     validate_cff(cff_text)
     assert yaml.safe_load(cff_text)["authors"] == [
@@ -158,10 +156,7 @@ def test_temporal_coverage_spans_the_data_dates(package_copy):
 
 
 def test_descriptor_is_the_one_source_of_truth(package_copy):
-    path = package_copy / "datapackage.json"
-    descriptor = json.loads(path.read_text(encoding="utf-8"))
-    descriptor.update(title="A new title", version="2.3.4", keywords=["Caspian"])
-    descriptor["contributors"] = [
+    contributors = [
         {
             "title": "Aygün Məmmədova",
             "givenName": "Aygün",
@@ -171,7 +166,12 @@ def test_descriptor_is_the_one_source_of_truth(package_copy):
         },
         {"title": "Reviewer", "roles": ["contributor"]},
     ]
-    path.write_text(json.dumps(descriptor, ensure_ascii=False), encoding="utf-8")
+    edit_descriptor(
+        package_copy,
+        lambda descriptor: descriptor.update(
+            title="A new title", version="2.3.4", keywords=["Caspian"], contributors=contributors
+        ),
+    )
     files = repository_metadata(read_package(package_copy))
     validate_cff(files[CFF_NAME])
     cff = yaml.safe_load(files[CFF_NAME])

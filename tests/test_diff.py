@@ -27,6 +27,7 @@ from azkz.diff import (
     version_bump,
 )
 from azkz.schema import read_package
+from tests.helpers import edit_descriptor
 
 SOURCES = {
     "fields": [
@@ -853,9 +854,8 @@ def test_build_writes_changes_against_the_previous_release(built_release, packag
     first = read_package(built_release).version
     assert json.loads((dist / first / "changes.json").read_text())["initial_release"] is True
 
-    descriptor = json.loads((package_copy / "datapackage.json").read_text())
-    descriptor["version"] = second = suggest_version(first, "patch")
-    (package_copy / "datapackage.json").write_text(json.dumps(descriptor))
+    second = suggest_version(first, "patch")
+    edit_descriptor(package_copy, lambda descriptor: descriptor.update(version=second))
     path = package_copy / "data" / "indicators.csv"
     with open(path, newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))

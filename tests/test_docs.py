@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import re
 
 from click.testing import CliRunner
@@ -12,7 +11,7 @@ from azkz.cli import main
 from azkz.coverage import CURATION_PATH, coverage_block, curation_notes
 from azkz.docs import DICTIONARY_PATH, data_dictionary
 from azkz.schema import read_package
-from tests.helpers import ROOT
+from tests.helpers import ROOT, edit_schema
 
 
 def record_count(path) -> int:
@@ -103,10 +102,11 @@ def test_pipes_and_line_breaks_in_cells_do_not_break_a_table(package_copy):
 
 
 def test_a_schema_edit_shows_up_in_the_dictionary(package_copy):
-    schema_path = package_copy / "schemas" / "visits.json"
-    schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    schema["fields"][0]["description"] = "Changed in one place only."
-    schema_path.write_text(json.dumps(schema), encoding="utf-8")
+    edit_schema(
+        package_copy,
+        "visits",
+        lambda schema: schema["fields"][0].update(description="Changed in one place only."),
+    )
     assert "| Changed in one place only. |" in data_dictionary(read_package(package_copy))
 
 

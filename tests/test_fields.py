@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 
 import duckdb
 import polars as pl
@@ -15,7 +14,7 @@ from azkz.docs import allowed_values
 from azkz.schema import DUCKDB_TYPES, read_package
 from azkz.site import field_rules
 from azkz.validate import validate_package
-from tests.helpers import ROOT
+from tests.helpers import ROOT, edit_schema, field_named
 
 
 def test_duckdb_types_and_polars_dtypes_agree_for_every_type():
@@ -69,10 +68,11 @@ def test_value_bounds_are_in_the_pandera_contract_too(key, inside, outside):
 
 
 def test_an_unknown_constraint_is_a_schema_error(package_copy):
-    path = package_copy / "schemas" / "indicators.json"
-    schema = json.loads(path.read_text("utf-8"))
-    next(f for f in schema["fields"] if f["name"] == "value")["constraints"]["multipleOf"] = 5
-    path.write_text(json.dumps(schema), "utf-8")
+    edit_schema(
+        package_copy,
+        "indicators",
+        lambda schema: field_named(schema, "value")["constraints"].update(multipleOf=5),
+    )
     report = validate_package(package_copy)
     assert report.fatal
     assert any(

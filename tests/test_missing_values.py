@@ -23,7 +23,7 @@ from azkz.docs import data_dictionary
 from azkz.schema import read_package
 from azkz.typed import raw_csv_sql
 from azkz.validate import validate_package
-from tests.helpers import ROOT, copy_package, invoke, release_dir
+from tests.helpers import ROOT, copy_package, edit_schema, field_named, invoke, release_dir
 
 TYPES = list(fields.TYPES)  # every Table Schema type
 
@@ -116,14 +116,12 @@ CAPACITY_MISSING = ["n/a"]
 @pytest.fixture(scope="module")
 def own_lists(tmp_path_factory) -> Path:
     root = copy_package(tmp_path_factory.mktemp("own-lists") / "pkg")
-    schema_path = root / "schemas" / "projects.json"
-    schema = json.loads(schema_path.read_text("utf-8"))
-    for field in schema["fields"]:
-        if field["name"] == "capacity_value":
-            field["missingValues"] = CAPACITY_MISSING
-        if field["name"] == "name_ru":
-            field["missingValues"] = []
-    schema_path.write_text(json.dumps(schema, ensure_ascii=False, indent=2), "utf-8")
+
+    def own_lists(schema):
+        field_named(schema, "capacity_value")["missingValues"] = CAPACITY_MISSING
+        field_named(schema, "name_ru")["missingValues"] = []
+
+    edit_schema(root, "projects", own_lists)
     data = root / "data" / "projects.csv"
     rows = list(csv.DictReader(io.StringIO(data.read_text("utf-8"), newline="")))
     for row in rows:

@@ -26,7 +26,7 @@ from azkz.schema import read_package
 from azkz.series import COPIED, SERIES_TABLE
 from azkz.typed import load_tables
 from azkz.validate import validate_package
-from tests.helpers import ROOT
+from tests.helpers import ROOT, edit_schema, field_named
 
 RESOURCES = ("sources", "indicator_definitions", "indicators")
 SERIES_SCHEMA = json.loads((ROOT / "schemas" / "annual_series.json").read_text("utf-8"))
@@ -105,10 +105,7 @@ def make_package(root: Path, sources: list[dict], observations: list[dict]) -> P
     (root / "data").mkdir(parents=True, exist_ok=True)
     shutil.copytree(ROOT / "schemas", root / "schemas", dirs_exist_ok=True)
     for name in ("sources", "indicator_definitions"):  # curation rules, not this file's topic:
-        path = root / "schemas" / f"{name}.json"  # a source or code may go unused here
-        schema = json.loads(path.read_text("utf-8"))
-        schema.pop("mustBeReferenced", None)
-        path.write_text(json.dumps(schema, indent=2), encoding="utf-8")
+        edit_schema(root, name, lambda schema: schema.pop("mustBeReferenced", None))  # unused ok
     (root / "datapackage.json").write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
     write_table(root, "sources", sources)
     write_table(root, "indicator_definitions", DEFINITIONS)
@@ -429,10 +426,11 @@ def test_the_release_is_deterministic_and_loads_everywhere(tmp_path):
 
 def test_a_kind_without_a_rank_is_a_schema_error(tmp_path):
     root = make_package(tmp_path, [source("a")], [observation("a")])
-    path = root / "schemas" / "annual_series.json"
-    schema = json.loads(path.read_text("utf-8"))
-    schema["precedence"]["ranks"] = [r for r in schema["precedence"]["ranks"] if r["rank"] != 3]
-    path.write_text(json.dumps(schema), encoding="utf-8")
+
+    def drop_rank_3(schema):
+        schema["precedence"]["ranks"] = [r for r in schema["precedence"]["ranks"] if r["rank"] != 3]
+
+    edit_schema(root, "annual_series", drop_rank_3)
     report = validate_package(root)
     assert [(e["code"], e["path"]) for e in report.errors] == [
         ("schema-error", "schemas/annual_series.json")
@@ -443,11 +441,11 @@ def test_a_kind_without_a_rank_is_a_schema_error(tmp_path):
 def test_a_copied_field_that_drifts_from_indicators_is_a_schema_error(tmp_path):
     """A curator widens the unit enum of indicators and forgets the series: told at once."""
     root = make_package(tmp_path, [source("a")], [observation("a")])
-    path = root / "schemas" / "indicators.json"
-    schema = json.loads(path.read_text("utf-8"))
-    unit = next(f for f in schema["fields"] if f["name"] == "unit")
-    unit["constraints"]["enum"].append("EUR million")
-    path.write_text(json.dumps(schema), encoding="utf-8")
+    edit_schema(
+        root,
+        "indicators",
+        lambda schema: field_named(schema, "unit")["constraints"]["enum"].append("EUR million"),
+    )
     report = validate_package(root)
     assert [(e["code"], e["path"]) for e in report.errors] == [
         ("schema-error", "schemas/annual_series.json")

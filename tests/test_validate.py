@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from azkz import profile
 from azkz.cli import main
 from azkz.validate import validate_package
+from tests.helpers import edit_descriptor, edit_schema, field_named
 
 NASTY_TEXT = 'Қазақстан, "Azərbaycan" — şəhər ğ ı ö ü ç қ ә ң ө ұ ү і\nвторая строка, Баку'
 
@@ -372,25 +373,6 @@ def test_mixed_line_endings(package_copy):
 
 
 # ----------------------------------------------------------------------------- descriptor
-def edit_json(path: Path, change) -> None:
-    """Apply `change` to the parsed JSON file and write it back."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    change(data)
-    path.write_text(json.dumps(data), encoding="utf-8")
-
-
-def edit_descriptor(root: Path, change) -> None:
-    edit_json(root / "datapackage.json", change)
-
-
-def edit_schema(root: Path, table: str, change) -> None:
-    edit_json(root / "schemas" / f"{table}.json", change)
-
-
-def field_named(schema: dict, name: str) -> dict:
-    return next(f for f in schema["fields"] if f["name"] == name)
-
-
 def schema_errors(root: Path, table: str) -> list[dict]:
     """Validate `root`: exit 2, the first error a schema-error in `schemas/<table>.json`."""
     status, output = run(root)
