@@ -31,7 +31,7 @@ from azkz.site import (
     markdown_inline,
     row_label,
 )
-from tests.helpers import copy_package, release_dir
+from tests.helpers import copy_package, release_dir, skip_without_site_tool
 
 SERIES_TURNOVER_SQL = """
     SELECT count(*) FROM annual_series
@@ -42,7 +42,9 @@ SERIES_TURNOVER_SQL = """
 def wasm_cache() -> Path:
     """The vendored DuckDB-WASM: `make setup` fetches it with npm; tests stay offline."""
     if not duckdb_wasm.is_vendored():
-        pytest.skip("DuckDB-WASM is not vendored here: run `make setup` (needs npm) first")
+        skip_without_site_tool(
+            "DuckDB-WASM is not vendored here: run `make wasm` (needs npm) first"
+        )
     return duckdb_wasm.vendored_dir()
 
 
