@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from azkz.schema.package import read_package
 from azkz.validate import profile
 from azkz.validate.package import validate_package
-from azkz.validate.rules import run
+from azkz.validate.rules import row
 from tests.test_validate import (
     append_row,
     append_text,
@@ -57,7 +57,7 @@ def test_grouped_and_single_query_plans_report_the_same_errors(package_copy, mon
         lines.append(append_row(package_copy, "visits", **changes))
 
     single = validate_package(package_copy).errors
-    monkeypatch.setattr(run, "SMALL_TABLE_ROWS", 0)
+    monkeypatch.setattr(row, "SMALL_TABLE_ROWS", 0)
     grouped = validate_package(package_copy).errors
 
     assert grouped == single
@@ -69,7 +69,7 @@ def test_grouped_and_single_query_plans_report_the_same_errors(package_copy, mon
 
 @pytest.mark.parametrize("rows", [0, 10_000])
 def test_valid_package_passes_both_plans(package_copy, monkeypatch, rows):
-    monkeypatch.setattr(run, "SMALL_TABLE_ROWS", rows)
+    monkeypatch.setattr(row, "SMALL_TABLE_ROWS", rows)
     assert validate_package(package_copy).errors == []
 
 

@@ -54,8 +54,8 @@ SemVer for data (decided here, shown to users by `azkz diff` and `--check-versio
 
 Strict SemVer is applied also below 1.0.0: a breaking change to 0.1.0 needs 1.0.0.
 
-Releases: `azkz.release.changes.write_changes` (a step of `azkz build`) writes into the staged release
-`changes.json`, the row-level delta against the previous version listed in
+Releases: `azkz.release.changes.write_changes` (a step of `azkz build`) writes into
+the staged release `changes.json`, the row-level delta against the previous version listed in
 `dist/index.json` (ADD/DEL entries carry the whole row, MOD entries the changed
 fields old → new, all sorted by primary key; every release has the same keys: with no
 previous version the file says `"initial_release": true`, `"bump": null`, no schema

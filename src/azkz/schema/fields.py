@@ -3,10 +3,12 @@
 For each type: its DuckDB column type, its polars dtype and how a cell of it is written
 (for type-error messages).  For each constraint: its SQL check (the operator true when
 a cell breaks a bound), its pandera check, its wording for readers and which change of
-its value tightens it (for `azkz diff`).  `azkz.schema.package`, `azkz.validate.rules.cell`, `azkz.validate.contracts`,
-`azkz.publish.docs`, `azkz.publish.site.pages`, `azkz.diff` and `azkz.validate.descriptor` (which refuses any constraint
-not listed here as a schema-error) all read these tables; turning text into a type is
-SQL of its own, in `azkz.tables.typed.cast_sql`.  A leaf module: it imports nothing of azkz.
+its value tightens it (for `azkz diff`).  `azkz.schema.package`,
+`azkz.validate.rules.cell`, `azkz.validate.contracts`, `azkz.publish.docs`,
+`azkz.publish.site.pages`, `azkz.diff` and `azkz.validate.descriptor` (which refuses any
+constraint not listed here as a schema-error) all read these tables; turning text into
+a type is SQL of its own, in `azkz.tables.typed.cast_sql`.  A leaf module: it imports
+nothing of azkz.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ which layer reports it (README's error list is generated from it):
    and the header against the schema (`azkz.validate.scan`).  Label errors stop the rows only
    when the header's width differs from the schema's.
 3. rows — DuckDB's strict parse with stored rejects, blank rows from the byte scan.
-4. fields — generated SQL per Table Schema field (`azkz.validate.rules.cell`, run by `azkz.validate.rules.run`).
+4. fields — generated SQL per Table Schema field (`azkz.validate.rules.cell`, run by
+   `azkz.validate.rules.row`).
 5. table — primary key and unique fields.
 6. package — foreign keys, and `mustBeReferenced` (`azkz.validate.rules.declared`).
 7. declared rules — what a schema declares with this package's custom properties.
@@ -21,8 +22,8 @@ Why this shape: DuckDB's parser is the fast structural gate, and the byte scan
 quotes.  Field, table and declared rules are SQL generated from the schemas.  A
 table is either loaded whole as text and checked there, or, when its file is large and
 no foreign key points to it, profiled in one streaming pass and only its failing rows
-are loaded (`azkz.validate.profile`).  The pandera contract in `azkz.validate.contracts` expresses the
-same rules for typed frames but is too slow to import and run for this command (see
+are loaded (`azkz.validate.profile`).  The pandera contract in `azkz.validate.contracts`
+expresses the same rules for typed frames but is too slow to import and run for this command (see
 benchmarks/validate.md).
 """
 
@@ -69,7 +70,8 @@ from azkz.validate.rules.declared import (
     set_variables,
     unused_key_errors,
 )
-from azkz.validate.rules.run import foreign_key_errors, key_errors, load_raw, row_errors
+from azkz.validate.rules.row import load_raw, row_errors
+from azkz.validate.rules.table import foreign_key_errors, key_errors
 from azkz.validate.scan import Scan, header_errors, scan_file
 
 # DuckDB reject types -> (Frictionless code, message)

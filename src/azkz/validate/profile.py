@@ -5,7 +5,7 @@ streaming query (`profile_table`): its row count, the distinct values of fields 
 costly rules, a flag per other rule group, failing rows' hashes, foreign-key values and
 repeated key hashes.  Only when that finds something does a second pass
 (`locate_failures`) keep the failing rows, in file order, for the rules of
-`azkz.validate.rules.run` to report them exactly as for a loaded table.
+`azkz.validate.rules.row` to report them exactly as for a loaded table.
 """
 
 from __future__ import annotations
@@ -20,17 +20,15 @@ from azkz.schema.package import Package, Table
 from azkz.tables.typed import cast_sql, internal_name, raw_csv_sql
 from azkz.validate.rules.cell import RowCheck, as_list, raw_name, typed, typed_source
 from azkz.validate.rules.declared import set_variables
-from azkz.validate.rules.run import (
+from azkz.validate.rules.row import (
     check_groups,
     failing_values_sql,
-    key_hash,
     message_fields,
     rejects_source,
     row_checks,
     run_parse,
-    table_keys,
-    text_key_hashes,
 )
+from azkz.validate.rules.table import key_hash, table_keys, text_key_hashes
 
 # ----------------------------------------------------------------------------- profile
 # Files from this size on are profiled first (`profile_table`); tests set it to 0 so

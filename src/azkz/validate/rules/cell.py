@@ -2,8 +2,9 @@
 
 A `RowCheck` is evaluated on every row of a table's text columns and their typed values
 (`typed_source`); true means the row breaks it.  The facts behind each field check (type
-forms, bounds and their words) come from `azkz.schema.fields`; `azkz.validate.rules.declared` builds the
-declared rules from these pieces, and `azkz.validate.rules.run` runs them all.
+forms, bounds and their words) come from `azkz.schema.fields`;
+`azkz.validate.rules.declared` builds the declared rules from these pieces, and
+`azkz.validate.rules.row` runs them all.
 """
 
 from __future__ import annotations
