@@ -14,8 +14,8 @@ own CSV, Parquet and `.duckdb` writers (`write_csv_files`, `write_parquet_files`
 `write_duckdb_file`: the same COPY, CREATE TABLE with its keys, INSERT and COMMENT
 statements) one after the other, each alone; the sum of the three is the floor.  The
 same child times the build's other parts alone (validation, typed load, pandera
-contracts, hashing, zip) and a child importing what `azkz build` imports times start-up.  It takes turns with
-`azkz build` of the same package.
+contracts, hashing, zip), and a child importing what `azkz build` imports times
+start-up.  It takes turns with `azkz build` of the same package.
 
     .venv/bin/python scripts/bench_build.py [--rows 1000000]
 """
@@ -38,12 +38,13 @@ import duckdb
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from azkz import build  # noqa: E402
-from azkz.citation import created_from_data  # noqa: E402
-from azkz.release_zip import write_zip  # noqa: E402
-from azkz.releases import Manifest, release_files, sha256_file  # noqa: E402
-from azkz.schema import read_package  # noqa: E402
-from azkz.typed import key_order, load_tables  # noqa: E402
+from azkz.core.digest import sha256_file  # noqa: E402
+from azkz.core.layout import Manifest, release_files  # noqa: E402
+from azkz.release import build  # noqa: E402
+from azkz.release.archive import write_zip  # noqa: E402
+from azkz.release.citation import created_from_data  # noqa: E402
+from azkz.schema.package import read_package  # noqa: E402
+from azkz.tables.typed import key_order, load_tables  # noqa: E402
 from tests.helpers import copy_package  # noqa: E402
 
 AZKZ = str(Path(sys.executable).with_name("azkz"))
@@ -73,7 +74,7 @@ def run(args: list[str], command: list[str] | None = None) -> tuple[float, float
 
 # Start-up of `azkz build`: the interpreter and the modules it imports before it reads
 # the package (the validator and pandera are imported by their parts, timed there).
-STARTUP = [sys.executable, "-c", "import azkz.cli, azkz.build, duckdb"]
+STARTUP = [sys.executable, "-c", "import azkz.cli, azkz.release.build, duckdb"]
 
 
 # The build's parts timed alone by `build_parts`, in the order they run; the first three
@@ -104,7 +105,7 @@ def build_parts(root: Path) -> dict[str, float]:
         config = build.BUILD_DUCKDB_CONFIG | {"temp_directory": str(spill)}
         con = duckdb.connect(config=config)
         con.execute("SET enable_progress_bar = false")
-        timed("typed load", lambda: load_tables(package, con, valid=True, ordered=True))
+        timed("typed load", lambda: build.load_release_tables(package, con))
         ctx = build.ReleaseContext(
             stage_dir=stage,
             package=package,
