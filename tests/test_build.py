@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from azkz.cli import main
 from azkz.core.sql import quote_ident
 from azkz.derive.annual_series import derive_tables
-from azkz.release import archive, build, fingerprint
+from azkz.release import build, fingerprint
 from azkz.schema.package import read_package
 from azkz.tables.typed import load_tables
 from tests.helpers import copy_package, edit_descriptor, release_dir, sha256_hex
@@ -112,31 +112,6 @@ def test_zip_holds_every_other_file_with_fixed_time_and_permissions(built_releas
             assert (info.external_attr >> 16) & 0o777 == 0o644
             inner = release / info.filename.removeprefix(folder)
             assert zf.read(info) == inner.read_bytes()
-
-
-def test_files_deflated_ahead_give_the_zip_written_at_once(built_release, tmp_path) -> None:
-    """Files deflated while the build runs give the zip's bytes deflated at the end."""
-    package = read_package(built_release)
-    stage = tmp_path / "stage"
-    shutil.copytree(release_dir(built_release), stage)
-    (stage / archive.zip_name(package)).unlink()
-    plain = archive.write_zip(stage, package, "2025-06-01").rename(tmp_path / "plain.zip")
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
-    parts = archive.ZipParts(stage, scratch)
-    names = [p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file()]
-    facts = parts.deflate(sorted(names)[::2])  # every other file, the data files among them
-    assert any(name.startswith("data/") for name in facts)
-    for name, fact in facts.items():
-        assert (fact.bytes, fact.sha256) == (
-            (stage / name).stat().st_size,
-            sha256_hex(stage / name),
-        )
-    ahead = archive.write_zip(stage, package, "2025-06-01", parts)
-    assert ahead.read_bytes() == plain.read_bytes()
-    with zipfile.ZipFile(ahead) as zf:
-        assert zf.testzip() is None  # every member inflates, CRC-32 checked, by zipfile
-        assert len(zf.infolist()) == len(names)
 
 
 def test_descriptor_has_version_created_and_file_facts(built_release: Path) -> None:
@@ -421,8 +396,8 @@ def test_no_op_rebuild_reports_the_release_on_disk(built_release, tmp_path, monk
     build.build_release(built_release, out)
     write_zip = build.write_zip
 
-    def zip_with_comment(stage_dir, package, created, parts=None):
-        path = write_zip(stage_dir, package, created, parts)
+    def zip_with_comment(stage_dir, package, created):
+        path = write_zip(stage_dir, package, created)
         with zipfile.ZipFile(path, "a") as zf:
             zf.comment = b"staged copy"
         return path

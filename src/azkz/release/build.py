@@ -22,7 +22,7 @@ DuckDB connection holding the typed tables, previous release directory or None, 
 The steps run in order before the checksums, the zip and the index are computed, so a
 new file is automatically checksummed, zipped and indexed.  A step in `CONCURRENT_STEPS`
 (the `.duckdb` file) starts at once on a cursor of its own and runs beside the steps
-listed before it; the data files are deflated for the zip while it runs.  Each typed
+listed before it; the files finished meanwhile are hashed while it runs.  Each typed
 table is sorted by key once, when it is loaded, and every writer reads it as stored.
 
 Everything is deterministic except the `.duckdb` file, whose header and checksums
@@ -55,7 +55,7 @@ from azkz.core.layout import (
 )
 from azkz.core.sql import quote_ident, quote_literal
 from azkz.derive.annual_series import derive_tables
-from azkz.release.archive import ZipParts, write_zip
+from azkz.release.archive import write_zip
 from azkz.release.changes import write_changes
 from azkz.release.citation import created_from_data, write_citation_files
 from azkz.release.fingerprint import differing_files
@@ -155,7 +155,6 @@ class ReleaseContext:
     created: str
     log: BuildLog
     manifest: Manifest  # size and sha256 of each staged file, computed once
-    zip_parts: ZipParts | None = None  # files deflated ahead of the zip
 
     @property
     def data_dir(self) -> Path:
@@ -357,22 +356,18 @@ def write_release_files(ctx: ReleaseContext) -> None:
         }
         for step in RELEASE_STEPS:
             if step in started:
-                _deflate(ctx, finished.written)  # while the concurrent step still runs
+                _hash(ctx, finished.written)  # while the concurrent step still runs
                 started[step].result().replay(finished)
-                _deflate(ctx, finished.written)  # its file, hashed in the same read
                 continue
             ctx.log.step(_step_name(step))
             step(ctx)
 
 
-def _deflate(ctx: ReleaseContext, written: list[Path]) -> None:
-    """Deflate the finished files `written` for the zip, hashing them on the way (a step
-    never changes a file it reported written: the manifest's hashes rely on it too)."""
-    if ctx.zip_parts is None:
-        return
-    names = [p.relative_to(ctx.stage_dir).as_posix() for p in written]
-    for name, facts in ctx.zip_parts.deflate(names).items():
-        ctx.manifest.record(name, facts)
+def _hash(ctx: ReleaseContext, written: list[Path]) -> None:
+    """Hash the finished files `written` into the manifest now, off the critical path (a
+    step never changes a file it reported written: the manifest's hashes rely on it)."""
+    for path in written:
+        ctx.manifest.facts(path.relative_to(ctx.stage_dir).as_posix())
 
 
 def _step_name(step: Callable[[ReleaseContext], None]) -> str:
@@ -401,15 +396,11 @@ def build_release(
     package = validate_or_raise(root)
     version = package.version
     target = out / version
-    with (
-        staging(out, version) as stage_dir,
-        tempfile.TemporaryDirectory(prefix="azkz-zip-") as scratch,
-    ):
-        parts = ZipParts(stage_dir, Path(scratch))
-        ctx = _stage_release(package, stage_dir, previous_release(out, version), log, parts)
+    with staging(out, version) as stage_dir:
+        ctx = _stage_release(package, stage_dir, previous_release(out, version), log)
         log.step("checksums and zip")
         log.wrote(write_checksums(ctx.manifest), stage_dir)
-        log.wrote(write_zip(stage_dir, package, ctx.created, parts), stage_dir)
+        log.wrote(write_zip(stage_dir, package, ctx.created), stage_dir)
         facts = ctx.manifest.entries()  # the zip is the last file: every file hashed once
         created = _publish(stage_dir, target, version)
     log.step("updating index.json")
@@ -427,7 +418,7 @@ def load_release_tables(package: Package, con) -> None:
 
 
 def _stage_release(
-    package: Package, stage_dir: Path, previous: Path | None, log: BuildLog, parts: ZipParts
+    package: Package, stage_dir: Path, previous: Path | None, log: BuildLog
 ) -> ReleaseContext:
     """Load the typed tables, run every release step and check the tables' contracts.
 
@@ -456,7 +447,6 @@ def _stage_release(
                 created=created_from_data(con, package),
                 log=log,
                 manifest=Manifest(stage_dir),
-                zip_parts=parts,
             )
             try:
                 write_release_files(ctx)
