@@ -398,9 +398,6 @@ def build_release(
     target = out / version
     with staging(out, version) as stage_dir:
         ctx = _stage_release(package, stage_dir, previous_release(out, version), log)
-        log.step("checksums and zip")
-        log.wrote(write_checksums(ctx.manifest), stage_dir)
-        log.wrote(write_zip(stage_dir, package, ctx.created), stage_dir)
         facts = ctx.manifest.entries()  # the zip is the last file: every file hashed once
         created = _publish(stage_dir, target, version)
     log.step("updating index.json")
@@ -420,12 +417,14 @@ def load_release_tables(package: Package, con) -> None:
 def _stage_release(
     package: Package, stage_dir: Path, previous: Path | None, log: BuildLog
 ) -> ReleaseContext:
-    """Load the typed tables, run every release step and check the tables' contracts.
+    """Load the typed tables, run every release step, write the checksums and the zip, and
+    check the tables' contracts.
 
-    The contracts are checked on a second cursor while the steps write (polars and
-    DuckDB both work outside the GIL); their failures refuse the release like
-    validation errors, and the staged files are then discarded with the staging
-    directory.
+    The contracts are checked on a second cursor while the checksums and the zip are
+    written: zlib deflates the zip on one core, and the contracts (polars and DuckDB,
+    both outside the GIL) take the other, which the release steps keep busy before
+    (benchmarks/build.md).  Their failures refuse the release like validation errors,
+    and the staged files are then discarded with the staging directory.
     """
     import duckdb
 
@@ -436,20 +435,22 @@ def _stage_release(
         con.execute("SET enable_progress_bar = false")  # our log reports progress
         log.step(f"loading {len(package.tables)} typed tables")
         load_release_tables(package, con)
-        log.step("checking pandera contracts")
+        ctx = ReleaseContext(
+            stage_dir=stage_dir,
+            package=package,
+            con=con,
+            previous_release_dir=previous,
+            created=created_from_data(con, package),
+            log=log,
+            manifest=Manifest(stage_dir),
+        )
+        write_release_files(ctx)
+        log.step("checksums, zip and pandera contracts")
         with ThreadPoolExecutor(1) as background:
             contracts = background.submit(contract_errors, package, con.cursor())
-            ctx = ReleaseContext(
-                stage_dir=stage_dir,
-                package=package,
-                con=con,
-                previous_release_dir=previous,
-                created=created_from_data(con, package),
-                log=log,
-                manifest=Manifest(stage_dir),
-            )
             try:
-                write_release_files(ctx)
+                log.wrote(write_checksums(ctx.manifest), stage_dir)
+                log.wrote(write_zip(stage_dir, package, ctx.created), stage_dir)
             finally:
                 errors = contracts.result()
         if errors:
