@@ -5,7 +5,7 @@ Each member is a `zipfile.ZipInfo` filled here (its name under the top folder, t
 of `created` at midnight, mode 0644, Unix as the system that made it), written by
 `ZipFile.writestr(info, data, compresslevel=ZIP_LEVEL)`.  Before Python 3.13 `writestr`
 and `write` are the only public ways to choose a member's deflate level (`open(info,
-"w")` deflates at zlib's default, level 6, about 3.5x slower here), and `write` takes
+"w")` deflates at zlib's default, level 6: 2.2x as long here), and `write` takes
 the time and mode from the file on disk, so the bytes would depend on the checkout.
 `writestr` takes the member's bytes at once: the zip holds at most one file, and its
 deflated bytes, in memory (the `.duckdb` file, 161 MB at 1M rows).
@@ -29,8 +29,8 @@ from azkz.schema.package import Package
 
 ZIP_PERMISSIONS = 0o644
 UNIX = 3  # ZipInfo.create_system: the permissions are read as Unix ones
-# zlib's fastest level: at 1M rows it deflates the release in about 1.8 s, where level 6
-# (zipfile's default) takes about 3.5x as long for 1% fewer bytes (benchmarks/build.md).
+# zlib's fastest level: at 1M rows the zip takes about 2.05 s alone, where level 6
+# (zipfile's default) takes 4.4 s for 9% fewer bytes (benchmarks/build.md).
 ZIP_LEVEL = 1
 
 
