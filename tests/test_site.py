@@ -31,7 +31,7 @@ from azkz.site import (
     markdown_inline,
     row_label,
 )
-from tests.helpers import copy_package, release_dir, skip_without_site_tool
+from tests.helpers import ROOT, copy_package, release_dir, skip_without_site_tool
 
 SERIES_TURNOVER_SQL = """
     SELECT count(*) FROM annual_series
@@ -412,6 +412,54 @@ def test_the_timeline_marks_every_agreement_and_visit_in_its_year(built, release
         for year, n in per_year:
             assert len(re.findall(rf'class="event {kind}"[^>]*data-year="{year}"', svg)) == n
     assert "cdn" not in html.lower() and "<script" not in html
+
+
+CHART_CSS = ROOT / "src" / "azkz" / "templates" / "site" / "static" / "style.css"
+GLYPH_EM = 0.65  # per character, above DejaVu Sans (chromium measures "agreements" at 0.60 em)
+
+
+def chart_font_px() -> float:
+    """The charts' font size, as the site's stylesheet sets it on `svg.chart`."""
+    rule = re.search(r"svg\.chart \{[^}]*font-size: (\d+(?:\.\d+)?)px", CHART_CSS.read_text())
+    assert rule, f"{CHART_CSS}: no font-size on svg.chart"
+    return float(rule.group(1))
+
+
+def text_boxes(svg: str) -> list[tuple[str, float, float, float, float]]:
+    """(text, left, top, right, bottom) of each unrotated `<text>`, from its attributes.
+
+    The width is a generous estimate (GLYPH_EM per character); the browser test measures
+    the real boxes with getBBox.
+    """
+    size = chart_font_px()
+    boxes = []
+    for attributes, text in re.findall(r"<text ([^>]*)>([^<]*)</text>", svg):
+        if "transform=" in attributes:
+            continue
+        x, y = (float(re.search(rf'\b{a}="([-\d.]+)"', attributes).group(1)) for a in "xy")
+        anchor = re.search(r'text-anchor="(\w+)"', attributes)
+        width = len(text) * GLYPH_EM * size
+        shift = {"start": 0, "middle": width / 2, "end": width}[
+            anchor.group(1) if anchor else "start"
+        ]
+        boxes.append((text, x - shift, y - size, x - shift + width, y + size * 0.25))
+    return boxes
+
+
+def assert_texts_inside_viewbox(svg: str) -> None:
+    _, _, width, height = (float(v) for v in re.search(r'viewBox="([^"]+)"', svg).group(1).split())
+    boxes = text_boxes(svg)
+    assert boxes
+    for text, left, top, right, bottom in boxes:
+        assert 0 <= left < right <= width and 0 <= top < bottom <= height, (text, left, right)
+
+
+def test_the_timeline_labels_lie_inside_the_chart(built):
+    _, site = built
+    html = (site / "timeline.html").read_text(encoding="utf-8")
+    svg = html.split('<svg xmlns="http://www.w3.org/2000/svg"')[1].split("</svg>")[0]
+    assert ">agreements</text>" in svg and ">visits</text>" in svg
+    assert_texts_inside_viewbox(svg)
 
 
 def test_exclusions_show_on_the_site_with_their_reason(tmp_path):

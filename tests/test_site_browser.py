@@ -103,6 +103,25 @@ def run_query(page, sql: str | None = None, example: int | None = None) -> int:
     return int(summary.get_attribute("data-rows"))
 
 
+def texts_outside_viewbox(page, selector: str) -> list[str]:
+    """The `<text>` elements of an SVG whose rendered box (getBBox, in user units, after
+    any rotation) reaches outside its viewBox: what a reader would see clipped."""
+    return page.eval_on_selector(
+        selector,
+        """svg => {
+        const view = svg.viewBox.baseVal;
+        return [...svg.querySelectorAll('text')].filter(t => {
+            const b = t.getBBox();
+            const m = t.getCTM().inverse().multiply(svg.getCTM());
+            const corners = [[b.x, b.y], [b.x + b.width, b.y + b.height]].map(([x, y]) =>
+                new DOMPoint(x, y).matrixTransform(m.inverse()));
+            return corners.some(c => c.x < view.x || c.x > view.x + view.width
+                || c.y < view.y || c.y > view.y + view.height);
+        }).map(t => t.textContent);
+    }""",
+    )
+
+
 def test_every_page_loads_without_console_errors(built, base_url, page):
     _, site = built
     names = sorted(p.name for p in site.glob("*.html"))
@@ -248,6 +267,8 @@ def test_timeline_draws_every_agreement_and_visit(base_url, page, release_db):
     assert events.count() == n > 0
     assert all(events.nth(i).bounding_box()["width"] > 0 for i in range(events.count()))
     assert page.locator("table.timeline-list tbody tr").count() == n
+    assert chart.locator("text", has_text="agreements").count() == 1
+    assert texts_outside_viewbox(page, "svg#timeline-chart") == []
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "site-timeline.png", full_page=True)
     assert page.problems == []

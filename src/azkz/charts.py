@@ -372,6 +372,7 @@ def timeline_events(con) -> list[Event]:
 
 
 ROW_HEIGHT = 11  # one stacked marker
+TIMELINE_LEFT = 96  # room for the row labels ("agreements") left of the first year
 EVENT_KINDS = ("agreement", "visit")
 
 
@@ -389,7 +390,7 @@ def timeline_svg(events: list[Event]) -> Markup:
     span = max(1, last - first)
 
     def x_of(year: int) -> float:
-        return LEFT + (year - first + 0.5) * (WIDTH - LEFT - RIGHT) / (span + 1)
+        return TIMELINE_LEFT + (year - first + 0.5) * (WIDTH - TIMELINE_LEFT - RIGHT) / (span + 1)
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
@@ -397,9 +398,9 @@ def timeline_svg(events: list[Event]) -> Markup:
         '<title id="timeline-title">Agreements and visits by year</title>',
         f'<desc id="timeline-desc">{len(events)} events from {first} to {last}: agreements '
         "above the axis, visits below; the list below the chart names each.</desc>",
-        f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{axis_y}" y2="{axis_y}"/>',
-        f'<text class="tick" x="{LEFT - 8}" y="{axis_y - 8}" text-anchor="end">agreements</text>',
-        f'<text class="tick" x="{LEFT - 8}" y="{axis_y + 30}" text-anchor="end">visits</text>',
+        f'<line class="grid" x1="{TIMELINE_LEFT}" x2="{WIDTH - RIGHT}" y1="{axis_y}" y2="{axis_y}"/>',
+        f'<text class="tick" x="{TIMELINE_LEFT - 8}" y="{axis_y - 8}" text-anchor="end">agreements</text>',
+        f'<text class="tick" x="{TIMELINE_LEFT - 8}" y="{axis_y + 30}" text-anchor="end">visits</text>',
     ]
     year_step = max(1, span // 12 + 1)
     for year in range(first, last + 1, year_step):
