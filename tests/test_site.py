@@ -31,6 +31,7 @@ from azkz.site import (
     markdown_inline,
     row_label,
 )
+from azkz.trade_charts import trade_context
 from tests.helpers import ROOT, copy_package, release_dir, skip_without_site_tool
 
 SERIES_TURNOVER_SQL = """
@@ -94,6 +95,7 @@ def test_one_page_per_table_plus_home_sources_chart_and_console(built):
         "index.html",
         "sources.html",
         "indicators.html",
+        "trade.html",
         "timeline.html",
         "sql.html",
     } | {f"table-{t}.html" for t in tables}
@@ -460,6 +462,107 @@ def test_the_timeline_labels_lie_inside_the_chart(built):
     svg = html.split('<svg xmlns="http://www.w3.org/2000/svg"')[1].split("</svg>")[0]
     assert ">agreements</text>" in svg and ">visits</text>" in svg
     assert_texts_inside_viewbox(svg)
+
+
+def trade_fixture():
+    """A small release-like database: the two trade tables and the series picks they cite.
+
+    KAZ's 1993 exports are an IMF estimate, AZE's 1992 imports are `about`; KAZ's 1993
+    imports are missing, so that year has no turnover and its mirror has no gap.
+    """
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE annual_series AS SELECT * FROM (VALUES "
+        "('exports', 'KAZ', 'KAZ', 'AZE', 1993, 'USD million', 'estimated'), "
+        "('imports', 'AZE', 'KAZ', 'AZE', 1992, 'USD million', 'about'), "
+        "('imports', 'AZE', 'KAZ', 'AZE', 1993, 'USD million', NULL)) "
+        "t(indicator, reporter, from_country, to_country, year, unit, qualifier)"
+    )
+    con.execute(
+        "CREATE TABLE bilateral_trade AS SELECT * FROM (VALUES "
+        "('AZE', 'KAZ', 1992, 10.5, 'dots-aze', 20.0, 'dots-aze', 30.5, 'dots-aze', "
+        "1.0, 2.0, 1.5, NULL), "
+        "('AZE', 'KAZ', 1993, 11.0, 'dots-aze', 21.0, 'dots-aze', 32.0, 'dots-aze', "
+        "1.0, 2.0, 1.5, NULL), "
+        "('KAZ', 'AZE', 1993, 15.0, 'dots-kaz', NULL, NULL, NULL, NULL, 0.5, NULL, NULL, "
+        "'imports: no cell'), "
+        "('KAZ', 'AZE', 2024, 300.0, 'stat-kz', 200.0, 'stat-kz', 500.0, 'stat-kz', "
+        "NULL, NULL, NULL, NULL)) "
+        "t(reporter, partner, year, exports, exports_source_id, imports, imports_source_id, "
+        "turnover, turnover_source_id, exports_share_pct, imports_share_pct, "
+        "turnover_share_pct, note)"
+    )
+    con.execute(
+        "CREATE TABLE trade_mirror AS SELECT * FROM (VALUES "
+        "(1993, 'KAZ', 'AZE', 15.0, 'dots-kaz', 21.0, 'dots-aze', 6.0, 1.4, NULL), "
+        "(1993, 'AZE', 'KAZ', 11.0, 'dots-aze', NULL, NULL, NULL, NULL, 'no KAZ cell')) "
+        "t(year, exporter, importer, exports_fob, exports_fob_source_id, imports_cif, "
+        "imports_cif_source_id, gap, ratio, note)"
+    )
+    return con
+
+
+def points_of(svg: str) -> list[dict[str, str]]:
+    """The attributes of every data point of a chart."""
+    return [
+        dict(re.findall(r'([\w-]+)="([^"]*)"', attributes)) | {"title": title}
+        for attributes, title in re.findall(
+            r'<(?:circle|rect|path) ([^>]*class="point[^>]*)><title>([^<]*)</title>', svg
+        )
+    ]
+
+
+def test_the_bilateral_chart_draws_each_value_once_and_marks_estimates_hollow():
+    chart = trade_context(trade_fixture())["bilateral"]
+    svg = str(chart.svg)
+    drawn = {(p["data-panel"], p["data-reporter"], p["data-year"]) for p in points_of(svg)}
+    assert len(points_of(svg)) == len(drawn) == 10  # 4 rows: 3 + 3 + 1 + 3 values
+    assert ("imports", "KAZ", "1993") not in drawn and ("turnover", "KAZ", "1993") not in drawn
+    flagged = {(p["data-panel"], p["data-reporter"], p["data-year"]): p for p in points_of(svg)}
+    hollow = {k for k, p in flagged.items() if p["class"].split() == ["point", "flagged"]}
+    assert hollow == {
+        ("exports", "KAZ", "1993"),
+        ("imports", "AZE", "1992"),
+        ("turnover", "AZE", "1992"),
+    }
+    assert all(flagged[k]["fill"] == "#ffffff" for k in hollow)
+    assert "exports to Azerbaijan, 1993: 15 USD million; source dots-kaz; an estimate" in svg
+    assert "imports from Kazakhstan, 1992: 20 USD million; source dots-aze; stated as" in svg
+    assert "; 3 estimated or approximate values are drawn hollow" in svg
+    titles = re.findall(r'<text class="panel-title"[^>]*>(\w+):', svg)
+    assert titles == ["Exports", "Imports", "Turnover"]
+    assert_texts_inside_viewbox(svg)
+
+
+def test_the_mirror_chart_draws_fob_and_cif_with_the_gap_of_each_year_both_report():
+    chart = trade_context(trade_fixture())["mirror"]
+    svg = str(chart.svg)
+    points = points_of(svg)
+    assert sorted((p["data-panel"], p["data-reporter"]) for p in points) == [
+        ("AZE→KAZ", "AZE"),
+        ("KAZ→AZE", "AZE"),
+        ("KAZ→AZE", "KAZ"),
+    ]
+    assert svg.index('data-panel="AZE→KAZ"') < svg.index('data-panel="KAZ→AZE"')
+    assert svg.count('class="gap"') == 1
+    assert (
+        "1993, KAZ→AZE: exports reported by KAZ (FOB) 15 vs imports reported by AZE (CIF) 21 "
+        "USD million; gap CIF − FOB 6, ratio CIF / FOB 1.400"
+    ) in svg
+    assert "exports to Azerbaijan (FOB), 1993: 15 USD million; source dots-kaz; an estimate" in svg
+    assert (
+        ">Kazakhstan → Azerbaijan: exports reported by KAZ (FOB), imports reported by AZE (CIF)<"
+        in svg
+    )
+    assert_texts_inside_viewbox(svg)
+
+
+def test_a_release_without_the_trade_tables_has_no_trade_charts():
+    import duckdb
+
+    assert trade_context(duckdb.connect()) == {"bilateral": None, "mirror": None}
 
 
 def test_exclusions_show_on_the_site_with_their_reason(tmp_path):

@@ -176,13 +176,21 @@ def consecutive_year_runs(series: list[SeriesPoint]) -> list[list[SeriesPoint]]:
 
 
 class Frame:
-    """Scales and axes of a year × value chart."""
+    """Scales and axes of a year × value chart, or of one panel of it between `top` and
+    `bottom` (panels stacked in one SVG share the years and the value scale)."""
 
-    def __init__(self, years: Iterable[int], top_value: float):
+    def __init__(
+        self,
+        years: Iterable[int],
+        top_value: float,
+        top: float = TOP,
+        bottom: float = HEIGHT - BOTTOM,
+    ):
         years = list(years)
         self.first, self.last = min(years), max(years)
         self.step = nice_step(top_value) if top_value > 0 else 1
         self.y_max = self.step * (int(top_value // self.step) + 1)
+        self.top, self.bottom = top, bottom
 
     def x(self, year: float) -> float:
         if self.first == self.last:
@@ -190,7 +198,7 @@ class Frame:
         return LEFT + (year - self.first) * (WIDTH - LEFT - RIGHT) / (self.last - self.first)
 
     def y(self, value: float) -> float:
-        return TOP + (1 - value / self.y_max) * (HEIGHT - TOP - BOTTOM)
+        return self.top + (1 - value / self.y_max) * (self.bottom - self.top)
 
     def axes(self, unit: str) -> list[str]:
         parts = []
@@ -206,10 +214,10 @@ class Frame:
         year_step = max(1, (self.last - self.first) // 10 + 1)
         for year in range(self.first, self.last + 1, year_step):
             parts.append(
-                f'<text class="tick" x="{self.x(year):.1f}" y="{HEIGHT - BOTTOM + 18}" '
+                f'<text class="tick" x="{self.x(year):.1f}" y="{self.bottom + 18:.0f}" '
                 f'text-anchor="middle">{year}</text>'
             )
-        middle = TOP + (HEIGHT - TOP - BOTTOM) / 2
+        middle = (self.top + self.bottom) / 2
         parts.append(
             f'<text class="axis-label" x="14" y="{middle:.0f}" '
             f'transform="rotate(-90 14 {middle:.0f})" text-anchor="middle">{escape(unit)}</text>'

@@ -42,6 +42,7 @@ from azkz.site_context import (
     source_uses,
     table_facts,
 )
+from azkz.trade_charts import trade_context
 
 __all__ = ["EXAMPLE_QUERIES", "SiteError", "build_site", "markdown_inline", "row_label"]
 
@@ -184,6 +185,7 @@ def site_pages(
         "index.html": ("index.html", {}),
         "sources.html": ("sources.html", {"uses": source_uses(con, package)}),
         "indicators.html": ("indicators.html", chart_context(con)),
+        "trade.html": ("trade.html", trade_context(con)),
         "timeline.html": ("timeline.html", timeline_context(con)),
         "sql.html": (
             "sql.html",
