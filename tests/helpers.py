@@ -63,7 +63,7 @@ def copy_package(dest: Path) -> Path:
 
 def release_dir(root: Path) -> Path:
     """`<root>/dist/<version>`: the release a test built from the package at `root`."""
-    from azkz.schema import read_package
+    from azkz.schema.package import read_package
 
     return root / "dist" / read_package(root).version
 
@@ -92,7 +92,7 @@ _TYPED = {
 def csv_records(path: Path, table) -> list[dict[str, Any]]:
     """A table's CSV read with the csv module and typed by hand from its schema.
 
-    An independent reading (no DuckDB, no azkz.typed) to compare what the loaders
+    An independent reading (no DuckDB, no azkz.tables.typed) to compare what the loaders
     return with; the empty cell is the missing value.
     """
     with Path(path).open(encoding="utf-8", newline="") as f:

@@ -16,17 +16,15 @@ from azkz.cli import main
 from azkz.diff import (
     WORKTREE,
     DiffError,
-    changelog_section,
-    changes_document,
     check_version,
-    curated_entry,
     diff_packages,
     diff_specs,
     render_markdown,
     render_text,
     version_bump,
 )
-from azkz.schema import read_package
+from azkz.release.changes import changelog_section, changes_document, curated_entry
+from azkz.schema.package import read_package
 from tests.helpers import copy_package, edit_descriptor
 
 SOURCES = {
@@ -847,8 +845,8 @@ def test_real_package_value_change(package_copy):
 def test_build_writes_changes_against_the_previous_release(built_release, package_copy):
     import shutil
 
-    from azkz.build import build_release
     from azkz.diff import suggest_version
+    from azkz.release.build import build_release
 
     dist = shutil.copytree(built_release / "dist", package_copy / "dist")
     first = read_package(built_release).version

@@ -14,9 +14,9 @@ import pyarrow as pa
 import pytest
 
 import azkz
-from azkz.build import InvalidPackage
-from azkz.releases import ReleaseError
-from azkz.schema import read_package
+from azkz.core.layout import ReleaseError
+from azkz.schema.package import read_package
+from azkz.validate.package import InvalidPackage
 from tests.helpers import csv_records, release_dir
 
 
@@ -139,6 +139,6 @@ def test_import_azkz_stays_light() -> None:
     code = "import sys, azkz; print(sorted({'duckdb', 'pandas', 'polars'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
-    from azkz.loader import load
+    from azkz.access.load import load
 
     assert azkz.load is load

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from azkz.schema import read_package
+from azkz.schema.package import read_package
 from tests.helpers import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -15,9 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 
 import azkz
-from azkz import remote
-from azkz.releases import ReleaseError, parse_index, write_index
-from azkz.schema import read_package
+from azkz.access import remote
+from azkz.core.layout import ReleaseError, parse_index, write_index
+from azkz.schema.package import read_package
 from tests.helpers import invoke
 
 

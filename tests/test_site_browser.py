@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from azkz.charts import number_text
+from azkz.publish.site.charts import number_text
 from tests.helpers import ROOT
 from tests.test_site import SERIES_TURNOVER_SQL, site_of
 

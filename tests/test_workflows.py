@@ -449,7 +449,7 @@ def test_precommit_ruff_is_the_version_the_project_pins():
 def test_trailing_whitespace_spares_csv_cells_but_not_code():
     pattern = re.compile(precommit_hooks()["trailing-whitespace"]["exclude"])
     assert pattern.search("data/indicators.csv")
-    assert not pattern.search("src/azkz/cli.py")
+    assert not pattern.search("src/azkz/cli/__init__.py")
     assert not pattern.search("schemas/indicators.json")
 
 
@@ -461,7 +461,7 @@ def test_local_hooks_run_on_package_files_only():
         pattern = re.compile(hook["files"])
         for path in ("data/visits.csv", "schemas/visits.json", "datapackage.json"):
             assert pattern.search(path), (hook_id, path)
-        for path in ("src/azkz/cli.py", "README.md", "docs/datapackage.json.md"):
+        for path in ("src/azkz/cli/__init__.py", "README.md", "docs/datapackage.json.md"):
             assert not pattern.search(path), (hook_id, path)
         [words] = shell_commands(hook["entry"])
         assert words[0] == "azkz"

@@ -24,11 +24,14 @@ from pathlib import Path
 
 import duckdb
 
+from azkz.core.layout import ReleaseError, is_release, table_file, verify_checksums
+from azkz.core.sql import quote_ident, quote_literal
+from azkz.derive.annual_series import derive_tables
 from azkz.diff.model import WORKTREE, DiffError
-from azkz.releases import ReleaseError, is_release, table_file, verify_checksums
-from azkz.report import plural
-from azkz.schema import DESCRIPTOR, Package
-from azkz.typed import load_tables, quote_ident, quote_literal
+from azkz.schema.package import DESCRIPTOR, Package
+from azkz.tables.typed import load_tables
+from azkz.validate.package import validate_package
+from azkz.validate.report import plural
 
 
 @dataclass
@@ -174,7 +177,6 @@ def trust(side: OpenedSide, package: Package, label: str) -> None:
 
 def require_valid(package: Package, label: str, spec: str) -> None:
     """Refuse an invalid side: its failing cells would otherwise be NULL and diff silently."""
-    from azkz.validate import validate_package
 
     report = validate_package(package)
     if report.valid:
@@ -226,6 +228,7 @@ def load_side(package: Package, schema: str, label: str, con, valid: bool = Fals
     con.execute(f"USE {quote_ident(schema)}")
     try:
         load_tables(package, con, valid)
+        derive_tables(package, con)
     except duckdb.Error as exc:
         raise DiffError(_load_error(package, schema, label, con, exc)) from None
     finally:
