@@ -36,8 +36,8 @@ from pathlib import Path
 import openpyxl
 from openpyxl.utils import get_column_letter
 
-from azkz.fmt import canonical_text
-from azkz.schema import read_package
+from azkz.schema.package import read_package
+from azkz.tables.canonical_csv import canonical_text
 
 ROOT = Path(__file__).resolve().parents[1]
 REPOSITORY = "https://github.com/SamLeBlanc/Direction-of-Trade-Map"

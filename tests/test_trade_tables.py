@@ -180,7 +180,7 @@ def test_in_every_release_format_and_loadable(built_release, name):
     import duckdb
 
     import azkz
-    from azkz.schema import read_package
+    from azkz.schema.package import read_package
     from tests.helpers import release_dir
 
     release = release_dir(built_release)

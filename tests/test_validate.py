@@ -21,9 +21,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from azkz import profile
 from azkz.cli import main
-from azkz.validate import validate_package
+from azkz.validate import profile
+from azkz.validate.package import validate_package
 from tests.helpers import edit_descriptor, edit_schema, field_named
 
 NASTY_TEXT = 'Қазақстан, "Azərbaycan" — şəhər ğ ı ö ü ç қ ә ң ө ұ ү і\nвторая строка, Баку'
@@ -32,7 +32,7 @@ NASTY_TEXT = 'Қазақстан, "Azərbaycan" — şəhər ğ ı ö ü ç қ �
 @pytest.fixture(autouse=True, params=["loaded", "profiled"])
 def validation_path(request, monkeypatch):
     """Every test runs on both paths: tables loaded whole, and tables profiled in a
-    streaming pass with failing rows located afterwards (`azkz.profile`),
+    streaming pass with failing rows located afterwards (`azkz.validate.profile`),
     which the real files are too small to take."""
     if request.param == "profiled":
         if request.node.get_closest_marker("loaded_path_only"):
