@@ -468,7 +468,8 @@ def trade_fixture():
     """A small release-like database: the two trade tables and the series picks they cite.
 
     KAZ's 1993 exports are an IMF estimate, AZE's 1992 imports are `about`; KAZ's 1993
-    imports are missing, so that year has no turnover and its mirror has no gap.
+    imports are missing, so that year has no turnover and its mirror has no gap. KAZ's
+    stated turnover of 2024 and 2025 (the latter `about`) stands beside its sums.
     """
     import duckdb
 
@@ -477,21 +478,24 @@ def trade_fixture():
         "CREATE TABLE annual_series AS SELECT * FROM (VALUES "
         "('exports', 'KAZ', 'KAZ', 'AZE', 1993, 'USD million', 'estimated'), "
         "('imports', 'AZE', 'KAZ', 'AZE', 1992, 'USD million', 'about'), "
-        "('imports', 'AZE', 'KAZ', 'AZE', 1993, 'USD million', NULL)) "
+        "('imports', 'AZE', 'KAZ', 'AZE', 1993, 'USD million', NULL), "
+        "('trade_turnover', 'KAZ', 'AZE', 'KAZ', 2025, 'USD million', 'about')) "
         "t(indicator, reporter, from_country, to_country, year, unit, qualifier)"
     )
     con.execute(
         "CREATE TABLE bilateral_trade AS SELECT * FROM (VALUES "
-        "('AZE', 'KAZ', 1992, 10.5, 'dots-aze', 20.0, 'dots-aze', 30.5, 'dots-aze', "
-        "1.0, 2.0, 1.5, NULL), "
-        "('AZE', 'KAZ', 1993, 11.0, 'dots-aze', 21.0, 'dots-aze', 32.0, 'dots-aze', "
-        "1.0, 2.0, 1.5, NULL), "
-        "('KAZ', 'AZE', 1993, 15.0, 'dots-kaz', NULL, NULL, NULL, NULL, 0.5, NULL, NULL, "
-        "'imports: no cell'), "
-        "('KAZ', 'AZE', 2024, 300.0, 'stat-kz', 200.0, 'stat-kz', 500.0, 'stat-kz', "
+        "('AZE', 'KAZ', 1992, 10.5, 'dots-aze', 20.0, 'dots-aze', 30.5, 'dots-aze', NULL, "
+        "NULL, 1.0, 2.0, 1.5, NULL), "
+        "('AZE', 'KAZ', 1993, 11.0, 'dots-aze', 21.0, 'dots-aze', 32.0, 'dots-aze', NULL, "
+        "NULL, 1.0, 2.0, 1.5, NULL), "
+        "('KAZ', 'AZE', 1993, 15.0, 'dots-kaz', NULL, NULL, NULL, NULL, NULL, NULL, 0.5, "
+        "NULL, NULL, 'imports: no cell'), "
+        "('KAZ', 'AZE', 2024, 300.0, 'stat-kz', 200.0, 'stat-kz', 500.0, 'stat-kz', 505.0, "
+        "'news-kz', NULL, NULL, NULL, NULL), "
+        "('KAZ', 'AZE', 2025, NULL, NULL, NULL, NULL, NULL, NULL, 520.0, 'news-kz', "
         "NULL, NULL, NULL, NULL)) "
         "t(reporter, partner, year, exports, exports_source_id, imports, imports_source_id, "
-        "turnover, turnover_source_id, exports_share_pct, imports_share_pct, "
+        "turnover, turnover_source_id, stated_turnover, stated_turnover_source_id, exports_share_pct, imports_share_pct, "
         "turnover_share_pct, note)"
     )
     con.execute(
@@ -514,23 +518,32 @@ def points_of(svg: str) -> list[dict[str, str]]:
     ]
 
 
+def point_key(p: dict[str, str]) -> tuple[str, str, str, str]:
+    return (p["data-panel"], p["data-measure"], p["data-reporter"], p["data-year"])
+
+
 def test_the_bilateral_chart_draws_each_value_once_and_marks_estimates_hollow():
-    chart = trade_context(trade_fixture())["bilateral"]
-    svg = str(chart.svg)
-    drawn = {(p["data-panel"], p["data-reporter"], p["data-year"]) for p in points_of(svg)}
-    assert len(points_of(svg)) == len(drawn) == 10  # 4 rows: 3 + 3 + 1 + 3 values
-    assert ("imports", "KAZ", "1993") not in drawn and ("turnover", "KAZ", "1993") not in drawn
-    flagged = {(p["data-panel"], p["data-reporter"], p["data-year"]): p for p in points_of(svg)}
-    hollow = {k for k, p in flagged.items() if p["class"].split() == ["point", "flagged"]}
+    svg = str(trade_context(trade_fixture())["bilateral"].svg)
+    points = {point_key(p): p for p in points_of(svg)}
+    assert len(points_of(svg)) == len(points) == 12  # 5 rows: 3 + 3 + 1 + 4 + 1 values
+    assert ("imports", "imports", "KAZ", "1993") not in points
+    assert ("turnover", "turnover", "KAZ", "1993") not in points
+    hollow = {k for k, p in points.items() if p["class"].split() == ["point", "flagged"]}
     assert hollow == {
-        ("exports", "KAZ", "1993"),
-        ("imports", "AZE", "1992"),
-        ("turnover", "AZE", "1992"),
+        ("exports", "exports", "KAZ", "1993"),
+        ("imports", "imports", "AZE", "1992"),
+        ("turnover", "turnover", "AZE", "1992"),
+        ("turnover", "stated_turnover", "KAZ", "2025"),
     }
-    assert all(flagged[k]["fill"] == "#ffffff" for k in hollow)
+    assert all(points[k]["fill"] == "#ffffff" for k in hollow)
     assert "exports to Azerbaijan, 1993: 15 USD million; source dots-kaz; an estimate" in svg
     assert "imports from Kazakhstan, 1992: 20 USD million; source dots-aze; stated as" in svg
-    assert "; 3 estimated or approximate values are drawn hollow" in svg
+    assert "as the source states it, 2024: 505 USD million; source news-kz" in svg
+    assert "; 4 estimated or approximate values are drawn hollow" in svg
+    stated = re.findall(r'<g class="series" [^>]*data-measure="stated_turnover".*?</g>', svg)
+    assert len(stated) == 1 and 'data-reporter="KAZ"' in stated[0]  # no empty AZE group
+    line = re.search(r'<path class="line"[^>]*stroke-dasharray="5 3" d="M[^"L]*L[^"L]*"', stated[0])
+    assert line and stated[0].count('<path d="M') == 2  # one dashed segment, two triangles
     titles = re.findall(r'<text class="panel-title"[^>]*>(\w+):', svg)
     assert titles == ["Exports", "Imports", "Turnover"]
     assert_texts_inside_viewbox(svg)
@@ -557,6 +570,69 @@ def test_the_mirror_chart_draws_fob_and_cif_with_the_gap_of_each_year_both_repor
         in svg
     )
     assert_texts_inside_viewbox(svg)
+
+
+RELEASE_TRADE_VALUES = {
+    "bilateral-chart": " UNION ALL ".join(
+        f"SELECT '{measure}', reporter, year, {measure}, {measure}_source_id "
+        f"FROM bilateral_trade WHERE {measure} IS NOT NULL"
+        for measure in ("exports", "imports", "turnover", "stated_turnover")
+    ),
+    "mirror-chart": (
+        "SELECT 'fob', exporter, year, exports_fob, exports_fob_source_id FROM trade_mirror "
+        "WHERE exports_fob IS NOT NULL UNION ALL "
+        "SELECT 'cif', importer, year, imports_cif, imports_cif_source_id FROM trade_mirror "
+        "WHERE imports_cif IS NOT NULL"
+    ),
+}
+
+
+def trade_svg(site: Path, chart_id: str) -> str:
+    html = (site / "trade.html").read_text(encoding="utf-8")
+    return re.search(rf'<svg [^>]*id="{chart_id}".*?</svg>', html, re.S).group(0)
+
+
+@pytest.mark.parametrize("chart_id", list(RELEASE_TRADE_VALUES))
+def test_the_trade_charts_draw_each_value_of_the_release_once_with_its_source(
+    built, release_db, chart_id
+):
+    _, site = built
+    svg = trade_svg(site, chart_id)
+    drawn = [
+        (p["data-measure"], p["data-reporter"], int(p["data-year"]), float(p["data-value"]))
+        + (p["data-source"],)
+        for p in points_of(svg)
+    ]
+    expected = release_db.execute(RELEASE_TRADE_VALUES[chart_id]).fetchall()
+    assert len(expected) > 50
+    assert sorted(drawn) == sorted(expected)
+    assert all(f"source {p['data-source']}" in p["title"] for p in points_of(svg))
+    assert_texts_inside_viewbox(svg)
+
+
+def test_the_release_estimates_are_drawn_hollow_and_named_in_their_tooltip(built, release_db):
+    _, site = built
+    estimated = release_db.execute(
+        "SELECT indicator, reporter, year FROM annual_series WHERE qualifier = 'estimated' "
+        "AND from_country <> 'WLD' AND to_country <> 'WLD'"
+    ).fetchall()
+    assert ("exports", "KAZ", 1993) in estimated  # the 1993 Kazakh estimates
+    for chart_id, measures in (("bilateral-chart", {}), ("mirror-chart", {"exports": "fob"})):
+        points = points_of(trade_svg(site, chart_id))
+        flagged = {
+            (p["data-measure"], p["data-reporter"], int(p["data-year"]))
+            for p in points
+            if "flagged" in p["class"]
+        }
+        for indicator, reporter, year in estimated:
+            measure = measures.get(indicator, indicator if chart_id == "bilateral-chart" else "cif")
+            assert (measure, reporter, year) in flagged, (chart_id, indicator, reporter, year)
+        assert all(
+            "; an estimate" in p["title"] or "; stated as" in p["title"]
+            for p in points
+            if "flagged" in p["class"]
+        )
+        assert all(p["fill"] == "#ffffff" for p in points if "flagged" in p["class"])
 
 
 def test_a_release_without_the_trade_tables_has_no_trade_charts():

@@ -149,6 +149,11 @@ def marker(shape: str, x: float, y: float, attributes: str, title: str) -> str:
         tag, geometry = "circle", f'cx="{x:.1f}" cy="{y:.1f}" r="4.5"'
     elif shape == "square":
         tag, geometry = "rect", f'x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8"'
+    elif shape == "triangle":
+        tag, geometry = (
+            "path",
+            f'd="M{x:.1f} {y - 6:.1f}L{x + 5.5:.1f} {y + 4:.1f}L{x - 5.5:.1f} {y + 4:.1f}Z"',
+        )
     else:
         tag, geometry = (
             "path",

@@ -35,6 +35,7 @@ from azkz.publish.site.charts import (
 
 BILATERAL_TABLE = "bilateral_trade"
 MIRROR_TABLE = "trade_mirror"
+STATED_TURNOVER = "stated_turnover"
 ESTIMATE = "estimated"  # annual_series.qualifier of a value its source marks as an estimate
 PANEL_TOP = 44  # the first panel's plot area starts below the SVG's own heading room
 PANEL_HEIGHT = 170  # plot area of one panel
@@ -121,13 +122,22 @@ def gap_lines(frame: Frame, panel: Panel) -> list[str]:
     ]
 
 
-def reporter_lines(frame: Frame, panel: Panel, reporter: str) -> list[str]:
-    """One reporter's line in a panel, cut at missing years, and its points."""
+def reporter_lines(frame: Frame, panel: Panel, reporter: str, measure: str) -> list[str]:
+    """One reporter's line of one measure in a panel, cut at missing years, and its points.
+
+    A turnover as a source states it is drawn dashed with triangles, apart from the sum of
+    exports and imports beside it: the two are different figures, never merged.
+    """
     colour, shape, label = SERIES_STYLE.get(reporter, SERIES_STYLE[UNKNOWN_REPORTER])
-    series = [p for p in panel.points if p.reporter == reporter]
+    stated = measure == STATED_TURNOVER
+    shape, dashes = ("triangle", ' stroke-dasharray="5 3"') if stated else (shape, "")
+    series = [p for p in panel.points if p.reporter == reporter and p.measure == measure]
+    if not series:
+        return []
     parts = [
         f'<g class="series" data-panel="{escape(panel.key)}" data-reporter="{escape(reporter)}" '
-        f'fill="{colour}" stroke="{colour}"><title>{escape(label)}</title>'
+        f'data-measure="{measure}" fill="{colour}" stroke="{colour}">'
+        f"<title>{escape(label)}{', turnover as stated' if stated else ''}</title>"
     ]
     lines = [
         "M" + " L".join(f"{frame.x(p.year):.1f},{frame.y(p.value):.1f}" for p in run)
@@ -135,7 +145,9 @@ def reporter_lines(frame: Frame, panel: Panel, reporter: str) -> list[str]:
         if len(run) > 1
     ]
     if lines:
-        parts.append(f'<path class="line" fill="none" stroke-width="2" d="{" ".join(lines)}"/>')
+        parts.append(
+            f'<path class="line" fill="none" stroke-width="2"{dashes} d="{" ".join(lines)}"/>'
+        )
     for p in series:
         hollow = ' fill="#ffffff" stroke-width="2"' if p.flagged else ""
         parts.append(
@@ -144,7 +156,7 @@ def reporter_lines(frame: Frame, panel: Panel, reporter: str) -> list[str]:
                 frame.x(p.year),
                 frame.y(p.value),
                 f'class="point{" flagged" if p.flagged else ""}" data-panel="{escape(panel.key)}" '
-                f'data-reporter="{escape(reporter)}" data-year="{p.year}" '
+                f'data-reporter="{escape(reporter)}" data-measure="{measure}" data-year="{p.year}" '
                 f'data-value="{p.value}" data-source="{escape(p.source_id)}" '
                 f'data-qualifier="{escape(p.qualifier)}"{hollow}',
                 p.tooltip,
@@ -180,7 +192,8 @@ def panel_chart_svg(panels: list[Panel], chart_id: str, title: str) -> Markup:
         parts += frame.axes(CHART_UNIT)
         parts += gap_lines(frame, panel)
         for reporter in reporters_in(panel.points):
-            parts += reporter_lines(frame, panel, reporter)
+            for measure in dict.fromkeys(p.measure for p in panel.points):
+                parts += reporter_lines(frame, panel, reporter, measure)
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -258,10 +271,12 @@ def combined_qualifier(*points: TradePoint | None) -> str:
     return ", ".join(dict.fromkeys(p.qualifier for p in points if p and p.qualifier))
 
 
+# trade_turnover is not directional: its pair is written in alphabetical order.
+PAIR_FIRST, PAIR_SECOND = "least(t.reporter, t.partner)", "greatest(t.reporter, t.partner)"
 BILATERAL_PANELS = {
     "exports": "Exports: each country's reported exports to the other",
     "imports": "Imports: each country's reported imports from the other",
-    "turnover": "Turnover: exports + imports, where one source gives both",
+    "turnover": "Turnover: exports + imports from one source; triangles: as a source states it",
 }
 BILATERAL_SQL = f"""
     SELECT t.reporter, t.partner, t.year,
@@ -270,6 +285,8 @@ BILATERAL_SQL = f"""
            t.imports, t.imports_source_id,
            {qualifier_sql("imports", "t.reporter", "t.partner", "t.reporter")},
            t.turnover, t.turnover_source_id,
+           t.stated_turnover, t.stated_turnover_source_id,
+           {qualifier_sql("trade_turnover", "t.reporter", PAIR_FIRST, PAIR_SECOND)},
            t.exports_share_pct, t.imports_share_pct, t.turnover_share_pct,
            coalesce(t.note, '')
     FROM {BILATERAL_TABLE} t ORDER BY t.reporter, t.year
@@ -285,25 +302,37 @@ def bilateral_row(row: tuple) -> TradeRow:
     turnover = value_point(
         reporter,
         year,
-        values[6],
-        values[7],
+        *values[6:8],
         combined_qualifier(exports, imports),
         "turnover",
-        f"turnover with {country(partner)}",
+        f"turnover with {country(partner)} (exports + imports)",
+    )
+    stated = value_point(
+        reporter,
+        year,
+        *values[8:11],
+        STATED_TURNOVER,
+        f"turnover with {country(partner)} as the source states it",
     )
     return TradeRow(
         reporter,
         year,
-        {"exports": exports, "imports": imports, "turnover": turnover},
+        {"exports": exports, "imports": imports, "turnover": turnover, STATED_TURNOVER: stated},
         {"exports": shares_e, "imports": shares_i, "turnover": shares_t},
         note,
     )
 
 
+def panel_points(rows: list[TradeRow], measure: str) -> list[TradePoint]:
+    """The points of a bilateral panel: the turnover panel also draws the stated turnover."""
+    measures = (measure, STATED_TURNOVER) if measure == "turnover" else (measure,)
+    return [r.values[m] for m in measures for r in rows if r.values[m]]
+
+
 def bilateral_chart(con) -> TradeChart:
     rows = [bilateral_row(r) for r in con.execute(BILATERAL_SQL).fetchall()]
     panels = [
-        Panel(measure, title, [r.values[measure] for r in rows if r.values[measure]], [])
+        Panel(measure, title, panel_points(rows, measure), [])
         for measure, title in BILATERAL_PANELS.items()
     ]
     title = "Azerbaijan–Kazakhstan trade by reporter: exports, imports and turnover"
