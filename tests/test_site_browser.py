@@ -277,7 +277,8 @@ def test_timeline_draws_every_agreement_and_visit(base_url, page, release_db):
 
 TRADE_VALUES_SQL = {
     "bilateral-chart": """
-        SELECT count(exports) + count(imports) + count(turnover) FROM bilateral_trade""",
+        SELECT count(exports) + count(imports) + count(turnover) + count(stated_turnover)
+        FROM bilateral_trade""",
     "mirror-chart": "SELECT count(exports_fob) + count(imports_cif) FROM trade_mirror",
 }
 # Values whose series pick carries a qualifier (an IMF estimate, `about`, ...), asked of
@@ -290,13 +291,17 @@ FLAGGED_SQL = {
             SELECT b.exports IS NOT NULL AND e.qualifier IS NOT NULL AS ex,
                    b.imports IS NOT NULL AND i.qualifier IS NOT NULL AS im,
                    b.turnover IS NOT NULL AND (e.qualifier IS NOT NULL OR i.qualifier IS NOT NULL)
-                       AS tu
+                       AS tu,
+                   b.stated_turnover IS NOT NULL AND t.qualifier IS NOT NULL AS st
             FROM bilateral_trade b
             LEFT JOIN q e ON e.indicator = 'exports' AND e.reporter = b.reporter
                 AND e.from_country = b.reporter AND e.to_country = b.partner AND e.year = b.year
             LEFT JOIN q i ON i.indicator = 'imports' AND i.reporter = b.reporter
-                AND i.from_country = b.partner AND i.to_country = b.reporter AND i.year = b.year)
-        SELECT count(*) FILTER (ex) + count(*) FILTER (im) + count(*) FILTER (tu) FROM v""",
+                AND i.from_country = b.partner AND i.to_country = b.reporter AND i.year = b.year
+            LEFT JOIN q t ON t.indicator = 'trade_turnover' AND t.reporter = b.reporter
+                AND t.year = b.year)
+        SELECT count(*) FILTER (ex) + count(*) FILTER (im) + count(*) FILTER (tu)
+             + count(*) FILTER (st) FROM v""",
     "mirror-chart": """
         WITH q AS (SELECT indicator, reporter, from_country, to_country, year
                    FROM annual_series WHERE qualifier IS NOT NULL)
@@ -348,12 +353,14 @@ def test_trade_points_name_the_source_of_their_release_row(base_url, page, relea
     )
     assert float(point.get_attribute("data-value")) == value
     assert f"source {source_id}" in point.locator("title").text_content()
-    year, exporter, importer, gap = release_db.execute(
+    gap_year, exporter, importer, gap = release_db.execute(
         "SELECT year, exporter, importer, gap FROM trade_mirror WHERE gap IS NOT NULL "
         "ORDER BY year DESC, exporter LIMIT 1"
     ).fetchall()[0]
     segment = page.locator(f'svg#mirror-chart line.gap[data-panel="{exporter}→{importer}"]')
-    tooltip = segment.and_(page.locator(f'[data-year="{year}"]')).locator("title").text_content()
+    tooltip = (
+        segment.and_(page.locator(f'[data-year="{gap_year}"]')).locator("title").text_content()
+    )
     assert f"gap CIF − FOB {number_text(gap)}" in tooltip
     row = page.locator(
         f'table[data-table="bilateral_trade"][data-reporter="{reporter}"] tr[data-year="{year}"]'
