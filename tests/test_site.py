@@ -608,6 +608,13 @@ def test_the_trade_charts_draw_each_value_of_the_release_once_with_its_source(
     assert sorted(drawn) == sorted(expected)
     assert all(f"source {p['data-source']}" in p["title"] for p in points_of(svg))
     assert_texts_inside_viewbox(svg)
+    table = "bilateral_trade" if chart_id == "bilateral-chart" else "trade_mirror"
+    html = (site / "trade.html").read_text(encoding="utf-8")
+    rows = sum(
+        part.split("</table>")[0].count("<tr data-")
+        for part in html.split(f'<table class="trade-data" data-table="{table}"')[1:]
+    )
+    assert rows == release_db.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
 
 
 def test_the_release_estimates_are_drawn_hollow_and_named_in_their_tooltip(built, release_db):

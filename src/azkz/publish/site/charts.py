@@ -248,19 +248,26 @@ def _mirror_gaps(frame: Frame, points: list[SeriesPoint], unit: str) -> list[str
     return parts
 
 
+def line_path(frame: Frame, series: list, attributes: str = "") -> list[str]:
+    """The line through a year-ordered series (points with `year` and `value`), one
+    segment per run of consecutive years; none when no two years are consecutive."""
+    runs = [
+        "M" + " L".join(f"{frame.x(p.year):.1f},{frame.y(p.value):.1f}" for p in run)
+        for run in consecutive_year_runs(series)
+        if len(run) > 1
+    ]
+    if not runs:
+        return []
+    return [f'<path class="line" fill="none" stroke-width="2"{attributes} d="{" ".join(runs)}"/>']
+
+
 def _reporter_group(frame: Frame, reporter: str, series: list[SeriesPoint]) -> list[str]:
     colour, shape, label = SERIES_STYLE.get(reporter, SERIES_STYLE[UNKNOWN_REPORTER])
     parts = [
         f'<g class="series" data-reporter="{escape(reporter)}" fill="{colour}" '
         f'stroke="{colour}"><title>{escape(label)}</title>'
     ]
-    lines = [
-        "M" + " L".join(f"{frame.x(p.year):.1f},{frame.y(p.value):.1f}" for p in run)
-        for run in consecutive_year_runs(series)
-        if len(run) > 1
-    ]
-    if lines:
-        parts.append(f'<path class="line" fill="none" stroke-width="2" d="{" ".join(lines)}"/>')
+    parts += line_path(frame, series)
     for p in series:
         x = frame.x(p.year)
         if p.max_value > p.min_value:

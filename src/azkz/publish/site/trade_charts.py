@@ -28,7 +28,7 @@ from azkz.publish.site.charts import (
     UNKNOWN_REPORTER,
     WIDTH,
     Frame,
-    consecutive_year_runs,
+    line_path,
     marker,
     number_text,
 )
@@ -139,15 +139,7 @@ def reporter_lines(frame: Frame, panel: Panel, reporter: str, measure: str) -> l
         f'data-measure="{measure}" fill="{colour}" stroke="{colour}">'
         f"<title>{escape(label)}{', turnover as stated' if stated else ''}</title>"
     ]
-    lines = [
-        "M" + " L".join(f"{frame.x(p.year):.1f},{frame.y(p.value):.1f}" for p in run)
-        for run in consecutive_year_runs(series)
-        if len(run) > 1
-    ]
-    if lines:
-        parts.append(
-            f'<path class="line" fill="none" stroke-width="2"{dashes} d="{" ".join(lines)}"/>'
-        )
+    parts += line_path(frame, series, dashes)
     for p in series:
         hollow = ' fill="#ffffff" stroke-width="2"' if p.flagged else ""
         parts.append(
