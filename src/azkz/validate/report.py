@@ -98,8 +98,9 @@ def _where(err: dict[str, Any]) -> str:
 
 
 def plural(count: int, noun: str) -> str:
-    """`1 error`, `2 errors`: counts in messages people read."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+    """`1 error`, `2 errors`, `10,000 rows`: the one style of counts in messages people
+    read (validate, fmt, query's footer and notes)."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def summary_line(report: Report) -> str:
