@@ -37,19 +37,9 @@ def built_version(built_release: Path) -> str:
 
 
 @pytest.fixture
-def user(tmp_path, monkeypatch) -> Path:
-    """An empty working directory and an empty download cache."""
-    work = tmp_path / "work"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    monkeypatch.setenv("AZKZ_CACHE_DIR", str(tmp_path / "cache"))
-    return work
-
-
-@pytest.fixture
-def local_dist(built_release, user) -> Path:
+def local_dist(built_release, empty_dir) -> Path:
     """`dist/` in the working directory holding the built release (as `azkz fetch` leaves it)."""
-    dist = user / "dist"
+    dist = empty_dir / "dist"
     shutil.copytree(built_release / "dist", dist)
     return dist
 
@@ -138,7 +128,7 @@ def test_offline_latest_prefers_a_newer_release_in_the_cache(
     assert f"note: using release {built_version(built_release)} from dist," in result.stderr
 
 
-def test_offline_with_nothing_local_is_an_error_naming_the_site(user, monkeypatch) -> None:
+def test_offline_with_nothing_local_is_an_error_naming_the_site(empty_dir, monkeypatch) -> None:
     url = closed_port_url()
     monkeypatch.setenv("AZKZ_RELEASES_URL", url)
     result = invoke("query", COUNT_SQL, "--release", "latest")
