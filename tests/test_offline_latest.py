@@ -128,6 +128,23 @@ def test_offline_latest_prefers_a_newer_release_in_the_cache(
     assert f"note: using release {built_version(built_release)} from dist," in result.stderr
 
 
+def test_offline_latest_in_both_dist_and_the_cache_is_read_from_dist(
+    built_release, local_dist, serve, monkeypatch, caplog, tmp_path
+) -> None:
+    url, stop = serve(built_release / "dist")
+    monkeypatch.setenv("AZKZ_RELEASES_URL", url)
+    monkeypatch.chdir(local_dist.parent.parent)  # no dist/ here: the download goes to the cache
+    azkz.load("indicators", release="latest", engine="arrow")
+    version = built_version(built_release)
+    assert any(p.endswith(f"/{version}/data/indicators.parquet") for p in cached(tmp_path))
+    monkeypatch.chdir(local_dist.parent)
+    stop()
+    with caplog.at_level(logging.WARNING, logger="azkz"):
+        azkz.load("indicators", release="latest", engine="arrow")
+    (record,) = caplog.records
+    assert record.getMessage().startswith(f"using release {version} from dist, the newest here:")
+
+
 def test_offline_with_nothing_local_is_an_error_naming_the_site(empty_dir, monkeypatch) -> None:
     url = closed_port_url()
     monkeypatch.setenv("AZKZ_RELEASES_URL", url)

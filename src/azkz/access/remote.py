@@ -416,28 +416,20 @@ def newest_here(
     (verified); `dist` wins a tie. The one warning names the version, where it is, and
     why the site's latest is unknown; with no candidate, `unreachable` is raised, saying so.
     """
-    local = built_versions(dist)
-    cached = remote.cached_versions(wanted)
-    if not local and not cached:
+    # (version order, dist before the cache on a tie, version, where, directory)
+    candidates = [(version_key(v), 1, v, str(dist), dist / v) for v in built_versions(dist)]
+    candidates += [
+        (version_key(v), 0, v, "the download cache", remote.cache / v)
+        for v in remote.cached_versions(wanted)  # verified just now: read from there
+    ]
+    if not candidates:
         raise ReleaseUnreachable(
             f"{unreachable}; no release in {dist} or the download cache to use instead",
             unreachable.reason,
         )
-    newest_local = local[-1] if local else None
-    newest_cached = sorted_versions(cached)[-1] if cached else None
-    if newest_local is None or (
-        newest_cached is not None and version_key(newest_cached) > version_key(newest_local)
-    ):
-        version, where = newest_cached, "the download cache"
-    else:
-        version, where = newest_local, str(dist)
+    _key, _dist_first, version, where, directory = max(candidates)
     _say_offline(version, where, remote, unreachable)
-    if where == str(dist):
-        return dist / version
-    index = remote.cached_index()
-    names = wanted(index.versions[version])
-    files = index.versions[version]
-    return remote.retrieve(version, {n: files[n] for n in names}, FetchLog())
+    return directory
 
 
 def _say_offline(version: str, where: str, remote: Remote, unreachable: ReleaseUnreachable):
