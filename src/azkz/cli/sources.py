@@ -22,9 +22,9 @@ def source_options(command):
         click.option(
             "--release",
             metavar="VERSION",
-            help="Query release VERSION (or latest) instead of the working tree: "
-            "DIST/VERSION/ if it is there, else downloaded from $AZKZ_RELEASES_URL "
-            "(sha256-checked, cached).",
+            help="Query release VERSION instead of the working tree: DIST/VERSION/ if "
+            "it is there, else downloaded from $AZKZ_RELEASES_URL (sha256-checked, cached). "
+            "latest: the newest published; offline, the newest here (a note says which).",
         ),
         click.option(
             "--db",
