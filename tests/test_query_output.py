@@ -281,8 +281,9 @@ def test_refusal_names_the_statement_written(tmp_path: Path, sql: str, named: st
 
 def test_pragma_refusal_says_what_to_write_instead(tmp_path: Path) -> None:
     database = empty_database(tmp_path)
-    result = invoke("query", "PRAGMA show_tables", "--db", database)
-    assert result.exit_code == 2
-    assert "SHOW TABLES" in result.stderr and "pragma_table_info" in result.stderr
+    for sql in ("PRAGMA show_tables", "PRAGMA threads = 1", "CHECKPOINT"):  # PRAGMA, SET, CALL
+        result = invoke("query", sql, "--db", database)
+        assert result.exit_code == 2
+        assert "SHOW TABLES" in result.stderr and "pragma_table_info" in result.stderr, sql
     result = invoke("query", "DROP TABLE t", "--db", database)
     assert result.exit_code == 2 and "pragma_table_info" not in result.stderr

@@ -194,15 +194,16 @@ def check_read_only(con, statement) -> None:
     """
     kind = _statement_kind(statement)
     if kind not in READ_STATEMENTS:
+        shown = statement_text(statement.query)
         hint = (
             "; for PRAGMA and CALL use SHOW TABLES, DESCRIBE t or "
             "SELECT * FROM pragma_table_info('t')"
-            if kind in ("PRAGMA", "CALL")
+            if {kind, shown.split(" ", 1)[0].upper()} & {"PRAGMA", "CALL"}
             else ""
         )
         raise QueryError(
-            f"refused: {statement_text(statement.query)} (queries are read-only: "
-            f"only SELECT and EXPLAIN of a SELECT run{hint})"
+            f"refused: {shown} (queries are read-only: only SELECT and EXPLAIN of a SELECT run"
+            f"{hint})"
         )
     if kind == "EXPLAIN":
         explained = _explained_statement(con, statement.query)
