@@ -9,6 +9,10 @@ differ by more than 5%. Each table is the output of `azkz query --db <release>.d
 
     .venv/bin/azkz build --out /tmp/dots-dist
     .venv/bin/python scripts/dots_report.py /tmp/dots-dist/0.2.0/*.duckdb [--out report.md]
+    .venv/bin/python scripts/dots_report.py /tmp/dots-dist/0.2.0/*.duckdb --part trade
+
+`--part trade` gives the derived tables `bilateral_trade` (1992–2024) and `trade_mirror`
+(2010–2020) instead.
 """
 
 from __future__ import annotations
@@ -97,6 +101,30 @@ WHERE o.source_id NOT LIKE 'imf-dots-%'
 ORDER BY o.year, o.indicator, o.source_id, d.reporter""",
     ),
 ]
+TRADE_SECTIONS = [
+    (
+        "`bilateral_trade`, AZE and KAZ, 1992–2024",
+        "Each reporter's exports to and imports from the other (USD million), their sum where "
+        "both come from one source, the turnover a source states, and the partner's share of "
+        "the reporter's total trade (world_exports, world_imports) in percent, only where both "
+        "figures come from one source (all world totals here are the reporter's DOTS rows). "
+        "`note` (why a value is empty) is left out here; it is in the table.",
+        """
+SELECT reporter, year, exports, exports_source_id, imports, imports_source_id, turnover,
+       turnover_source_id, stated_turnover, stated_turnover_source_id, world_exports,
+       world_imports, exports_share_pct, imports_share_pct, turnover_share_pct, estimate
+FROM bilateral_trade WHERE year BETWEEN 1992 AND 2024 ORDER BY reporter, year""",
+    ),
+    (
+        "`trade_mirror`, 2010–2020",
+        "Each direction's exports as the exporter reports them (FOB) beside the imports as the "
+        "importer reports them (CIF), USD million; gap = CIF − FOB, ratio = CIF / FOB.",
+        """
+SELECT year, exporter, importer, exports_fob, exports_fob_source_id, imports_cif,
+       imports_cif_source_id, gap, ratio, estimate
+FROM trade_mirror WHERE year BETWEEN 2010 AND 2020 ORDER BY year, exporter""",
+    ),
+]
 
 
 def query(db: Path, sql: str) -> str:
@@ -124,11 +152,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("db", type=Path, help="a release's .duckdb file")
     parser.add_argument("--out", type=Path, help="write the report here (default: stdout)")
+    parser.add_argument(
+        "--part",
+        choices=("precedence", "trade"),
+        default="precedence",
+        help="the DOTS rows in annual_series (item 5) or the derived trade tables (item 4)",
+    )
     args = parser.parse_args(argv)
     if not args.db.is_file():
         print(f"error: {args.db}: no such file", file=sys.stderr)
         return 1
-    text = report(args.db)
+    text = report(args.db, SECTIONS if args.part == "precedence" else TRADE_SECTIONS)
     if args.out:
         args.out.write_text(text, encoding="utf-8")
     else:
