@@ -53,6 +53,11 @@ READ_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
 # Rows shown by the `table` and `markdown` formats unless --max-rows says otherwise.
 DISPLAY_ROW_LIMIT = 10_000
 FETCH_BATCH_ROWS = 2_048
+# What the table and Markdown show for NULL: not the text `NULL` (a string may hold it) and
+# not a style (gone without colour), but a sign a cell of this data does not hold.
+NULL_TEXT = "∅"
+WHOLE_LIMIT = 1e16  # whole floats below it print as integers (`whole_as_int`)
+STATEMENT_SHOWN = 60  # characters of a refused statement quoted in the message
 # Leading whitespace and comments, then EXPLAIN and its options: the rest is the
 # explained statement. Anything this does not understand is refused, not guessed.
 _SKIP = r"(?:\s|--[^\n]*(?:\n|$)|/\*.*?\*/)*"
@@ -182,13 +187,23 @@ def _parse(con, sql: str) -> list:
 
 
 def check_read_only(con, statement) -> None:
-    """Raise `QueryError` unless `statement` is a SELECT or an EXPLAIN of an allowed one."""
-    kind = statement.type.name
+    """Raise `QueryError` unless `statement` is a SELECT or an EXPLAIN of an allowed one.
+
+    The refusal names the statement as written: DuckDB's class often has another name
+    (`INSTALL` is `LOAD`, `PRAGMA threads = 1` is `SET`, `CHECKPOINT` is `CALL`).
+    """
+    kind = _statement_kind(statement)
     if kind not in READ_STATEMENTS:
+        shown = statement_text(statement.query)
+        hint = (
+            "; for PRAGMA and CALL use SHOW TABLES, DESCRIBE t or "
+            "SELECT * FROM pragma_table_info('t')"
+            if {kind, shown.split(" ", 1)[0].upper()} & {"PRAGMA", "CALL"}
+            else ""
+        )
         raise QueryError(
-            f"refused: {kind} statements are not allowed; queries are read-only "
-            f"(allowed: SELECT, EXPLAIN of a SELECT; for PRAGMA use SHOW TABLES, "
-            f"DESCRIBE t or SELECT * FROM pragma_table_info('t'))"
+            f"refused: {shown} (queries are read-only: only SELECT and EXPLAIN of a SELECT run"
+            f"{hint})"
         )
     if kind == "EXPLAIN":
         explained = _explained_statement(con, statement.query)
@@ -201,6 +216,22 @@ def check_read_only(con, statement) -> None:
             check_read_only(con, explained)
         except QueryError as exc:
             raise QueryError(f"{exc} (the statement inside EXPLAIN)") from None
+
+
+def _statement_kind(statement) -> str | None:
+    """DuckDB's StatementType name, or None for a type its Python API cannot name
+    (`UPDATE EXTENSIONS` raises ValueError in duckdb 2.0): never allowed."""
+    try:
+        return statement.type.name
+    except ValueError:
+        return None
+
+
+def statement_text(sql: str, width: int = STATEMENT_SHOWN) -> str:
+    """The statement as the user wrote it, for a message: without leading comments,
+    whitespace collapsed, cut at `width` characters."""
+    text = " ".join(sql[re.match(_SKIP, sql, re.DOTALL).end() :].split()).rstrip("; ")
+    return text if len(text) <= width else text[: width - 1].rstrip() + " …"
 
 
 def _explained_statement(con, text: str):
@@ -320,9 +351,9 @@ def json_value(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
-        return value if math.isfinite(value) else None
+        return whole_as_int(value) if math.isfinite(value) else None
     if isinstance(value, decimal.Decimal):
-        return float(value) if value.is_finite() else None
+        return whole_as_int(float(value)) if value.is_finite() else None
     if isinstance(value, dt.date | dt.datetime | dt.time):
         return value.isoformat()
     if isinstance(value, dt.timedelta):
@@ -338,14 +369,30 @@ def json_value(value: Any) -> Any:
     return str(value)
 
 
-def text_value(value: Any) -> str:
-    """A cell for CSV, Markdown and the table: empty for NULL, nested values as JSON.
+def whole_as_int(value: float) -> int | float:
+    """845.0 as 845: a DOUBLE column's whole numbers are integers to a reader.
 
-    Floats and decimals keep their own text (`inf`, `nan`, every decimal digit).
+    Only below 1e16, where `repr` still writes every digit; from there on a double's
+    repr is an exponent (`1e+16`), and the digits an int would add are not in the data.
+    """
+    return int(value) if value.is_integer() and abs(value) < WHOLE_LIMIT else value
+
+
+def text_value(value: Any, null: str = "") -> str:
+    """The one text of a cell, for CSV, Markdown and the table; `null` for NULL.
+
+    Whole floats without `.0` (`whole_as_int`), other floats in full (`repr`: the shortest
+    text that reads back as the same double; `inf`, `nan`); DECIMAL with its declared
+    scale (`12.50`); booleans `true`/`false` as the data files write them; nested values
+    as JSON; everything else as `json_value` writes it.
     """
     if value is None:
-        return ""
-    if isinstance(value, float | decimal.Decimal):
+        return null
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(whole_as_int(value))
+    if isinstance(value, decimal.Decimal):
         return str(value)
     converted = json_value(value)
     if isinstance(converted, list | dict):
@@ -376,7 +423,9 @@ def render(result: Result, fmt: str, stream: TextIO, max_rows: int | None = None
     elif fmt == "json":
         _write_json(result.columns, counted, stream)
     elif fmt == "markdown":
-        lines = md_table(result.columns, [[text_value(v) for v in row] for row in counted])
+        lines = md_table(
+            result.columns, [[text_value(v, NULL_TEXT) for v in row] for row in counted]
+        )
         stream.write("\n".join(lines) + "\n")
     else:
         _render_rich(result.columns, list(counted), stream)
@@ -407,15 +456,16 @@ def _write_json(columns: list[str], rows: Iterable[tuple], stream: TextIO) -> No
 
 
 def _render_rich(columns: list[str], rows: list[tuple], stream: TextIO) -> None:
+    """The rows as a box table; the row count is the caller's to say (on stderr)."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table as RichTable
 
     table = RichTable(show_lines=False)
     for column in columns:
-        table.add_column(column, overflow="fold")
+        table.add_column(escape(column), overflow="fold")
     for row in rows:
-        table.add_row(*("[dim]NULL[/dim]" if v is None else escape(text_value(v)) for v in row))
-    console = Console(file=stream)
-    console.print(table)
-    console.print(f"{len(rows)} row{'s' if len(rows) != 1 else ''}")
+        table.add_row(
+            *(f"[dim]{NULL_TEXT}[/dim]" if v is None else escape(text_value(v)) for v in row)
+        )
+    Console(file=stream).print(table)
