@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +14,6 @@ import pyarrow as pa
 import pytest
 
 import azkz
-from azkz.access.load import ENGINES
 from azkz.core.layout import ReleaseError
 from azkz.schema.package import read_package
 from azkz.validate.package import InvalidPackage
@@ -134,24 +132,6 @@ def test_a_release_file_that_breaks_the_schema_contract_is_refused(
     assert isinstance(
         azkz.load("visits", release=version, root=built_release, dist=dist), pd.DataFrame
     )
-
-
-def test_readme_examples_run(built_release, monkeypatch) -> None:
-    """Each engine's three-line README example (import, load, a date filter) works."""
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
-    section = readme[readme.index("## Loading in Python") :].split("\n## ", 1)[0]
-    examples = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
-    assert len(examples) == len(ENGINES)
-    monkeypatch.chdir(built_release)
-    version = read_package(built_release).version
-    for example in examples:
-        *setup, operation = example.replace('"0.1.0"', repr(version)).strip().splitlines()
-        assert len(setup) == 2, example
-        namespace: dict = {}
-        exec("\n".join(setup), namespace)
-        result = eval(operation, namespace)
-        rows = result.to_arrow_table() if hasattr(result, "to_arrow_table") else result
-        assert len(rows) > 0, example
 
 
 def test_import_azkz_stays_light() -> None:

@@ -31,7 +31,7 @@ from azkz.publish.site.pages import (
 )
 from azkz.release.build import build_release
 from azkz.schema.package import read_package
-from tests.helpers import copy_package, release_dir
+from tests.helpers import copy_package, release_dir, skip_without_site_tool
 
 SERIES_TURNOVER_SQL = """
     SELECT count(*) FROM annual_series
@@ -42,7 +42,9 @@ SERIES_TURNOVER_SQL = """
 def wasm_cache() -> Path:
     """The vendored DuckDB-WASM: `make setup` fetches it with npm; tests stay offline."""
     if not wasm.is_vendored():
-        pytest.skip("DuckDB-WASM is not vendored here: run `make setup` (needs npm) first")
+        skip_without_site_tool(
+            "DuckDB-WASM is not vendored here: run `make wasm` (needs npm) first"
+        )
     return wasm.vendored_dir()
 
 

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from azkz.cli import main
-from tests.helpers import ROOT
+from tests.helpers import ROOT, skip_without_site_tool
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$")
@@ -253,8 +253,9 @@ const script = new (Object.getPrototypeOf(async function(){}).constructor)(
 """
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 def test_pull_request_comment_is_created_once_then_updated(tmp_path):
+    if shutil.which("node") is None:
+        skip_without_site_tool("node is not installed (it comes with npm)")
     program = FAKE_GITHUB.replace("SCRIPT", json.dumps(_comment_script()))
     result = subprocess.run(
         ["node", "-e", program], cwd=tmp_path, capture_output=True, text=True, timeout=30

@@ -119,16 +119,18 @@ def _package_prefix(repo: Path, commit: str, prefix: str) -> str | None:
 
 
 def _descriptor_paths(text: str) -> list[str]:
-    """Data and schema paths a descriptor names; safety is checked by `read_package`."""
+    """The data and schema paths a descriptor names: a derived resource's schema too, but
+    not its data file, which only a release holds. Safety is checked by `read_package`."""
     try:
-        resources = json.loads(text).get("resources", [])
-    except (json.JSONDecodeError, AttributeError):
+        descriptor = json.loads(text)
+        named = [(res, ("path", "schema")) for res in descriptor.get("resources", [])]
+        named += [(res, ("schema",)) for res in descriptor.get("derivedResources", [])]
+    except (json.JSONDecodeError, AttributeError, TypeError):
         return []  # read_package reports the broken descriptor precisely
-    paths = []
-    for res in resources if isinstance(resources, list) else []:
-        if isinstance(res, dict):
-            paths += [p for p in (res.get("path"), res.get("schema")) if isinstance(p, str)]
-    return sorted({p for p in paths if "://" not in p and ".." not in Path(p).parts})
+    paths = [res.get(key) for res, keys in named if isinstance(res, dict) for key in keys]
+    return sorted(
+        p for p in set(paths) if isinstance(p, str) and "://" not in p and ".." not in Path(p).parts
+    )
 
 
 def _worktree_package(repo: Path) -> Path:
