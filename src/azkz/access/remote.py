@@ -34,11 +34,11 @@ from azkz.core.layout import (
     Manifest,
     ReleaseError,
     ReleaseIndex,
-    Version,
     built_versions,
     local_release,
     parse_index,
     publish,
+    release_version,
     staging,
     unknown_version,
     write_index,
@@ -341,7 +341,7 @@ def locate(
     """
     dist = Path(dist)
     if version != LATEST:
-        Version.parse(version)  # also keeps path tricks out of dist/ and the cache
+        release_version(version)  # also keeps path tricks out of dist/ and the cache
         found = local_release(dist, version)
         if found is not None:
             return found
@@ -384,7 +384,7 @@ def fetch_release(
     `to/<version>/` is either complete or absent; `to/index.json` lists it afterwards.
     """
     if version != LATEST:
-        Version.parse(version)
+        release_version(version)
     remote = Remote(base_url, cache_dir)
     version, files = remote.files_of(version)
     to = Path(to)

@@ -8,7 +8,9 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-BUMPS = ("none", "patch", "minor", "major")
+from azkz.core.version import LEVELS
+
+BUMPS = LEVELS  # the bump a change needs, smallest first: SemVer as `azkz.core.version` counts
 WORKTREE = "WORKTREE"
 EXAMPLES = 10
 
