@@ -19,6 +19,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from azkz.core.cells import cell_text
 from azkz.core.layout import ReleaseError, copy_releases, resolve_local
 from azkz.derive.annual_series import SERIES_TABLE, precedence_lines
 from azkz.publish.site import wasm
@@ -27,7 +28,6 @@ from azkz.publish.site.context import (
     Download,
     SiteError,
     TableFacts,
-    cell_text,
     changelog_html,
     citation,
     coverage_years,
