@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from azkz.core import layout
+from azkz.core.digest import sha256_bytes, sha256_file
 from azkz.core.layout import ReleaseError, release_version
 from azkz.core.version import version_key
 from azkz.diff import DiffError, parse_version
@@ -163,3 +165,11 @@ def test_copy_releases_gives_the_layout_a_releases_url_serves(built_release, tmp
     assert (tmp_path / "download" / "index.json").read_bytes() == published
     version = read_package(built_release).version
     assert layout.built_versions(tmp_path / "download") == [version]
+
+
+@pytest.mark.parametrize("size", [0, 1, (1 << 18) + 7, 3 << 20])
+def test_file_digest_is_the_sha256_of_the_bytes(tmp_path: Path, size: int) -> None:
+    data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    (tmp_path / "f").write_bytes(data)
+    expected = hashlib.sha256(data).hexdigest()  # the standard library, independently
+    assert sha256_file(tmp_path / "f") == sha256_bytes(data) == expected
