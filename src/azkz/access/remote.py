@@ -43,6 +43,7 @@ from azkz.core.layout import (
     unknown_version,
     write_index,
 )
+from azkz.core.progress import ProgressLog
 
 URL_ENV = "AZKZ_RELEASES_URL"
 CACHE_ENV = "AZKZ_CACHE_DIR"
@@ -80,17 +81,8 @@ def cache_root() -> Path:
 # --- progress ------------------------------------------------------------------------
 
 
-class FetchLog:
-    """Progress sink for downloads: one plain line per file (what `azkz fetch` prints piped)."""
-
-    def __init__(self, echo: Callable[[str], None] = lambda _line: None):
-        self.echo = echo
-
-    def __enter__(self) -> FetchLog:
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        """Nothing to stop; `RichFetchLog` stops its bars here."""
+class FetchLog(ProgressLog):
+    """Progress of downloads: one plain line per file (what `azkz fetch` prints piped)."""
 
     def bar(self, name: str, facts: FileFacts) -> Any:
         """A tqdm-like object pooch drives while downloading `name`, or None."""
@@ -137,7 +129,7 @@ class RichFetchLog(FetchLog):
             TransferSpeedColumn,
         )
 
-        self.progress = Progress(
+        self.display = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
             DownloadColumn(),
@@ -145,19 +137,12 @@ class RichFetchLog(FetchLog):
             console=console,
         )
 
-    def __enter__(self) -> RichFetchLog:
-        self.progress.start()
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        self.progress.stop()
-
     def bar(self, name: str, facts: FileFacts) -> Any:
-        return _TaskBar(self.progress, self.progress.add_task(name, total=facts.bytes))
+        return _TaskBar(self.display, self.display.add_task(name, total=facts.bytes))
 
     def done(self, name: str, facts: FileFacts, downloaded: bool) -> None:
         if not downloaded:
-            self.progress.add_task(f"{name} (cached)", total=facts.bytes, completed=facts.bytes)
+            self.display.add_task(f"{name} (cached)", total=facts.bytes, completed=facts.bytes)
 
 
 # --- downloading -----------------------------------------------------------------------
