@@ -103,8 +103,8 @@ def environment() -> Environment:
 def field_rules(f) -> list[str]:
     """The constraints of a field other than `enum` (shown in a column of its own) and its
     own missing values, in words (`azkz.schema.fields`), as in the data dictionary."""
-    missing = missing_value_words(f.missing_values, f.type, show=cell_text, labels=f.missing_labels)
-    return constraint_words(f.constraints, show=cell_text, skip=("enum",), type_name=f.type) + (
+    missing = missing_value_words(f.missing_values, f.type, labels=f.missing_labels)
+    return constraint_words(f.constraints, skip=("enum",), type_name=f.type) + (
         [missing] if missing else []
     )
 
