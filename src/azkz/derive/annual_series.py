@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from azkz.core.sql import ident_list, quote_ident, quote_literal
+from azkz.derive.trade import bilateral_trade_sql, trade_mirror_sql
 from azkz.schema.package import Package, Table
 
 SERIES_TABLE = "annual_series"
@@ -150,17 +151,32 @@ def series_sql(table: Table) -> str:
     """
 
 
+# Each derived table's SELECT, and the tables it reads (its `derivedFrom` must say so).
+DERIVATIONS = {
+    SERIES_TABLE: (series_sql, (OBSERVATIONS, SOURCES)),
+    "bilateral_trade": (bilateral_trade_sql, (SERIES_TABLE,)),
+    "trade_mirror": (trade_mirror_sql, (SERIES_TABLE,)),
+}
+
+
 def derive_tables(package: Package, con) -> None:
-    """Create each virtual derived table of `package` in `con` from its typed sources."""
-    for table in package.virtual_tables:
+    """Create each virtual derived table of `package` in `con` from its typed sources,
+    each after the derived tables it is derived from (the trade tables read the series)."""
+    done = {t.name for t in package.stored_tables}
+    pending = list(package.virtual_tables)
+    while pending:
+        table = next(t for t in pending if set(t.derived_from) <= done)
         columns = ", ".join(
             f"CAST({quote_ident(f.name)} AS {f.duckdb_type}) AS {quote_ident(f.name)}"
             for f in table.fields
         )
+        select = DERIVATIONS[table.name][0](table)
         con.execute(
             f"CREATE OR REPLACE TABLE {quote_ident(table.name)} AS "
-            f"SELECT {columns} FROM ({series_sql(table)}) ORDER BY ALL"
+            f"SELECT {columns} FROM ({select}) ORDER BY ALL"
         )
+        pending.remove(table)
+        done.add(table.name)
 
 
 def precedence_errors(package: Package, schema_error) -> list[dict[str, Any]]:
@@ -182,8 +198,14 @@ def precedence_errors(package: Package, schema_error) -> list[dict[str, Any]]:
         if missing:
             bad(f"derivedFrom names unknown resource(s) {', '.join(missing)}")
             continue
-        if table.name != SERIES_TABLE:
+        if table.name not in DERIVATIONS:
             bad(f"no derivation is known for a derived table named {table.name!r}")
+            continue
+        reads = DERIVATIONS[table.name][1]
+        if sorted(table.derived_from) != sorted(reads):
+            bad(f"derivedFrom must name what its derivation reads: {', '.join(reads)}")
+            continue
+        if table.name != SERIES_TABLE:
             continue
         try:
             precedence = precedence_of(table)

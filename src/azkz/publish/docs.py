@@ -67,8 +67,11 @@ def _file_line(table: Table) -> str:
 
 
 def _derivation_lines(table: Table, con) -> list[str]:
-    """How a derived table is computed (its schema's `precedence`) and what is kept out."""
+    """How a derived table is computed: its schema's `precedence` and what is kept out, or
+    (a table that only arranges the series' picks) its schema's description."""
 
+    if "precedence" not in table.schema:
+        return [f"## How `{table.name}` is derived", "", table.schema["description"], ""]
     lines = [f"## How `{table.name}` is derived", "", table.schema["precedence"]["description"]]
     lines += ["", *md_table(["Step", "Wins"], precedence_lines(table)), ""]
     header, rows = excluded_rows(con)

@@ -66,6 +66,14 @@ def iso3_codes() -> tuple[str, ...]:
     return tuple(line for line in text.split() if not line.startswith("#") and line.isalpha())
 
 
+def codelist_additions(f: Field) -> list[str]:
+    """Codes a field accepts beyond its `codelist`, each declared with its meaning in
+    `codelistAdditions` (e.g. `WLD`, the world as a trade partner): one field widened,
+    the codelist itself never edited, so no other country field accepts them."""
+    additions = f.raw.get("codelistAdditions")
+    return sorted(additions) if isinstance(additions, dict) else []
+
+
 def precision_pairs(table: Table) -> list[tuple[Field, Field]]:
     """(precision field, date field it qualifies), as each date field declares it.
 
@@ -197,12 +205,17 @@ def declared_checks(table: Table) -> list[RowCheck]:
     for f in table.fields:
         codelist = CODELISTS.get(f.raw.get("codelist"))
         if codelist is not None and f.type == "string":
+            extra = codelist_additions(f)
+            also = (
+                f" AND {typed(f)} NOT IN ({', '.join(map(quote_literal, extra))})" if extra else ""
+            )
             checks.append(
                 value_check(
                     f,
                     CODELIST_ERROR,
-                    f"({typed(f)} IS NOT NULL AND TRY_CAST({typed(f)} AS {codelist}) IS NULL)",
-                    f"{{0!r}} is not a code of {literal_text(f.raw['codelist'])}",
+                    f"({typed(f)} IS NOT NULL AND TRY_CAST({typed(f)} AS {codelist}) IS NULL{also})",
+                    f"{{0!r}} is not a code of {literal_text(f.raw['codelist'])}"
+                    + (f" nor one of {literal_text(', '.join(extra))}" if extra else ""),
                     costly=True,
                 )
             )
