@@ -35,6 +35,7 @@ from azkz.publish.site.pages import environment
         (dt.timedelta(days=1, hours=3), "P1DT3H"),
         (b"\x00\xff", "00ff"),
         ([1, None, "a"], '[1, null, "a"]'),
+        ([1.0, 2.5], "[1, 2.5]"),  # whole numbers alike inside a list
         ({"k": dt.date(2020, 1, 1)}, '{"k": "2020-01-01"}'),
         ("text", "text"),
     ],
@@ -46,6 +47,8 @@ def test_cell_text(value, text):
 def test_json_value_is_always_strict_json():
     cells = [math.nan, -math.inf, decimal.Decimal("1.5"), decimal.Decimal("NaN"), dt.time(1, 2)]
     assert json.dumps(json_value(cells), allow_nan=False) == '[null, null, 1.5, null, "01:02:00"]'
+    assert json_value([845.0, decimal.Decimal("2.00")]) == [845.0, 2.0]  # floats stay floats
+    assert json_value([845.0, decimal.Decimal("2.00")], whole=True) == [845, 2]  # azkz query
 
 
 def test_each_output_spells_null_its_own_way_and_the_rest_alike():
@@ -58,7 +61,7 @@ def test_each_output_spells_null_its_own_way_and_the_rest_alike():
 
 def test_query_writes_cells_with_the_same_text(tmp_path):
     rows = [(None, True, 845.0, decimal.Decimal("12.50"))]
-    for fmt, expected in (("csv", ",true,845,12.50"), ("markdown", "|  | true | 845 | 12.50 |")):
+    for fmt, expected in (("csv", ",true,845,12.50"), ("markdown", "| ∅ | true | 845 | 12.50 |")):
         out = tmp_path / f"{fmt}.txt"
         with out.open("w", encoding="utf-8") as stream:
             render(Result(["a", "b", "c", "d"], iter(rows)), fmt, stream)

@@ -596,7 +596,7 @@ def test_github_format_and_step_summary(package_copy, tmp_path):
     assert result.exit_code == 1
     assert f"::error file=data/visits.csv,line={line},title=type-error::date_end: " in result.output
     table = summary.read_text(encoding="utf-8")
-    assert f"| data/visits.csv | {line} | date_end | type-error |" in table
+    assert f"| data/visits.csv | {line} |  | date_end | type-error |" in table
 
 
 def test_unwritable_step_summary_is_a_warning(package_copy, tmp_path):
@@ -640,7 +640,15 @@ def test_validate_package_api_never_raises(tmp_path):
     (tmp_path / "datapackage.json").write_bytes(b"\xff\xfe not json")
     report = validate_package(tmp_path)
     assert report.exit_code == 2 and not report.valid
-    assert set(report.errors[0]) == {"resource", "path", "line", "field", "code", "message"}
+    assert set(report.errors[0]) == {
+        "resource",
+        "path",
+        "line",
+        "column",
+        "field",
+        "code",
+        "message",
+    }
 
 
 # ----------------------------------------------------------------------------- random mutations

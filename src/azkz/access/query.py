@@ -50,6 +50,10 @@ READ_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
 # Rows shown by the `table` and `markdown` formats unless --max-rows says otherwise.
 DISPLAY_ROW_LIMIT = 10_000
 FETCH_BATCH_ROWS = 2_048
+# What the table and Markdown show for NULL: not the text `NULL` (a string may hold it) and
+# not a style (gone without colour), but a sign a cell of this data does not hold.
+NULL_TEXT = "∅"
+STATEMENT_SHOWN = 60  # characters of a refused statement quoted in the message
 # Leading whitespace and comments, then EXPLAIN and its options: the rest is the
 # explained statement. Anything this does not understand is refused, not guessed.
 _SKIP = r"(?:\s|--[^\n]*(?:\n|$)|/\*.*?\*/)*"
@@ -179,13 +183,23 @@ def _parse(con, sql: str) -> list:
 
 
 def check_read_only(con, statement) -> None:
-    """Raise `QueryError` unless `statement` is a SELECT or an EXPLAIN of an allowed one."""
-    kind = statement.type.name
+    """Raise `QueryError` unless `statement` is a SELECT or an EXPLAIN of an allowed one.
+
+    The refusal names the statement as written: DuckDB's class often has another name
+    (`INSTALL` is `LOAD`, `PRAGMA threads = 1` is `SET`, `CHECKPOINT` is `CALL`).
+    """
+    kind = _statement_kind(statement)
     if kind not in READ_STATEMENTS:
+        shown = statement_text(statement.query)
+        hint = (
+            "; for PRAGMA and CALL use SHOW TABLES, DESCRIBE t or "
+            "SELECT * FROM pragma_table_info('t')"
+            if {kind, shown.split(" ", 1)[0].upper()} & {"PRAGMA", "CALL"}
+            else ""
+        )
         raise QueryError(
-            f"refused: {kind} statements are not allowed; queries are read-only "
-            f"(allowed: SELECT, EXPLAIN of a SELECT; for PRAGMA use SHOW TABLES, "
-            f"DESCRIBE t or SELECT * FROM pragma_table_info('t'))"
+            f"refused: {shown} (queries are read-only: only SELECT and EXPLAIN of a SELECT run"
+            f"{hint})"
         )
     if kind == "EXPLAIN":
         explained = _explained_statement(con, statement.query)
@@ -198,6 +212,22 @@ def check_read_only(con, statement) -> None:
             check_read_only(con, explained)
         except QueryError as exc:
             raise QueryError(f"{exc} (the statement inside EXPLAIN)") from None
+
+
+def _statement_kind(statement) -> str | None:
+    """DuckDB's StatementType name, or None for a type its Python API cannot name
+    (`UPDATE EXTENSIONS` raises ValueError in duckdb 2.0): never allowed."""
+    try:
+        return statement.type.name
+    except ValueError:
+        return None
+
+
+def statement_text(sql: str, width: int = STATEMENT_SHOWN) -> str:
+    """The statement as the user wrote it, for a message: without leading comments,
+    whitespace collapsed, cut at `width` characters."""
+    text = " ".join(sql[re.match(_SKIP, sql, re.DOTALL).end() :].split()).rstrip("; ")
+    return text if len(text) <= width else text[: width - 1].rstrip() + " …"
 
 
 def _explained_statement(con, text: str):
@@ -309,7 +339,9 @@ def render(result: Result, fmt: str, stream: TextIO, max_rows: int | None = None
     elif fmt == "json":
         _write_json(result.columns, counted, stream)
     elif fmt == "markdown":
-        lines = md_table(result.columns, [[cell_text(v) for v in row] for row in counted])
+        lines = md_table(
+            result.columns, [[cell_text(v, NULL_TEXT) for v in row] for row in counted]
+        )
         stream.write("\n".join(lines) + "\n")
     else:
         _render_rich(result.columns, list(counted), stream)
@@ -333,22 +365,23 @@ def _write_json(columns: list[str], rows: Iterable[tuple], stream: TextIO) -> No
     """A JSON array of records, one per line, each serialised whole before it is written."""
     separator = "[\n"
     for row in rows:
-        record = {c: json_value(v) for c, v in zip(columns, row, strict=True)}
+        record = {c: json_value(v, whole=True) for c, v in zip(columns, row, strict=True)}
         stream.write(separator + "  " + json.dumps(record, ensure_ascii=False, allow_nan=False))
         separator = ",\n"
     stream.write("[]\n" if separator == "[\n" else "\n]\n")
 
 
 def _render_rich(columns: list[str], rows: list[tuple], stream: TextIO) -> None:
+    """The rows as a box table; the row count is the caller's to say (on stderr)."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table as RichTable
 
     table = RichTable(show_lines=False)
     for column in columns:
-        table.add_column(column, overflow="fold")
+        table.add_column(escape(column), overflow="fold")
     for row in rows:
-        table.add_row(*("[dim]NULL[/dim]" if v is None else escape(cell_text(v)) for v in row))
-    console = Console(file=stream)
-    console.print(table)
-    console.print(f"{len(rows)} row{'s' if len(rows) != 1 else ''}")
+        table.add_row(
+            *(f"[dim]{NULL_TEXT}[/dim]" if v is None else escape(cell_text(v)) for v in row)
+        )
+    Console(file=stream).print(table)

@@ -41,19 +41,22 @@ def iso_duration(value: dt.timedelta) -> str:
     return f"{sign}P{text or 'T0S'}"
 
 
-def json_value(value: Any) -> Any:
+def json_value(value: Any, whole: bool = False) -> Any:
     """A value JSON can hold, for every type DuckDB returns.
 
     Dates and times: ISO 8601 text; INTERVAL: ISO 8601 duration; UUID: text; NaN and
     ±Infinity: null (JSON has no such numbers); DECIMAL: a number (double precision);
-    BLOB: hex; LIST/ARRAY/STRUCT/MAP: recursively; anything else: its text.
+    BLOB: hex; LIST/ARRAY/STRUCT/MAP: recursively; anything else: its text.  `whole`:
+    whole floats become integers (`whole_as_int`), as `azkz query` writes them; the diff
+    and changes.json keep a float a float, so a release's files do not change with it.
     """
     if value is None or isinstance(value, bool | int | str):
         return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, decimal.Decimal):
-        return float(value) if value.is_finite() else None
+    if isinstance(value, float | decimal.Decimal):
+        finite = value.is_finite() if isinstance(value, decimal.Decimal) else math.isfinite(value)
+        if not finite:
+            return None
+        return whole_as_int(float(value)) if whole else float(value)
     if isinstance(value, dt.date | dt.datetime | dt.time):
         return value.isoformat()
     if isinstance(value, dt.timedelta):
@@ -61,9 +64,9 @@ def json_value(value: Any) -> Any:
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value).hex()
     if isinstance(value, list | tuple):
-        return [json_value(v) for v in value]
+        return [json_value(v, whole) for v in value]
     if isinstance(value, dict):
-        return {str(k): json_value(v) for k, v in value.items()}
+        return {str(k): json_value(v, whole) for k, v in value.items()}
     if isinstance(value, uuid.UUID):
         return str(value)
     return str(value)
@@ -93,7 +96,7 @@ def cell_text(value: Any, null: str = "") -> str:
         return repr(whole_as_int(value))
     if isinstance(value, decimal.Decimal):
         return str(value)
-    converted = json_value(value)
+    converted = json_value(value, whole=True)
     if isinstance(converted, list | dict):
         return json.dumps(converted, ensure_ascii=False)
     return str(converted)
