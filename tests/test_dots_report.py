@@ -33,7 +33,7 @@ def table_rows(text: str, title: str) -> list[list[str]]:
 def test_every_competition_of_a_dots_row_names_its_winner(built_release):
     text = report.report(database(built_release), report.SECTIONS)
     rows = table_rows(text, "Where a DOTS row competes in `annual_series`")
-    winners = {(r[0], r[1], r[2]): r[4] for r in rows if r[9] == "True"}
+    winners = {(r[0], r[1], r[2]): r[4] for r in rows if r[9] == "true"}
     groups = {(r[0], r[1], r[2]) for r in rows}
     assert groups == set(winners)  # one winner per group
     assert all(r[10] for r in rows)  # the step that decided is named
@@ -46,7 +46,7 @@ def test_disagreements_are_flagged_at_five_percent(built_release):
     assert rows
     for r in rows:
         figure, dots_value = float(r[5]), float(r[10])
-        assert (r[12] == "True") == (abs(figure - dots_value) / dots_value > 0.05), r
+        assert (r[12] == "true") == (abs(figure - dots_value) / dots_value > 0.05), r
 
 
 def test_trade_part_has_both_tables(built_release):

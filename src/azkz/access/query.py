@@ -17,26 +17,23 @@ connection is then locked down in two independent layers:
 
 Results are fetched in batches (`fetchmany`), never all at once: CSV and JSON rows are
 written as they arrive, the table and Markdown formats stop at a row limit. Every
-DuckDB value has a text and a JSON form (see `json_value`), so rendering cannot fail
+DuckDB value has a text and a JSON form (`azkz.core.cells`), so rendering cannot fail
 half-way through a document because of a value's type.
 """
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
-import decimal
 import itertools
 import json
-import math
 import re
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 from azkz.access.remote import locate
+from azkz.core.cells import cell_text, json_value
 from azkz.core.layout import DESCRIPTOR, ReleaseError
 from azkz.core.markdown import md_table
 from azkz.core.sql import quote_ident
@@ -56,7 +53,6 @@ FETCH_BATCH_ROWS = 2_048
 # What the table and Markdown show for NULL: not the text `NULL` (a string may hold it) and
 # not a style (gone without colour), but a sign a cell of this data does not hold.
 NULL_TEXT = "∅"
-WHOLE_LIMIT = 1e16  # whole floats below it print as integers (`whole_as_int`)
 STATEMENT_SHOWN = 60  # characters of a refused statement quoted in the message
 # Leading whitespace and comments, then EXPLAIN and its options: the rest is the
 # explained statement. Anything this does not understand is refused, not guessed.
@@ -320,86 +316,6 @@ def _schema_table(package: Package | None, name: str) -> Table | None:
 # --- output ------------------------------------------------------------------------
 
 
-def iso_duration(value: dt.timedelta) -> str:
-    """ISO 8601 duration (`P1DT3H`, `-PT1H30M`, `PT0.5S`) of a DuckDB INTERVAL.
-
-    A string rather than seconds so that days stay visible; DuckDB hands Python a
-    `timedelta`, in which a month is already 30 days.
-    """
-    micros = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
-    sign, micros = ("-" if micros < 0 else ""), abs(micros)
-    days, micros = divmod(micros, 86_400_000_000)
-    hours, micros = divmod(micros, 3_600_000_000)
-    minutes, micros = divmod(micros, 60_000_000)
-    seconds = f"{micros // 1_000_000}.{micros % 1_000_000:06d}".rstrip("0").rstrip(".")
-    time = "".join(
-        f"{n}{unit}"
-        for n, unit in ((hours, "H"), (minutes, "M"), (seconds, "S"))
-        if n not in (0, "0")
-    )
-    text = (f"{days}D" if days else "") + (f"T{time}" if time else "")
-    return f"{sign}P{text or 'T0S'}"
-
-
-def json_value(value: Any) -> Any:
-    """A value JSON can hold, for every type DuckDB returns.
-
-    Dates and times: ISO 8601 text; INTERVAL: ISO 8601 duration; UUID: text; NaN and
-    ±Infinity: null (JSON has no such numbers); DECIMAL: a number (double precision);
-    BLOB: hex; LIST/ARRAY/STRUCT/MAP: recursively; anything else: its text.
-    """
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return whole_as_int(value) if math.isfinite(value) else None
-    if isinstance(value, decimal.Decimal):
-        return whole_as_int(float(value)) if value.is_finite() else None
-    if isinstance(value, dt.date | dt.datetime | dt.time):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return iso_duration(value)
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value).hex()
-    if isinstance(value, list | tuple):
-        return [json_value(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): json_value(v) for k, v in value.items()}
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return str(value)
-
-
-def whole_as_int(value: float) -> int | float:
-    """845.0 as 845: a DOUBLE column's whole numbers are integers to a reader.
-
-    Only below 1e16, where `repr` still writes every digit; from there on a double's
-    repr is an exponent (`1e+16`), and the digits an int would add are not in the data.
-    """
-    return int(value) if value.is_integer() and abs(value) < WHOLE_LIMIT else value
-
-
-def text_value(value: Any, null: str = "") -> str:
-    """The one text of a cell, for CSV, Markdown and the table; `null` for NULL.
-
-    Whole floats without `.0` (`whole_as_int`), other floats in full (`repr`: the shortest
-    text that reads back as the same double; `inf`, `nan`); DECIMAL with its declared
-    scale (`12.50`); booleans `true`/`false` as the data files write them; nested values
-    as JSON; everything else as `json_value` writes it.
-    """
-    if value is None:
-        return null
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(whole_as_int(value))
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    converted = json_value(value)
-    if isinstance(converted, list | dict):
-        return json.dumps(converted, ensure_ascii=False)
-    return str(converted)
-
-
 def default_row_limit(fmt: str) -> int | None:
     """Rows shown when --max-rows is not given: bounded for the human formats only."""
     return DISPLAY_ROW_LIMIT if fmt in ("table", "markdown") else None
@@ -419,12 +335,12 @@ def render(result: Result, fmt: str, stream: TextIO, max_rows: int | None = None
     if fmt == "csv":
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(result.columns)
-        writer.writerows([text_value(v) for v in row] for row in counted)
+        writer.writerows([cell_text(v) for v in row] for row in counted)
     elif fmt == "json":
         _write_json(result.columns, counted, stream)
     elif fmt == "markdown":
         lines = md_table(
-            result.columns, [[text_value(v, NULL_TEXT) for v in row] for row in counted]
+            result.columns, [[cell_text(v, NULL_TEXT) for v in row] for row in counted]
         )
         stream.write("\n".join(lines) + "\n")
     else:
@@ -449,7 +365,7 @@ def _write_json(columns: list[str], rows: Iterable[tuple], stream: TextIO) -> No
     """A JSON array of records, one per line, each serialised whole before it is written."""
     separator = "[\n"
     for row in rows:
-        record = {c: json_value(v) for c, v in zip(columns, row, strict=True)}
+        record = {c: json_value(v, whole=True) for c, v in zip(columns, row, strict=True)}
         stream.write(separator + "  " + json.dumps(record, ensure_ascii=False, allow_nan=False))
         separator = ",\n"
     stream.write("[]\n" if separator == "[\n" else "\n]\n")
@@ -466,6 +382,6 @@ def _render_rich(columns: list[str], rows: list[tuple], stream: TextIO) -> None:
         table.add_column(escape(column), overflow="fold")
     for row in rows:
         table.add_row(
-            *(f"[dim]{NULL_TEXT}[/dim]" if v is None else escape(text_value(v)) for v in row)
+            *(f"[dim]{NULL_TEXT}[/dim]" if v is None else escape(cell_text(v)) for v in row)
         )
     Console(file=stream).print(table)

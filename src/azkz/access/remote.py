@@ -37,17 +37,17 @@ from azkz.core.layout import (
     Manifest,
     ReleaseError,
     ReleaseIndex,
-    Version,
     built_versions,
     local_release,
     parse_index,
     publish,
-    sorted_versions,
+    release_version,
     staging,
     unknown_version,
-    version_key,
     write_index,
 )
+from azkz.core.progress import ProgressLog
+from azkz.core.version import sorted_versions, version_key
 
 URL_ENV = "AZKZ_RELEASES_URL"
 CACHE_ENV = "AZKZ_CACHE_DIR"
@@ -93,17 +93,8 @@ def cache_root() -> Path:
 # --- progress ------------------------------------------------------------------------
 
 
-class FetchLog:
-    """Progress sink for downloads: one plain line per file (what `azkz fetch` prints piped)."""
-
-    def __init__(self, echo: Callable[[str], None] = lambda _line: None):
-        self.echo = echo
-
-    def __enter__(self) -> FetchLog:
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        """Nothing to stop; `RichFetchLog` stops its bars here."""
+class FetchLog(ProgressLog):
+    """Progress of downloads: one plain line per file (what `azkz fetch` prints piped)."""
 
     def bar(self, name: str, facts: FileFacts) -> Any:
         """A tqdm-like object pooch drives while downloading `name`, or None."""
@@ -150,7 +141,7 @@ class RichFetchLog(FetchLog):
             TransferSpeedColumn,
         )
 
-        self.progress = Progress(
+        self.display = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
             DownloadColumn(),
@@ -158,19 +149,12 @@ class RichFetchLog(FetchLog):
             console=console,
         )
 
-    def __enter__(self) -> RichFetchLog:
-        self.progress.start()
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        self.progress.stop()
-
     def bar(self, name: str, facts: FileFacts) -> Any:
-        return _TaskBar(self.progress, self.progress.add_task(name, total=facts.bytes))
+        return _TaskBar(self.display, self.display.add_task(name, total=facts.bytes))
 
     def done(self, name: str, facts: FileFacts, downloaded: bool) -> None:
         if not downloaded:
-            self.progress.add_task(f"{name} (cached)", total=facts.bytes, completed=facts.bytes)
+            self.display.add_task(f"{name} (cached)", total=facts.bytes, completed=facts.bytes)
 
 
 # --- downloading -----------------------------------------------------------------------
@@ -382,7 +366,7 @@ def locate(
     """
     dist = Path(dist)
     if version != LATEST:
-        Version.parse(version)  # also keeps path tricks out of dist/ and the cache
+        release_version(version)  # also keeps path tricks out of dist/ and the cache
         found = local_release(dist, version)
         if found is not None:
             return found
@@ -463,7 +447,7 @@ def fetch_release(
     `to/<version>/` is either complete or absent; `to/index.json` lists it afterwards.
     """
     if version != LATEST:
-        Version.parse(version)
+        release_version(version)
     remote = Remote(base_url, cache_dir)
     try:
         version, files = remote.files_of(version)

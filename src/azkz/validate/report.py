@@ -184,11 +184,6 @@ def _append_step_summary(report: Report, summary_path: str) -> None:
         )
 
 
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
-
-
 def markdown_table(report: Report) -> str:
     """All errors as a Markdown table (for the job summary, which has no 10-item limit)."""
     lines = ["## azkz validate", "", summary_line(report), ""]
@@ -199,6 +194,5 @@ def markdown_table(report: Report) -> str:
                 [err[k] for k in ("path", "line", "column", "field", "code", "message")]
                 for err in report.errors
             ),
-            cell=_cell,
         )
     return "\n".join(lines) + "\n\n"

@@ -18,6 +18,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from azkz.core.cells import cell_text
 from azkz.derive.annual_series import SERIES_TABLE, excluded_rows
 
 TURNOVER_INDICATOR = "trade_turnover"
@@ -31,10 +32,6 @@ SERIES_STYLE = {  # Okabe–Ito colours (colour-blind safe) plus a distinct mark
 }
 WIDTH, HEIGHT = 760, 380
 LEFT, RIGHT, TOP, BOTTOM = 64, 24, 20, 44
-
-
-def number_text(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 @dataclass(frozen=True)
@@ -60,12 +57,12 @@ class SeriesPoint:
     def tooltip(self) -> str:
         qualifier = f"{self.qualifier} " if self.qualifier else ""
         text = (
-            f"{self.label}, {self.year}: {qualifier}{number_text(self.value)} {self.unit}; "
+            f"{self.label}, {self.year}: {qualifier}{cell_text(self.value)} {self.unit}; "
             f"source {self.source_id}; "
         )
         if self.candidates == 1:
             return text + "the only candidate"
-        spread = f"{number_text(self.min_value)}–{number_text(self.max_value)}"
+        spread = f"{cell_text(self.min_value)}–{cell_text(self.max_value)}"
         return text + f"chosen from {self.candidates} candidates ({self.rule}; range {spread})"
 
 
@@ -213,7 +210,7 @@ class Frame:
             parts.append(
                 f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" '
                 f'y2="{y:.1f}"/><text class="tick" x="{LEFT - 8}" y="{y + 4:.1f}" '
-                f'text-anchor="end">{number_text(tick)}</text>'
+                f'text-anchor="end">{cell_text(tick)}</text>'
             )
             tick += self.step
         year_step = max(1, (self.last - self.first) // 10 + 1)
@@ -242,8 +239,8 @@ def _mirror_gaps(frame: Frame, points: list[SeriesPoint], unit: str) -> list[str
         parts.append(
             f'<line class="gap" data-year="{row.year}" x1="{x:.1f}" x2="{x:.1f}" '
             f'y1="{frame.y(low):.1f}" y2="{frame.y(high):.1f}"><title>{row.year}: '
-            f"{MIRROR[0]} {number_text(low)} vs {MIRROR[1]} {number_text(high)} {escape(unit)}, "
-            f"a difference of {number_text(abs(row.gap))}{share}</title></line>"
+            f"{MIRROR[0]} {cell_text(low)} vs {MIRROR[1]} {cell_text(high)} {escape(unit)}, "
+            f"a difference of {cell_text(abs(row.gap))}{share}</title></line>"
         )
     return parts
 

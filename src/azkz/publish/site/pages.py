@@ -19,6 +19,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from azkz.core.cells import cell_text
 from azkz.core.layout import ReleaseError, copy_releases, resolve_local
 from azkz.derive.annual_series import SERIES_TABLE, precedence_lines
 from azkz.publish.site import wasm
@@ -27,7 +28,6 @@ from azkz.publish.site.context import (
     Download,
     SiteError,
     TableFacts,
-    cell_text,
     changelog_html,
     citation,
     coverage_years,
@@ -104,8 +104,8 @@ def environment() -> Environment:
 def field_rules(f) -> list[str]:
     """The constraints of a field other than `enum` (shown in a column of its own) and its
     own missing values, in words (`azkz.schema.fields`), as in the data dictionary."""
-    missing = missing_value_words(f.missing_values, f.type, show=cell_text, labels=f.missing_labels)
-    return constraint_words(f.constraints, show=cell_text, skip=("enum",), type_name=f.type) + (
+    missing = missing_value_words(f.missing_values, f.type, labels=f.missing_labels)
+    return constraint_words(f.constraints, skip=("enum",), type_name=f.type) + (
         [missing] if missing else []
     )
 

@@ -31,13 +31,13 @@ from azkz.tables.typed import cast_sql, internal_name, raw_csv_sql
 from azkz.validate.rules.cell import (
     RowCheck,
     as_list,
-    key_error,
     literal_text,
     raw_name,
     typed,
     typed_source,
     value_check,
 )
+from azkz.validate.rules.table import key_row_errors, key_text
 
 ISO3_TYPE = "azkz_iso3"
 # Codelists a field may declare with the custom property `codelist`.
@@ -324,21 +324,13 @@ def unused_key_errors(
         f"FROM {typed_source(parent)} ORDER BY _row"
     ).fetchall()
     referrers = ", ".join(sorted({child.name for child, _fk in children}))
-    errors = []
+    messages = []
     for row, *values in rows:
         value = dict(zip(wanted, values, strict=True))
         if any(tuple(value[n] for n in fields) in seen for fields, seen in used):
             continue
         if any(value[n] is None for n in key):
             continue
-        shown = ", ".join(f"{n}={value[n]}" for n in key)
-        errors.append(
-            key_error(
-                parent,
-                int(lines[parent.name][row]),
-                key,
-                UNUSED_KEY,
-                f"{shown} is not referenced by any row of {referrers}",
-            )
-        )
-    return errors
+        shown = key_text(key, [value[n] for n in key])
+        messages.append((row, f"{shown} is not referenced by any row of {referrers}"))
+    return key_row_errors(parent, lines[parent.name], key, UNUSED_KEY, messages)
