@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from azkz.publish.site.charts import number_text
+from azkz.core.cells import cell_text
 from tests.helpers import ROOT
 from tests.test_site import SERIES_TURNOVER_SQL, site_of
 
@@ -361,7 +361,7 @@ def test_trade_points_name_the_source_of_their_release_row(base_url, page, relea
     tooltip = (
         segment.and_(page.locator(f'[data-year="{gap_year}"]')).locator("title").text_content()
     )
-    assert f"gap CIF − FOB {number_text(gap)}" in tooltip
+    assert f"gap CIF − FOB {cell_text(gap)}" in tooltip
     row = page.locator(
         f'table[data-table="bilateral_trade"][data-reporter="{reporter}"] tr[data-year="{year}"]'
     )

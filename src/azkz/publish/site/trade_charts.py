@@ -19,6 +19,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from azkz.core.cells import cell_text
 from azkz.derive.annual_series import SERIES_TABLE
 from azkz.publish.site.charts import (
     CHART_UNIT,
@@ -30,7 +31,6 @@ from azkz.publish.site.charts import (
     Frame,
     line_path,
     marker,
-    number_text,
 )
 
 BILATERAL_TABLE = "bilateral_trade"
@@ -75,7 +75,7 @@ class TradePoint:
     def tooltip(self) -> str:
         label = SERIES_STYLE.get(self.reporter, SERIES_STYLE[UNKNOWN_REPORTER])[2]
         return (
-            f"{label}, {self.flow}, {self.year}: {number_text(self.value)} {CHART_UNIT}; "
+            f"{label}, {self.flow}, {self.year}: {cell_text(float(self.value))} {CHART_UNIT}; "
             f"source {self.source_id}{flag_words(self.qualifier)}"
         )
 
@@ -371,8 +371,8 @@ def mirror_gap(row: TradeRow) -> Gap | None:
     ratio = row.extra["ratio"]
     text = (
         f"{row.year}, {row.group}: exports reported by {fob.reporter} (FOB) "
-        f"{number_text(fob.value)} vs imports reported by {cif.reporter} (CIF) "
-        f"{number_text(cif.value)} {CHART_UNIT}; gap CIF − FOB {number_text(row.extra['gap'])}"
+        f"{cell_text(float(fob.value))} vs imports reported by {cif.reporter} (CIF) "
+        f"{cell_text(float(cif.value))} {CHART_UNIT}; gap CIF − FOB {cell_text(float(row.extra['gap']))}"
         + (f", ratio CIF / FOB {ratio:.3f}" if ratio is not None else "")
     )
     return Gap(row.year, min(fob.value, cif.value), max(fob.value, cif.value), text)
