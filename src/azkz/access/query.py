@@ -37,7 +37,7 @@ from azkz.core.cells import cell_text, json_value
 from azkz.core.layout import DESCRIPTOR, ReleaseError
 from azkz.core.markdown import md_table
 from azkz.core.sql import quote_ident
-from azkz.derive.annual_series import derive_tables
+from azkz.derive import derive_tables
 from azkz.schema.package import Package, Table, read_package
 from azkz.tables.ddl import comment_statements
 from azkz.tables.typed import load_tables

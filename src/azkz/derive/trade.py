@@ -16,9 +16,9 @@ reporter is never used, since whose statistics it is would be a guess.
 from __future__ import annotations
 
 from azkz.core.sql import quote_literal
+from azkz.schema.derived import SERIES_TABLE as SERIES
 from azkz.schema.package import Table
 
-SERIES = "annual_series"
 WORLD = "WLD"  # the partner of a reporter's total trade (indicators' codelistAdditions)
 ESTIMATED = "estimated"  # the `qualifier` of an estimate (e.g. an IMF DOTS cell marked " e")
 UNIT = "USD million"  # picks in another unit are never converted, so never used

@@ -11,7 +11,9 @@ from __future__ import annotations
 from azkz.core.errors import markdown_list
 from azkz.core.markdown import md_table
 from azkz.core.sql import ident_list, quote_ident
-from azkz.derive.annual_series import derive_tables, excluded_rows, precedence_lines
+from azkz.derive import derive_tables
+from azkz.derive.annual_series import excluded_rows
+from azkz.schema.derived import precedence_lines
 from azkz.schema.fields import constraint_words, missing_value_words
 from azkz.schema.package import Field, Package, Table, field_list
 from azkz.tables.typed import load_tables

@@ -55,7 +55,7 @@ from azkz.core.layout import (
 )
 from azkz.core.progress import ProgressLog
 from azkz.core.sql import quote_ident, quote_literal
-from azkz.derive.annual_series import derive_tables
+from azkz.derive import derive_tables
 from azkz.release.archive import ZipParts, write_zip
 from azkz.release.changes import write_changes
 from azkz.release.citation import created_from_data, write_citation_files

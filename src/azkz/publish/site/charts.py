@@ -19,7 +19,8 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from azkz.core.cells import cell_text
-from azkz.derive.annual_series import SERIES_TABLE, excluded_rows
+from azkz.derive.annual_series import excluded_rows
+from azkz.schema.derived import SERIES_TABLE
 
 TURNOVER_INDICATOR = "trade_turnover"
 CHART_UNIT = "USD million"

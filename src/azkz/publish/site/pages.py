@@ -21,7 +21,6 @@ from markupsafe import Markup
 
 from azkz.core.cells import cell_text
 from azkz.core.layout import ReleaseError, copy_releases, resolve_local
-from azkz.derive.annual_series import SERIES_TABLE, precedence_lines
 from azkz.publish.site import wasm
 from azkz.publish.site.charts import TURNOVER_INDICATOR, chart_context, timeline_context
 from azkz.publish.site.context import (
@@ -41,6 +40,7 @@ from azkz.publish.site.context import (
     table_facts,
 )
 from azkz.publish.site.trade_charts import trade_context
+from azkz.schema.derived import SERIES_TABLE, precedence_lines
 from azkz.schema.fields import constraint_words, enum_text, missing_value_words
 from azkz.schema.package import DescriptorError, Package, Table, read_package
 

@@ -20,7 +20,6 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from azkz.core.cells import cell_text
-from azkz.derive.annual_series import SERIES_TABLE
 from azkz.publish.site.charts import (
     CHART_UNIT,
     LEFT,
@@ -32,9 +31,8 @@ from azkz.publish.site.charts import (
     line_path,
     marker,
 )
+from azkz.schema.derived import BILATERAL_TABLE, MIRROR_TABLE, SERIES_TABLE
 
-BILATERAL_TABLE = "bilateral_trade"
-MIRROR_TABLE = "trade_mirror"
 STATED_TURNOVER = "stated_turnover"
 ESTIMATE = "estimated"  # annual_series.qualifier of a value its source marks as an estimate
 PANEL_TOP = 44  # the first panel's plot area starts below the SVG's own heading room
