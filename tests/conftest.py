@@ -17,6 +17,17 @@ def no_releases_server(monkeypatch) -> None:
 
 
 @pytest.fixture
+def empty_dir(tmp_path, monkeypatch) -> Path:
+    """A new user's situation: an empty working directory (`tmp_path/work`, the current
+    directory) and an empty download cache (`tmp_path/cache`)."""
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("AZKZ_CACHE_DIR", str(tmp_path / "cache"))
+    return work
+
+
+@pytest.fixture
 def package_copy(tmp_path: Path) -> Path:
     """A writable copy of the real package, to mutate in a test."""
     return copy_package(tmp_path / "pkg")

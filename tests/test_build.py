@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from azkz.cli import main
 from azkz.core.sql import quote_ident
-from azkz.derive.annual_series import derive_tables
+from azkz.derive import derive_tables
 from azkz.release import build, fingerprint
 from azkz.schema.package import read_package
 from azkz.tables.typed import load_tables

@@ -94,3 +94,43 @@ def test_a_damaged_release_is_refused_naming_what_is_wrong(dist: Path, damage, n
     assert result.exit_code == 2, result.output
     assert named in result.output and "old side" in result.output
     assert "Traceback" not in result.output
+
+
+def strict_json(text: str):
+    """JSON as a strict parser reads it: `NaN`, `Infinity` and `-Infinity` are refused."""
+
+    def refuse(constant: str):
+        raise ValueError(f"not JSON: {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        # NaN and ±Infinity: JSON has no such numbers, so they are null
+        (
+            "CASE WHEN value > 100 THEN 'NaN'::DOUBLE WHEN value < 1 THEN 'inf'::DOUBLE "
+            "ELSE '-inf'::DOUBLE END",
+            None,
+        ),
+        # DECIMAL (a Parquet file written by another tool): a JSON number
+        ("CAST(value + 0.125 AS DECIMAL(18, 3))", float),
+    ],
+)
+def test_diff_json_is_strict_json_whatever_the_cells(built_release, dist, cells, expected):
+    rewrite_parquet(dist, f"SELECT * REPLACE ({cells} AS value) FROM rows")
+    resum(dist, "data/indicators.parquet")
+    old = str(release_dir(built_release))
+    result = invoke("diff", old, str(dist), "--format", "json", "--examples", "3")
+    assert result.exit_code == 0, result.output
+    tables = {t["name"]: t for t in strict_json(result.output)["tables"]}
+    examples = tables["indicators"]["examples"]["MOD"]
+    assert examples, tables["indicators"]
+    for entry in examples:
+        before, after = entry["changes"]["value"]
+        assert isinstance(before, float)
+        assert after is None if expected is None else isinstance(after, expected)
+    for fmt in ("text", "markdown"):  # the other formats show the same cells as text
+        shown = invoke("diff", old, str(dist), "--format", fmt)
+        assert shown.exit_code == 0 and "Traceback" not in shown.output, shown.output

@@ -175,8 +175,9 @@ def test_formats(built_release: Path) -> None:
     assert markdown[1] == "|---|---|---|" and len(markdown) == 4
     assert records[0]["source_id"] in markdown[2]
 
-    table = invoke("query", sql, *args).stdout
-    assert records[0]["source_id"] in table and "2 rows" in table
+    table = invoke("query", sql, "--format", "table", *args)
+    assert records[0]["source_id"] in table.stdout and "rows" not in table.stdout
+    assert table.stderr == "2 rows\n"  # the footer is not data: on stderr
 
 
 def test_null_and_empty_are_distinct_in_json(built_release: Path) -> None:
@@ -328,8 +329,8 @@ def test_row_limit_stops_with_a_note(tmp_path: Path, fmt: str, max_rows, shown: 
         assert len(result.stdout.splitlines()) == shown + 1
     if fmt == "json":
         assert json.loads(result.stdout) == []
-    if fmt == "table":
-        assert f"{shown} rows" in result.stdout
+    if fmt == "table":  # the footer counts as the note does
+        assert result.stderr.splitlines()[0] == f"{shown:,} rows"
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])

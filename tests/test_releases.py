@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -13,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from azkz.core import layout
-from azkz.core.layout import ReleaseError, Version, version_key
+from azkz.core.digest import sha256_bytes, sha256_file
+from azkz.core.layout import ReleaseError, release_version
+from azkz.core.version import version_key
 from azkz.diff import DiffError, parse_version
 from azkz.release import build
 from azkz.schema.package import read_package
@@ -44,13 +47,13 @@ def test_versions_sort_by_semver_precedence() -> None:
         "1.0.0-rc.1",
         "1.0.0",
     ]
-    assert Version.parse("2.3.4-rc.1+x").core == (2, 3, 4)
+    assert release_version("2.3.4-rc.1+x").to_tuple()[:3] == (2, 3, 4)
 
 
 @pytest.mark.parametrize("text", ["1.0", "01.0.0", "1.0.0-", "v1.0.0", "../1.0.0", "1.0.0/x", ""])
 def test_what_is_not_semver_is_refused_with_one_message(text: str) -> None:
     with pytest.raises(ReleaseError, match=r"is not SemVer \(MAJOR.MINOR.PATCH\)"):
-        Version.parse(text)
+        release_version(text)
     with pytest.raises(DiffError, match=r"^old side: version .* is not SemVer"):
         parse_version(text, "old side")  # azkz diff reads versions with the same parser
 
@@ -156,3 +159,11 @@ def test_copy_releases_gives_the_layout_a_releases_url_serves(built_release, tmp
     assert (tmp_path / "download" / "index.json").read_bytes() == published
     version = read_package(built_release).version
     assert layout.built_versions(tmp_path / "download") == [version]
+
+
+@pytest.mark.parametrize("size", [0, 1, (1 << 18) + 7, 3 << 20])
+def test_file_digest_is_the_sha256_of_the_bytes(tmp_path: Path, size: int) -> None:
+    data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    (tmp_path / "f").write_bytes(data)
+    expected = hashlib.sha256(data).hexdigest()  # the standard library, independently
+    assert sha256_file(tmp_path / "f") == sha256_bytes(data) == expected

@@ -22,16 +22,6 @@ from tests.helpers import invoke
 
 
 @pytest.fixture
-def empty_dir(tmp_path, monkeypatch) -> Path:
-    """A new user's situation: an empty working directory and an empty cache."""
-    work = tmp_path / "work"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    monkeypatch.setenv("AZKZ_CACHE_DIR", str(tmp_path / "cache"))
-    return work
-
-
-@pytest.fixture
 def served(built_release, serve, monkeypatch) -> tuple[str, object]:
     """The built release's dist/ on a local server, named by AZKZ_RELEASES_URL."""
     url, stop = serve(built_release / "dist")

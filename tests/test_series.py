@@ -20,10 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from azkz import load
-from azkz.derive.annual_series import COPIED, SERIES_TABLE, derive_tables
+from azkz.derive import DERIVATIONS, derive_tables
 from azkz.diff import diff_specs
 from azkz.release.build import build_release
 from azkz.release.changes import changelog_section, changes_document
+from azkz.schema.derived import COPIED, DERIVED_READS, SERIES_TABLE
 from azkz.schema.package import read_package
 from azkz.tables.typed import load_tables
 from azkz.validate.package import validate_package
@@ -573,3 +574,11 @@ def test_the_real_release_series_holds_the_invariants(built_release):
     con = duckdb.connect(str(next(release.glob("*.duckdb"))), read_only=True)
     assert_series_invariants(con)
     assert con.execute(f"SELECT count(*) FROM {SERIES_TABLE}").fetchall()[0][0] > 0
+
+
+def test_every_derived_table_the_schema_layer_knows_has_a_derivation():
+    """What a derived table reads is metadata (checked by validate); its SELECT is derive's:
+    the two lists name the same tables, so a new derived table needs both."""
+    assert set(DERIVATIONS) == set(DERIVED_READS)
+    package_derived = {t.name for t in read_package(ROOT).virtual_tables}
+    assert package_derived <= set(DERIVATIONS)

@@ -94,6 +94,7 @@ def test_one_page_per_table_plus_home_sources_chart_and_console(built):
         "index.html",
         "sources.html",
         "indicators.html",
+        "trade.html",
         "timeline.html",
         "sql.html",
     } | {f"table-{t}.html" for t in tables}

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from azkz.core.cells import cell_text
 from tests.helpers import ROOT
 from tests.test_site import SERIES_TURNOVER_SQL, site_of
 
@@ -101,6 +102,25 @@ def run_query(page, sql: str | None = None, example: int | None = None) -> int:
         page.locator("button.example").nth(example).click()
     summary = page.wait_for_selector("#result-summary[data-rows]", timeout=CONSOLE_READY_MS)
     return int(summary.get_attribute("data-rows"))
+
+
+def texts_outside_viewbox(page, selector: str) -> list[str]:
+    """The `<text>` elements of an SVG whose rendered box (getBBox, in user units, after
+    any rotation) reaches outside its viewBox: what a reader would see clipped."""
+    return page.eval_on_selector(
+        selector,
+        """svg => {
+        const view = svg.viewBox.baseVal;
+        return [...svg.querySelectorAll('text')].filter(t => {
+            const b = t.getBBox();
+            const m = t.getCTM().inverse().multiply(svg.getCTM());
+            const corners = [[b.x, b.y], [b.x + b.width, b.y + b.height]].map(([x, y]) =>
+                new DOMPoint(x, y).matrixTransform(m.inverse()));
+            return corners.some(c => c.x < view.x || c.x > view.x + view.width
+                || c.y < view.y || c.y > view.y + view.height);
+        }).map(t => t.textContent);
+    }""",
+    )
 
 
 def test_every_page_loads_without_console_errors(built, base_url, page):
@@ -248,6 +268,104 @@ def test_timeline_draws_every_agreement_and_visit(base_url, page, release_db):
     assert events.count() == n > 0
     assert all(events.nth(i).bounding_box()["width"] > 0 for i in range(events.count()))
     assert page.locator("table.timeline-list tbody tr").count() == n
+    assert chart.locator("text", has_text="agreements").count() == 1
+    assert texts_outside_viewbox(page, "svg#timeline-chart") == []
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "site-timeline.png", full_page=True)
+    assert page.problems == []
+
+
+TRADE_VALUES_SQL = {
+    "bilateral-chart": """
+        SELECT count(exports) + count(imports) + count(turnover) + count(stated_turnover)
+        FROM bilateral_trade""",
+    "mirror-chart": "SELECT count(exports_fob) + count(imports_cif) FROM trade_mirror",
+}
+# Values whose series pick carries a qualifier (an IMF estimate, `about`, ...), asked of
+# the release database independently of the page: the chart must draw exactly these hollow.
+FLAGGED_SQL = {
+    "bilateral-chart": """
+        WITH q AS (SELECT indicator, reporter, from_country, to_country, year, qualifier
+                   FROM annual_series WHERE qualifier IS NOT NULL),
+        v AS (
+            SELECT b.exports IS NOT NULL AND e.qualifier IS NOT NULL AS ex,
+                   b.imports IS NOT NULL AND i.qualifier IS NOT NULL AS im,
+                   b.turnover IS NOT NULL AND (e.qualifier IS NOT NULL OR i.qualifier IS NOT NULL)
+                       AS tu,
+                   b.stated_turnover IS NOT NULL AND t.qualifier IS NOT NULL AS st
+            FROM bilateral_trade b
+            LEFT JOIN q e ON e.indicator = 'exports' AND e.reporter = b.reporter
+                AND e.from_country = b.reporter AND e.to_country = b.partner AND e.year = b.year
+            LEFT JOIN q i ON i.indicator = 'imports' AND i.reporter = b.reporter
+                AND i.from_country = b.partner AND i.to_country = b.reporter AND i.year = b.year
+            LEFT JOIN q t ON t.indicator = 'trade_turnover' AND t.reporter = b.reporter
+                AND t.year = b.year)
+        SELECT count(*) FILTER (ex) + count(*) FILTER (im) + count(*) FILTER (tu)
+             + count(*) FILTER (st) FROM v""",
+    "mirror-chart": """
+        WITH q AS (SELECT indicator, reporter, from_country, to_country, year
+                   FROM annual_series WHERE qualifier IS NOT NULL)
+        SELECT count(*) FILTER (m.exports_fob IS NOT NULL AND e.year IS NOT NULL)
+             + count(*) FILTER (m.imports_cif IS NOT NULL AND i.year IS NOT NULL)
+        FROM trade_mirror m
+        LEFT JOIN q e ON e.indicator = 'exports' AND e.reporter = m.exporter
+            AND e.from_country = m.exporter AND e.to_country = m.importer AND e.year = m.year
+        LEFT JOIN q i ON i.indicator = 'imports' AND i.reporter = m.importer
+            AND i.from_country = m.exporter AND i.to_country = m.importer AND i.year = m.year""",
+}
+
+
+@pytest.mark.parametrize("chart_id", ["bilateral-chart", "mirror-chart"])
+def test_trade_charts_draw_every_value_of_the_release_with_estimates_hollow(
+    base_url, page, release_db, chart_id
+):
+    page.goto(base_url + "trade.html")
+    chart = page.locator(f"svg#{chart_id}")
+    box = chart.bounding_box()
+    assert box["width"] > 300 and box["height"] > 300
+    points = chart.locator(".point")
+    expected = release_db.execute(TRADE_VALUES_SQL[chart_id]).fetchall()[0][0]
+    assert points.count() == expected > 0
+    assert all(points.nth(i).bounding_box()["width"] > 0 for i in range(points.count()))
+    flagged = release_db.execute(FLAGGED_SQL[chart_id]).fetchall()[0][0]
+    hollow = chart.locator(".point.flagged")
+    assert hollow.count() == flagged > 0
+    assert all(
+        hollow.nth(i).evaluate("e => getComputedStyle(e).fill") == "rgb(255, 255, 255)"
+        for i in range(hollow.count())
+    )
+    assert chart.locator("path.line").count() > 0
+    assert texts_outside_viewbox(page, f"svg#{chart_id}") == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    chart.locator("xpath=..").screenshot(path=ARTIFACTS / f"site-trade-{chart_id[:-6]}.png")
+    assert page.problems == []
+
+
+def test_trade_points_name_the_source_of_their_release_row(base_url, page, release_db):
+    page.goto(base_url + "trade.html")
+    reporter, year, value, source_id = release_db.execute(
+        "SELECT reporter, year, exports, exports_source_id FROM bilateral_trade "
+        "WHERE exports IS NOT NULL ORDER BY year DESC, reporter LIMIT 1"
+    ).fetchall()[0]
+    point = page.locator(
+        f'svg#bilateral-chart .point[data-panel="exports"][data-reporter="{reporter}"]'
+        f'[data-year="{year}"]'
+    )
+    assert float(point.get_attribute("data-value")) == value
+    assert f"source {source_id}" in point.locator("title").text_content()
+    gap_year, exporter, importer, gap = release_db.execute(
+        "SELECT year, exporter, importer, gap FROM trade_mirror WHERE gap IS NOT NULL "
+        "ORDER BY year DESC, exporter LIMIT 1"
+    ).fetchall()[0]
+    segment = page.locator(f'svg#mirror-chart line.gap[data-panel="{exporter}→{importer}"]')
+    tooltip = (
+        segment.and_(page.locator(f'[data-year="{gap_year}"]')).locator("title").text_content()
+    )
+    assert f"gap CIF − FOB {cell_text(gap)}" in tooltip
+    row = page.locator(
+        f'table[data-table="bilateral_trade"][data-reporter="{reporter}"] tr[data-year="{year}"]'
+    )
+    assert source_id in row.inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "site-trade.png", full_page=True)
     assert page.problems == []

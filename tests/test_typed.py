@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from azkz.derive.annual_series import derive_tables
+from azkz.derive import derive_tables
 from azkz.schema.package import Field, read_package
 from azkz.tables.typed import (
     STRING_FORMATS,

@@ -276,6 +276,26 @@ def test_visit_domain_rules(package_copy, case):
     assert_error(package_copy, code, "visits", line, field)
 
 
+def test_world_is_accepted_as_an_indicators_partner(package_copy):
+    """`WLD` (the world, declared in the schema's `codelistAdditions`) is a valid partner."""
+    append_row(package_copy, "indicators", **unique_indicator_row(to_country="WLD"))
+    status, output = run(package_copy)
+    assert (status, output["errors"]) == (0, [])
+
+
+@pytest.mark.parametrize(
+    ("table", "field", "changes"),
+    [
+        ("indicators", "to_country", unique_indicator_row(to_country="WLX")),  # not ISO, not WLD
+        ("indicators", "reporter", unique_indicator_row(reporter="WLD")),  # not widened
+        ("visits", "host_country", {"visit_id": "world-visit", "host_country": "WLD"}),
+    ],
+)
+def test_world_code_widens_only_the_partner_fields(package_copy, table, field, changes):
+    line = append_row(package_copy, table, **changes)
+    assert_error(package_copy, "codelist-error", table, line, field)
+
+
 def test_period_end_before_start(package_copy):
     line = append_row(package_copy, "indicators", **unique_indicator_row(period_start="1902-01-01"))
     assert_error(package_copy, "date-order", "indicators", line, "period_end")
@@ -576,7 +596,7 @@ def test_github_format_and_step_summary(package_copy, tmp_path):
     assert result.exit_code == 1
     assert f"::error file=data/visits.csv,line={line},title=type-error::date_end: " in result.output
     table = summary.read_text(encoding="utf-8")
-    assert f"| data/visits.csv | {line} | date_end | type-error |" in table
+    assert f"| data/visits.csv | {line} |  | date_end | type-error |" in table
 
 
 def test_unwritable_step_summary_is_a_warning(package_copy, tmp_path):
@@ -620,7 +640,15 @@ def test_validate_package_api_never_raises(tmp_path):
     (tmp_path / "datapackage.json").write_bytes(b"\xff\xfe not json")
     report = validate_package(tmp_path)
     assert report.exit_code == 2 and not report.valid
-    assert set(report.errors[0]) == {"resource", "path", "line", "field", "code", "message"}
+    assert set(report.errors[0]) == {
+        "resource",
+        "path",
+        "line",
+        "column",
+        "field",
+        "code",
+        "message",
+    }
 
 
 # ----------------------------------------------------------------------------- random mutations
@@ -741,6 +769,14 @@ def test_an_entry_into_force_with_a_status_that_says_so_passes(package_copy):
             "'unless' flag 'nope' is not a field",
         ),
         (lambda s: field_named(s, "reporter").update(codelist="ISO 639"), "codelist 'ISO 639'"),
+        (
+            lambda s: field_named(s, "to_country").update(codelistAdditions=["WLD"]),
+            "codelistAdditions must be an object",
+        ),
+        (
+            lambda s: field_named(s, "note").update(codelistAdditions={"WLD": "World"}),
+            "beside a codelist",
+        ),
         (lambda s: field_named(s, "period_end").update(precisionField="nope"), "precisionField"),
         (lambda s: field_named(s, "note").update(whenFilled={"field": "nope"}), "whenFilled"),
         (lambda s: s.update(foo=1), "schema property 'foo' is not supported"),

@@ -7,7 +7,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from azkz.derive.annual_series import derive_tables
+from azkz.derive import derive_tables
 from azkz.schema.package import read_package
 from azkz.tables.typed import load_tables, raw_csv_sql, typed_select_sql
 from azkz.validate import contracts

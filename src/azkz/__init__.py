@@ -3,7 +3,7 @@
 The subpackages are the stages of the pipeline, each importing only those below it
 (README "Code layout"; import-linter's contracts in pyproject.toml):
 
-    cli → publish → access | release → diff → validate → derive → tables → schema → core
+    cli → publish → access | release → diff → derive → validate → tables → schema → core
 
 `azkz.load` is the one import done on first use rather than at the top (PEP 562
 `__getattr__`): `import azkz` then loads no engine (DuckDB, pandas, polars), only this

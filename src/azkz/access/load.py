@@ -20,7 +20,7 @@ from typing import Any
 from azkz.access.remote import locate
 from azkz.core.layout import DESCRIPTOR, table_file
 from azkz.core.sql import quote_ident
-from azkz.derive.annual_series import derive_tables
+from azkz.derive import derive_tables
 from azkz.schema.package import read_package
 from azkz.tables.typed import load_tables, raw_csv_sql, typed_select_sql
 from azkz.validate.contracts import check_frame

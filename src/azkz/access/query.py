@@ -17,30 +17,27 @@ connection is then locked down in two independent layers:
 
 Results are fetched in batches (`fetchmany`), never all at once: CSV and JSON rows are
 written as they arrive, the table and Markdown formats stop at a row limit. Every
-DuckDB value has a text and a JSON form (see `json_value`), so rendering cannot fail
+DuckDB value has a text and a JSON form (`azkz.core.cells`), so rendering cannot fail
 half-way through a document because of a value's type.
 """
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
-import decimal
 import itertools
 import json
-import math
 import re
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 from azkz.access.remote import locate
+from azkz.core.cells import cell_text, json_value
 from azkz.core.layout import DESCRIPTOR, ReleaseError
 from azkz.core.markdown import md_table
 from azkz.core.sql import quote_ident
-from azkz.derive.annual_series import derive_tables
+from azkz.derive import derive_tables
 from azkz.schema.package import Package, Table, read_package
 from azkz.tables.ddl import comment_statements
 from azkz.tables.typed import load_tables
@@ -53,6 +50,10 @@ READ_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
 # Rows shown by the `table` and `markdown` formats unless --max-rows says otherwise.
 DISPLAY_ROW_LIMIT = 10_000
 FETCH_BATCH_ROWS = 2_048
+# What the table and Markdown show for NULL: not the text `NULL` (a string may hold it) and
+# not a style (gone without colour), but a sign a cell of this data does not hold.
+NULL_TEXT = "∅"
+STATEMENT_SHOWN = 60  # characters of a refused statement quoted in the message
 # Leading whitespace and comments, then EXPLAIN and its options: the rest is the
 # explained statement. Anything this does not understand is refused, not guessed.
 _SKIP = r"(?:\s|--[^\n]*(?:\n|$)|/\*.*?\*/)*"
@@ -182,13 +183,23 @@ def _parse(con, sql: str) -> list:
 
 
 def check_read_only(con, statement) -> None:
-    """Raise `QueryError` unless `statement` is a SELECT or an EXPLAIN of an allowed one."""
-    kind = statement.type.name
+    """Raise `QueryError` unless `statement` is a SELECT or an EXPLAIN of an allowed one.
+
+    The refusal names the statement as written: DuckDB's class often has another name
+    (`INSTALL` is `LOAD`, `PRAGMA threads = 1` is `SET`, `CHECKPOINT` is `CALL`).
+    """
+    kind = _statement_kind(statement)
     if kind not in READ_STATEMENTS:
+        shown = statement_text(statement.query)
+        hint = (
+            "; for PRAGMA and CALL use SHOW TABLES, DESCRIBE t or "
+            "SELECT * FROM pragma_table_info('t')"
+            if {kind, shown.split(" ", 1)[0].upper()} & {"PRAGMA", "CALL"}
+            else ""
+        )
         raise QueryError(
-            f"refused: {kind} statements are not allowed; queries are read-only "
-            f"(allowed: SELECT, EXPLAIN of a SELECT; for PRAGMA use SHOW TABLES, "
-            f"DESCRIBE t or SELECT * FROM pragma_table_info('t'))"
+            f"refused: {shown} (queries are read-only: only SELECT and EXPLAIN of a SELECT run"
+            f"{hint})"
         )
     if kind == "EXPLAIN":
         explained = _explained_statement(con, statement.query)
@@ -201,6 +212,22 @@ def check_read_only(con, statement) -> None:
             check_read_only(con, explained)
         except QueryError as exc:
             raise QueryError(f"{exc} (the statement inside EXPLAIN)") from None
+
+
+def _statement_kind(statement) -> str | None:
+    """DuckDB's StatementType name, or None for a type its Python API cannot name
+    (`UPDATE EXTENSIONS` raises ValueError in duckdb 2.0): never allowed."""
+    try:
+        return statement.type.name
+    except ValueError:
+        return None
+
+
+def statement_text(sql: str, width: int = STATEMENT_SHOWN) -> str:
+    """The statement as the user wrote it, for a message: without leading comments,
+    whitespace collapsed, cut at `width` characters."""
+    text = " ".join(sql[re.match(_SKIP, sql, re.DOTALL).end() :].split()).rstrip("; ")
+    return text if len(text) <= width else text[: width - 1].rstrip() + " …"
 
 
 def _explained_statement(con, text: str):
@@ -289,70 +316,6 @@ def _schema_table(package: Package | None, name: str) -> Table | None:
 # --- output ------------------------------------------------------------------------
 
 
-def iso_duration(value: dt.timedelta) -> str:
-    """ISO 8601 duration (`P1DT3H`, `-PT1H30M`, `PT0.5S`) of a DuckDB INTERVAL.
-
-    A string rather than seconds so that days stay visible; DuckDB hands Python a
-    `timedelta`, in which a month is already 30 days.
-    """
-    micros = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
-    sign, micros = ("-" if micros < 0 else ""), abs(micros)
-    days, micros = divmod(micros, 86_400_000_000)
-    hours, micros = divmod(micros, 3_600_000_000)
-    minutes, micros = divmod(micros, 60_000_000)
-    seconds = f"{micros // 1_000_000}.{micros % 1_000_000:06d}".rstrip("0").rstrip(".")
-    time = "".join(
-        f"{n}{unit}"
-        for n, unit in ((hours, "H"), (minutes, "M"), (seconds, "S"))
-        if n not in (0, "0")
-    )
-    text = (f"{days}D" if days else "") + (f"T{time}" if time else "")
-    return f"{sign}P{text or 'T0S'}"
-
-
-def json_value(value: Any) -> Any:
-    """A value JSON can hold, for every type DuckDB returns.
-
-    Dates and times: ISO 8601 text; INTERVAL: ISO 8601 duration; UUID: text; NaN and
-    ±Infinity: null (JSON has no such numbers); DECIMAL: a number (double precision);
-    BLOB: hex; LIST/ARRAY/STRUCT/MAP: recursively; anything else: its text.
-    """
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, decimal.Decimal):
-        return float(value) if value.is_finite() else None
-    if isinstance(value, dt.date | dt.datetime | dt.time):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return iso_duration(value)
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value).hex()
-    if isinstance(value, list | tuple):
-        return [json_value(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): json_value(v) for k, v in value.items()}
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return str(value)
-
-
-def text_value(value: Any) -> str:
-    """A cell for CSV, Markdown and the table: empty for NULL, nested values as JSON.
-
-    Floats and decimals keep their own text (`inf`, `nan`, every decimal digit).
-    """
-    if value is None:
-        return ""
-    if isinstance(value, float | decimal.Decimal):
-        return str(value)
-    converted = json_value(value)
-    if isinstance(converted, list | dict):
-        return json.dumps(converted, ensure_ascii=False)
-    return str(converted)
-
-
 def default_row_limit(fmt: str) -> int | None:
     """Rows shown when --max-rows is not given: bounded for the human formats only."""
     return DISPLAY_ROW_LIMIT if fmt in ("table", "markdown") else None
@@ -372,11 +335,13 @@ def render(result: Result, fmt: str, stream: TextIO, max_rows: int | None = None
     if fmt == "csv":
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(result.columns)
-        writer.writerows([text_value(v) for v in row] for row in counted)
+        writer.writerows([cell_text(v) for v in row] for row in counted)
     elif fmt == "json":
         _write_json(result.columns, counted, stream)
     elif fmt == "markdown":
-        lines = md_table(result.columns, [[text_value(v) for v in row] for row in counted])
+        lines = md_table(
+            result.columns, [[cell_text(v, NULL_TEXT) for v in row] for row in counted]
+        )
         stream.write("\n".join(lines) + "\n")
     else:
         _render_rich(result.columns, list(counted), stream)
@@ -400,22 +365,23 @@ def _write_json(columns: list[str], rows: Iterable[tuple], stream: TextIO) -> No
     """A JSON array of records, one per line, each serialised whole before it is written."""
     separator = "[\n"
     for row in rows:
-        record = {c: json_value(v) for c, v in zip(columns, row, strict=True)}
+        record = {c: json_value(v, whole=True) for c, v in zip(columns, row, strict=True)}
         stream.write(separator + "  " + json.dumps(record, ensure_ascii=False, allow_nan=False))
         separator = ",\n"
     stream.write("[]\n" if separator == "[\n" else "\n]\n")
 
 
 def _render_rich(columns: list[str], rows: list[tuple], stream: TextIO) -> None:
+    """The rows as a box table; the row count is the caller's to say (on stderr)."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table as RichTable
 
     table = RichTable(show_lines=False)
     for column in columns:
-        table.add_column(column, overflow="fold")
+        table.add_column(escape(column), overflow="fold")
     for row in rows:
-        table.add_row(*("[dim]NULL[/dim]" if v is None else escape(text_value(v)) for v in row))
-    console = Console(file=stream)
-    console.print(table)
-    console.print(f"{len(rows)} row{'s' if len(rows) != 1 else ''}")
+        table.add_row(
+            *(f"[dim]{NULL_TEXT}[/dim]" if v is None else escape(cell_text(v)) for v in row)
+        )
+    Console(file=stream).print(table)

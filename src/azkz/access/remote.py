@@ -10,7 +10,10 @@ it changed, so nothing corrupt is ever read; a version whose files are all cache
 needs no network at all.
 
 `locate` is what `azkz.load` and `azkz query --release` call: a local `dist/` that
-has the version wins, otherwise the needed files come from the releases URL.
+has the version wins, otherwise the needed files come from the releases URL. `latest`
+is the newest *published* release, so the releases URL is asked first; when it cannot
+be reached, the newest release on this machine with the files needed (in `dist/` or the
+cache) is used, and one warning on the `azkz` logger names it (`newest_here`).
 """
 
 from __future__ import annotations
@@ -34,28 +37,38 @@ from azkz.core.layout import (
     Manifest,
     ReleaseError,
     ReleaseIndex,
-    Version,
     built_versions,
     local_release,
     parse_index,
     publish,
+    release_version,
     staging,
     unknown_version,
     write_index,
 )
+from azkz.core.progress import ProgressLog
+from azkz.core.version import sorted_versions, version_key
 
 URL_ENV = "AZKZ_RELEASES_URL"
 CACHE_ENV = "AZKZ_CACHE_DIR"
 # GitHub Pages of the repository (datapackage.json `homepage`): the release workflow
 # deploys every release and index.json to the catalogue site's `download/`.
 DEFAULT_RELEASES_URL = "https://azkz.github.io/azerbaijan-kazakhstan-relations/download/"
-TIMEOUT = 30  # seconds to connect, and between bytes received
+# Seconds to connect: a reachable server accepts in well under one; an offline machine is
+# refused or finds no host at once, but a network that drops packets would hang.
+CONNECT_TIMEOUT = 5
+TIMEOUT = 30  # seconds between bytes received
 
 log = logging.getLogger("azkz")
 
 
 class ReleaseUnreachable(ReleaseError):
-    """The releases URL did not answer (refused, unresolvable, timed out)."""
+    """The releases URL did not answer (refused, unresolvable, timed out); `reason` says
+    which, in a few words."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
 
 
 class ChecksumMismatch(ReleaseError):
@@ -80,17 +93,8 @@ def cache_root() -> Path:
 # --- progress ------------------------------------------------------------------------
 
 
-class FetchLog:
-    """Progress sink for downloads: one plain line per file (what `azkz fetch` prints piped)."""
-
-    def __init__(self, echo: Callable[[str], None] = lambda _line: None):
-        self.echo = echo
-
-    def __enter__(self) -> FetchLog:
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        """Nothing to stop; `RichFetchLog` stops its bars here."""
+class FetchLog(ProgressLog):
+    """Progress of downloads: one plain line per file (what `azkz fetch` prints piped)."""
 
     def bar(self, name: str, facts: FileFacts) -> Any:
         """A tqdm-like object pooch drives while downloading `name`, or None."""
@@ -137,7 +141,7 @@ class RichFetchLog(FetchLog):
             TransferSpeedColumn,
         )
 
-        self.progress = Progress(
+        self.display = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
             DownloadColumn(),
@@ -145,19 +149,12 @@ class RichFetchLog(FetchLog):
             console=console,
         )
 
-    def __enter__(self) -> RichFetchLog:
-        self.progress.start()
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        self.progress.stop()
-
     def bar(self, name: str, facts: FileFacts) -> Any:
-        return _TaskBar(self.progress, self.progress.add_task(name, total=facts.bytes))
+        return _TaskBar(self.display, self.display.add_task(name, total=facts.bytes))
 
     def done(self, name: str, facts: FileFacts, downloaded: bool) -> None:
         if not downloaded:
-            self.progress.add_task(f"{name} (cached)", total=facts.bytes, completed=facts.bytes)
+            self.display.add_task(f"{name} (cached)", total=facts.bytes, completed=facts.bytes)
 
 
 # --- downloading -----------------------------------------------------------------------
@@ -192,7 +189,7 @@ class _VerifyingDownloader:
         import pooch
 
         self.label, self.expected = label, expected
-        self.http = pooch.HTTPDownloader(progressbar=bar or False, timeout=TIMEOUT)
+        self.http = pooch.HTTPDownloader(progressbar=bar or False, timeout=_timeouts())
 
     def __call__(self, url: str, output_file: str, pooch_: Any) -> None:
         sink = _HashingFile(output_file)
@@ -206,6 +203,11 @@ class _VerifyingDownloader:
                 f"{self.label}: sha256 mismatch: expected {self.expected}, got {actual} "
                 f"(downloaded from {url}); the file was not kept"
             )
+
+
+def _timeouts() -> tuple[float, float]:
+    """(connect, read) seconds for requests, read when a download starts."""
+    return (CONNECT_TIMEOUT, TIMEOUT)
 
 
 def _failure_reason(exc: Exception) -> str:
@@ -240,11 +242,21 @@ class Remote:
             response = exc.response
             status = f"{response.status_code} {response.reason}" if response is not None else exc
             raise ReleaseError(f"{url}: HTTP {status}") from None
+        except requests.exceptions.ConnectTimeout:
+            reason = f"no connection within {CONNECT_TIMEOUT} s"
+            raise ReleaseUnreachable(
+                f"cannot connect to {url} ({reason}); {hint}", reason
+            ) from None
         except requests.exceptions.Timeout:
-            raise ReleaseUnreachable(f"{url} did not answer within {TIMEOUT} s; {hint}") from None
+            reason = f"no answer within {TIMEOUT} s"
+            raise ReleaseUnreachable(
+                f"{url} did not answer within {TIMEOUT} s; {hint}", reason
+            ) from None
         except requests.exceptions.ConnectionError as exc:
             reason = _failure_reason(exc)
-            raise ReleaseUnreachable(f"cannot connect to {url} ({reason}); {hint}") from None
+            raise ReleaseUnreachable(
+                f"cannot connect to {url} ({reason}); {hint}", reason
+            ) from None
         except requests.exceptions.RequestException as exc:
             raise ReleaseError(f"{url}: {type(exc).__name__}: {exc}") from None
 
@@ -262,7 +274,7 @@ class Remote:
         os.close(fd)
         try:
             with self._network(url):
-                pooch.HTTPDownloader(timeout=TIMEOUT)(url, tmp, None)
+                pooch.HTTPDownloader(timeout=_timeouts())(url, tmp, None)
             index = parse_index(Path(tmp).read_text("utf-8"), url)
             self.cache.mkdir(parents=True, exist_ok=True)
             shutil.move(tmp, self.cache / f".{INDEX}.new")
@@ -276,19 +288,13 @@ class Remote:
         """(version, {file: facts}) of `version` or `latest` as the releases URL lists them.
 
         A pinned version already in the cached index needs no network (releases are
-        immutable). `latest` asks the server; when it cannot be reached, the cached
-        index answers, with a warning. `local` versions are named in "no such release".
+        immutable); `latest` asks the server (raises `ReleaseUnreachable` when it cannot
+        be reached). `local` versions are named in "no such release".
         """
         cached = self.cached_index()
         if version != LATEST and cached and version in cached.versions:
             return version, cached.versions[version]
-        try:
-            index = self.fetch_index()
-        except ReleaseUnreachable as exc:
-            if version != LATEST or not cached or not cached.latest:
-                raise
-            log.warning("%s; using the latest release known from the cache", exc)
-            index = cached
+        index = self.fetch_index()
         if version == LATEST:
             if not index.latest:
                 raise ReleaseError(f"{self.url}{INDEX} names no 'latest' release")
@@ -298,6 +304,25 @@ class Remote:
             raise ReleaseError(unknown_version(version, where, [*index.versions, *local]))
         return version, index.versions[version]
 
+    @staticmethod
+    def _holds(manifest: Manifest, name: str, facts: FileFacts) -> bool:
+        """Is `name` in the cache with the size and sha256 the index gives (re-hashed)?"""
+        return (manifest.root / name).is_file() and manifest.facts(name) == facts
+
+    def cached_versions(self, wanted: Callable[[dict[str, FileFacts]], list[str]]) -> list[str]:
+        """Versions of the cached index whose `wanted` files are all cached and intact."""
+        cached = self.cached_index()
+        found = []
+        for version, files in (cached.versions if cached else {}).items():
+            try:
+                names = wanted(files)
+            except (ReleaseError, ValueError):  # e.g. a table this version does not have
+                continue
+            manifest = Manifest(self.cache / version)
+            if all(self._holds(manifest, n, files[n]) for n in names):
+                found.append(version)
+        return found
+
     def retrieve(self, version: str, files: dict[str, FileFacts], progress: FetchLog) -> Path:
         """Cached and verified copies of `files` of `version`; returns the version's cache dir."""
         import pooch
@@ -305,10 +330,10 @@ class Remote:
         target = self.cache / version
         manifest = Manifest(target)
         for name, facts in files.items():
-            path = target / name
-            if path.is_file() and manifest.facts(name) == facts:
+            if self._holds(manifest, name, facts):
                 progress.done(name, facts, downloaded=False)
                 continue
+            path = target / name
             url = f"{self.url}{version}/{name}"
             bar = progress.bar(name, facts)
             with self._network(url):
@@ -341,7 +366,7 @@ def locate(
     """
     dist = Path(dist)
     if version != LATEST:
-        Version.parse(version)  # also keeps path tricks out of dist/ and the cache
+        release_version(version)  # also keeps path tricks out of dist/ and the cache
         found = local_release(dist, version)
         if found is not None:
             return found
@@ -352,16 +377,54 @@ def locate(
     except ReleaseUnreachable as exc:
         if version != LATEST:
             where = f"in {dist}"
-            raise ReleaseUnreachable(f"{unknown_version(version, where, local)}; {exc}") from None
-        if not local:
-            raise
-        log.warning("%s; using the latest release in %s", exc, dist)
-        return dist / local[-1]
+            raise ReleaseUnreachable(
+                f"{unknown_version(version, where, local)}; {exc}", exc.reason
+            ) from None
+        return newest_here(remote, wanted, dist, exc)
     found = local_release(dist, version)
     if found is not None:
         return found
     names = wanted(files)
     return remote.retrieve(version, {n: files[n] for n in names}, FetchLog())
+
+
+def newest_here(
+    remote: Remote,
+    wanted: Callable[[dict[str, FileFacts]], list[str]],
+    dist: Path,
+    unreachable: ReleaseUnreachable,
+) -> Path:
+    """`latest` when the releases URL cannot be reached: the newest release on this machine.
+
+    Candidates are `dist`'s releases and the cached ones holding every file `wanted`
+    (verified); `dist` wins a tie. The one warning names the version, where it is, and
+    why the site's latest is unknown; with no candidate, `unreachable` is raised, saying so.
+    """
+    # (version order, dist before the cache on a tie, version, where, directory)
+    candidates = [(version_key(v), 1, v, str(dist), dist / v) for v in built_versions(dist)]
+    candidates += [
+        (version_key(v), 0, v, "the download cache", remote.cache / v)
+        for v in remote.cached_versions(wanted)  # verified just now: read from there
+    ]
+    if not candidates:
+        raise ReleaseUnreachable(
+            f"{unreachable}; no release in {dist} or the download cache to use instead",
+            unreachable.reason,
+        )
+    _key, _dist_first, version, where, directory = max(candidates)
+    _say_offline(version, where, remote, unreachable)
+    return directory
+
+
+def _say_offline(version: str, where: str, remote: Remote, unreachable: ReleaseUnreachable):
+    log.warning(
+        "using release %s from %s, the newest here: the releases site %s cannot be reached "
+        "(%s), so a newer release may be published",
+        version,
+        where,
+        remote.url,
+        unreachable.reason,
+    )
 
 
 @dataclass
@@ -384,9 +447,17 @@ def fetch_release(
     `to/<version>/` is either complete or absent; `to/index.json` lists it afterwards.
     """
     if version != LATEST:
-        Version.parse(version)
+        release_version(version)
     remote = Remote(base_url, cache_dir)
-    version, files = remote.files_of(version)
+    try:
+        version, files = remote.files_of(version)
+    except ReleaseUnreachable as exc:
+        cached = remote.cached_versions(list) if version == LATEST else []
+        if not cached:
+            raise
+        version = sorted_versions(cached)[-1]
+        files = remote.cached_index().versions[version]
+        _say_offline(version, "the download cache", remote, exc)
     to = Path(to)
     target = to / version
     if target.exists():

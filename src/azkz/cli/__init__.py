@@ -16,6 +16,7 @@ import importlib
 import click
 
 from azkz import __version__
+from azkz.cli.options import notes_on_stderr
 from azkz.schema.package import DescriptorError, read_package
 
 # {command name: module of azkz.cli defining a click command of that name}
@@ -73,3 +74,4 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 )
 def main() -> None:
     """Azerbaijan–Kazakhstan relations open data: validate, build, query, diff."""
+    notes_on_stderr()

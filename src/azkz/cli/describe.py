@@ -13,7 +13,7 @@ from azkz.cli.sources import QUERY_FORMAT, emit, open_source, source_options
 @source_options
 @QUERY_FORMAT
 def describe(
-    table: str, release: str | None, db: str | None, dist: str, package_dir: str, fmt: str
+    table: str, release: str | None, db: str | None, dist: str, package_dir: str, fmt: str | None
 ) -> None:
     """List TABLE's columns: type, unit, whether required, description."""
 

@@ -7,6 +7,7 @@ import click
 from azkz.cli.options import PACKAGE_OPTION
 from azkz.schema.package import DescriptorError, read_package
 from azkz.tables.canonical_csv import format_package
+from azkz.validate.report import plural
 
 
 @click.command()
@@ -27,10 +28,16 @@ def fmt(package_dir: str, check: bool) -> None:
     changed = [o.path for o in outcomes if o.changed]
     for path in changed:
         click.echo(f"{'would reformat' if check else 'reformatted'} {path}")
-    left = len(outcomes) - len(changed)
-    click.echo(
-        f"{len(changed)} file(s) {'would be ' if check else ''}reformatted, {left} unchanged",
-        err=True,
-    )
+    click.echo(summary(len(changed), len(outcomes) - len(changed), len(problems), check), err=True)
     if problems or (check and changed):
         raise SystemExit(1)
+
+
+def summary(changed: int, unchanged: int, not_formatted: int, check: bool) -> str:
+    """`6 files: 1 would be reformatted, 4 unchanged, 1 not formatted`: every file counted
+    once, the ones left untouched (named above) included."""
+    total = changed + unchanged + not_formatted
+    parts = [f"{changed} {'would be ' if check else ''}reformatted", f"{unchanged} unchanged"]
+    if not_formatted:
+        parts.append(f"{not_formatted} not formatted")
+    return f"{plural(total, 'file')}: {', '.join(parts)}"

@@ -5,6 +5,7 @@ progress on stderr, and a quiet end when the reader of stdout goes away.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 
@@ -54,3 +55,18 @@ PACKAGE_OPTION = directory_option(
 CHECK_OPTION = click.option(
     "--check", is_flag=True, help="Write nothing; exit 1 if the committed file is stale."
 )
+
+
+class _NoteHandler(logging.Handler):
+    """Warnings of the `azkz` logger (offline `latest`, say) as `note: …` lines on stderr,
+    like the commands' own notes; written through click, so a test runner captures them."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"note: {record.getMessage()}", err=True)
+
+
+def notes_on_stderr() -> None:
+    """Install the note handler once (commands may run many times in one process)."""
+    logger = logging.getLogger("azkz")
+    if not any(isinstance(h, _NoteHandler) for h in logger.handlers):
+        logger.addHandler(_NoteHandler(logging.WARNING))

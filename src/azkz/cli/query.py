@@ -24,13 +24,15 @@ def query(
     db: str | None,
     dist: str,
     package_dir: str,
-    fmt: str,
+    fmt: str | None,
     max_rows: int | None,
 ) -> None:
     """Run read-only SQL on the typed tables (working tree, or a release).
 
     Only SELECT (and EXPLAIN of a SELECT) runs, and no statement can read or write
-    files. JSON: dates ISO 8601, intervals ISO 8601 durations, NaN/Infinity null,
+    files. A terminal gets a table, a pipe or file CSV with a header (--format to
+    choose); the row count and notes go to stderr. NULL: an empty CSV field, ∅ in the
+    table and markdown; whole numbers print as integers. JSON: dates ISO 8601, intervals ISO 8601 durations, NaN/Infinity null,
     BLOBs hex. Exit codes: 0 ok, 1 invalid package, 2 refused or failed query,
     unreadable source.
     """

@@ -9,11 +9,11 @@ import sys
 import click
 
 from azkz.access import query
-from azkz.cli.options import PACKAGE_OPTION, directory_option, format_option, silence_stdout
+from azkz.cli.options import PACKAGE_OPTION, directory_option, silence_stdout
 from azkz.core.layout import ReleaseError
 from azkz.schema.package import DescriptorError
 from azkz.validate.package import InvalidPackage
-from azkz.validate.report import render
+from azkz.validate.report import plural, render
 
 
 def source_options(command):
@@ -22,9 +22,9 @@ def source_options(command):
         click.option(
             "--release",
             metavar="VERSION",
-            help="Query release VERSION (or latest) instead of the working tree: "
-            "DIST/VERSION/ if it is there, else downloaded from $AZKZ_RELEASES_URL "
-            "(sha256-checked, cached).",
+            help="Query release VERSION instead of the working tree: DIST/VERSION/ if "
+            "it is there, else downloaded from $AZKZ_RELEASES_URL (sha256-checked, cached). "
+            "latest: the newest published; offline, the newest here (a note says which).",
         ),
         click.option(
             "--db",
@@ -62,12 +62,20 @@ def open_source(release: str | None, db: str | None, dist: str, package_dir: str
         raise SystemExit(2) from None
 
 
-def emit(make_result, fmt: str, max_rows: int | None = None) -> None:
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def emit(make_result, fmt: str | None, max_rows: int | None = None) -> None:
     """Render a result to stdout; every failure is a message and exit 2, never a traceback.
 
-    A closed pipe (`azkz query … | head`) ends the command quietly, as other tools do.
+    Without `--format`, a terminal gets the table and a pipe or file CSV, as the DuckDB
+    and sqlite3 command lines do; the table's row count and every note go to stderr, so
+    stdout holds the data only. A closed pipe (`azkz query … | head`) ends the command
+    quietly, as other tools do.
     """
 
+    fmt = fmt or ("table" if stdout_is_terminal() else "csv")
     limit = max_rows if max_rows is not None else query.default_row_limit(fmt)
     try:
         result = make_result()
@@ -86,14 +94,21 @@ def emit(make_result, fmt: str, max_rows: int | None = None) -> None:
             err=True,
         )
         raise SystemExit(2) from None
+    if fmt == "table":
+        click.echo(plural(rendered.rows, "row"), err=True)
     if result.note:
         click.echo(f"note: {result.note}", err=True)
     if rendered.truncated:
         click.echo(
-            f"note: showing the first {rendered.rows:,} rows; there are more "
+            f"note: showing the first {plural(rendered.rows, 'row')}; there are more "
             f"(use --format csv or json to stream all rows, or --max-rows N)",
             err=True,
         )
 
 
-QUERY_FORMAT = format_option("table", "csv", "json", "markdown", help="Output format.")
+QUERY_FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(query.FORMATS),
+    help="Output format.  [default: table on a terminal, csv otherwise (a pipe, a file)]",
+)

@@ -11,7 +11,9 @@ from azkz.cli.sources import QUERY_FORMAT, emit, open_source, source_options
 @click.command()
 @source_options
 @QUERY_FORMAT
-def tables(release: str | None, db: str | None, dist: str, package_dir: str, fmt: str) -> None:
+def tables(
+    release: str | None, db: str | None, dist: str, package_dir: str, fmt: str | None
+) -> None:
     """List the tables with their row counts and descriptions."""
 
     source = open_source(release, db, dist, package_dir)

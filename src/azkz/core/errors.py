@@ -291,7 +291,7 @@ def markdown_list() -> str:
     return "\n".join(lines) + "\n"
 
 
-ERROR_KEYS = ("resource", "path", "line", "field", "code", "message")
+ERROR_KEYS = ("resource", "path", "line", "column", "field", "code", "message")
 
 
 def error(
@@ -301,8 +301,10 @@ def error(
     field: str | None,
     kind: ErrorType,
     message: str,
+    column: int | None = None,
 ) -> dict[str, Any]:
-    """One error record; `line` is the physical line in the file (header = 1).
+    """One error record; `line` is the physical line in the file (header = 1), `column`
+    the character in that line where it is known (a JSON file that does not parse).
 
     `kind` comes from the vocabulary (`azkz.core.errors`): a code is never spelled here.
     """
@@ -312,6 +314,7 @@ def error(
         "resource": resource,
         "path": path,
         "line": line,
+        "column": column,
         "field": field,
         "code": kind.code,
         "message": message,

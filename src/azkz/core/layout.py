@@ -12,7 +12,8 @@ The same layout is served over HTTP (`azkz.access.remote`): `<base>/index.json` 
 `<base>/<version>/...`. Every file's size and sha256 are computed once, by a `Manifest`,
 and shared by `datapackage.json`, `dataset.jsonld`, `SHA256SUMS` and `index.json`.
 
-Versions are SemVer; `Version` is the one parser and its `key` the one ordering.
+Versions are SemVer, parsed and ordered by `azkz.core.version` (`release_version` here
+only names a bad one as a `ReleaseError`).
 Every failure here is a `ReleaseError` with a message that says what to do.
 """
 
@@ -21,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -29,7 +29,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import semver
+
 from azkz.core.digest import sha256_file
+from azkz.core.version import NotSemVer, parse_version, sorted_versions, version_key
 
 INDEX = "index.json"
 CHECKSUMS = "SHA256SUMS"
@@ -50,51 +53,13 @@ def table_file(name: str, suffix: str) -> str:
 
 # --- versions ------------------------------------------------------------------------
 
-_SEMVER = re.compile(
-    r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?"
-    r"(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?"
-)
 
-
-@dataclass(frozen=True)
-class Version:
-    """A SemVer 2.0.0 version; `key` orders versions by SemVer precedence."""
-
-    major: int
-    minor: int
-    patch: int
-    prerelease: tuple[str, ...] = ()
-
-    @classmethod
-    def parse(cls, text: str) -> Version:
-        match = _SEMVER.fullmatch(text) if isinstance(text, str) else None
-        if not match:
-            raise ReleaseError(f"version {text!r} is not SemVer (MAJOR.MINOR.PATCH)")
-        major, minor, patch, pre, _build = match.groups()
-        return cls(int(major), int(minor), int(patch), tuple(pre.split(".")) if pre else ())
-
-    @property
-    def core(self) -> tuple[int, int, int]:
-        return (self.major, self.minor, self.patch)
-
-    @property
-    def key(self) -> tuple:
-        """A pre-release sorts before its release; numeric identifiers before others."""
-        pre = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in self.prerelease)
-        return (self.core, not self.prerelease, pre)
-
-
-def version_key(text: str) -> tuple:
-    """Sort key for version strings; anything that is not SemVer sorts first, by text."""
+def release_version(text: str) -> semver.Version:
+    """`text` as a release's SemVer version, else a `ReleaseError` quoting it."""
     try:
-        return (1, Version.parse(text).key, text)
-    except ReleaseError:
-        return (0, (), text)
-
-
-def sorted_versions(versions) -> list[str]:
-    return sorted(versions, key=version_key)
+        return parse_version(text)
+    except NotSemVer as exc:
+        raise ReleaseError(str(exc)) from None
 
 
 # --- the releases on disk --------------------------------------------------------------
@@ -208,7 +173,7 @@ def parse_index(text: str, source: str) -> ReleaseIndex:
     if bad or not isinstance(latest, str | None):
         raise ReleaseError(f"{source} is not a release index (bad file names or latest)")
     for version in versions:
-        Version.parse(version)  # a version is a directory name: nothing else gets through
+        release_version(version)  # a version is a directory name: nothing else gets through
     return ReleaseIndex(latest, versions)
 
 

@@ -1,7 +1,7 @@
 """Markdown tables: the data dictionary, reports, query results and diffs all write them.
 
-A leaf module (it imports nothing of azkz), so that the report and the schema layer
-can use it without importing the dictionary generator.
+It imports only `azkz.core.cells`, so that the report and the schema layer can use it
+without importing the dictionary generator.
 """
 
 from __future__ import annotations
@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from azkz.core.cells import cell_text
+
 
 def md_cell(value: Any) -> str:
-    """Text safe inside a Markdown table cell: pipes escaped, line breaks flattened."""
-    if value is None:
-        return ""
-    text = str(value).replace("\r\n", " ").replace("\n", " ").replace("|", "\\|")
+    """A value as Markdown table cell text (`cell_text`: empty for NULL), pipes escaped and
+    line breaks flattened."""
+    text = " ".join(cell_text(value).splitlines()).replace("|", "\\|")
     return text.strip()
 
 

@@ -16,77 +16,18 @@ be compared and are never converted); `candidates` counts them all.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from azkz.core.sql import ident_list, quote_ident, quote_literal
-from azkz.schema.package import Package, Table
-
-SERIES_TABLE = "annual_series"
-OBSERVATIONS = "indicators"
-SOURCES = "sources"
-EXCLUDE_FIELD = "exclude_from_series"
-KIND_FIELD = "kind"
-ONLY_RULE = "only"  # one candidate: nothing was decided
-KIND_RULE = "kind"  # decided by the rank of the source's kind
-# The observation's columns copied verbatim; the rest are computed here.
-COPIED = (
-    "indicator",
-    "reporter",
-    "from_country",
-    "to_country",
-    "value",
-    "unit",
-    "qualifier",
-    "period_start",
-    "period_end",
-    "source_id",
+from azkz.schema.derived import (
+    COPIED,
+    EXCLUDE_FIELD,
+    KIND_FIELD,
+    KIND_RULE,
+    OBSERVATIONS,
+    ONLY_RULE,
+    SOURCES,
+    precedence_of,
 )
-ORDERS = {"ascending": "ASC NULLS LAST", "descending": "DESC NULLS LAST"}
-# Orders that prefer rows by a condition, not by sorting values: `empty first` (a value
-# stated exactly has no `qualifier`) and `value first` (the step's `value`, e.g. `stated`).
-PREFERENCES = ("empty first", "value first")
-
-
-@dataclass(frozen=True)
-class Step:
-    """One step of the rule that orders candidates on a column: a step before the kind's
-    rank (`precedence.first`) or a tie-break after it; `rule` names it in the output."""
-
-    column: str  # a column of the candidate rows: `source_id` or `sources.<field>`
-    order: str  # ascending | descending | empty first | value first
-    rule: str
-    value: str | None = None  # the preferred value, for `value first`
-
-    def sort_key(self, column_sql: str) -> str:
-        """The candidate's key for this step; with ORDERS[...] it sorts the winner first."""
-        if self.order == "empty first":
-            return f"({column_sql} IS NOT NULL)"
-        if self.order == "value first":
-            return f"({column_sql} IS DISTINCT FROM {quote_literal(self.value)})"
-        return column_sql
-
-    @property
-    def direction(self) -> str:
-        return ORDERS.get(self.order, ORDERS["ascending"])
-
-
-@dataclass(frozen=True)
-class Precedence:
-    first: tuple[Step, ...]  # steps that decide before the source's kind
-    kind_rank: dict[str, int]
-    tie_breaks: tuple[Step, ...]
-
-
-def _steps(raw: list[dict[str, Any]]) -> tuple[Step, ...]:
-    return tuple(Step(t["field"], t["order"], t["rule"], t.get("value")) for t in raw)
-
-
-def precedence_of(table: Table) -> Precedence:
-    """The `precedence` property of a derived table's schema (checked by `precedence_errors`)."""
-    raw = table.schema["precedence"]
-    kind_rank = {kind: int(r["rank"]) for r in raw["ranks"] for kind in r["kinds"]}
-    return Precedence(_steps(raw.get("first", [])), kind_rank, _steps(raw["tieBreaks"]))
+from azkz.schema.package import Table
 
 
 def full_year_sql(start: str, end: str) -> str:
@@ -150,87 +91,6 @@ def series_sql(table: Table) -> str:
     """
 
 
-def derive_tables(package: Package, con) -> None:
-    """Create each virtual derived table of `package` in `con` from its typed sources."""
-    for table in package.virtual_tables:
-        columns = ", ".join(
-            f"CAST({quote_ident(f.name)} AS {f.duckdb_type}) AS {quote_ident(f.name)}"
-            for f in table.fields
-        )
-        con.execute(
-            f"CREATE OR REPLACE TABLE {quote_ident(table.name)} AS "
-            f"SELECT {columns} FROM ({series_sql(table)}) ORDER BY ALL"
-        )
-
-
-def precedence_errors(package: Package, schema_error) -> list[dict[str, Any]]:
-    """What makes a derived table's rule unusable, as `schema-error`s in its schema file.
-
-    Every kind the sources may have must have exactly one rank (a new kind would otherwise
-    silently lose to all others), tie-breaks name existing columns and known orders, and
-    the last one is `source_id`, unique within a group, so the pick is always determined.
-    """
-    errors = []
-    for table in package.tables:
-        if not table.derived_from:
-            continue
-
-        def bad(message: str, table: Table = table) -> None:
-            errors.append(schema_error(table, None, f"{table.name}: {message}"))
-
-        missing = [n for n in table.derived_from if n not in {t.name for t in package.tables}]
-        if missing:
-            bad(f"derivedFrom names unknown resource(s) {', '.join(missing)}")
-            continue
-        if table.name != SERIES_TABLE:
-            bad(f"no derivation is known for a derived table named {table.name!r}")
-            continue
-        try:
-            precedence = precedence_of(table)
-        except (KeyError, TypeError, ValueError) as exc:
-            bad(
-                f"'precedence' needs 'ranks' (rank, kinds) and 'tieBreaks' (field, order, rule): {exc!r}"
-            )
-            continue
-        kinds = package.table(SOURCES).field(KIND_FIELD).enum or []
-        ranked = [k for r in table.schema["precedence"]["ranks"] for k in r["kinds"]]
-        for kind in sorted({k for k in ranked if ranked.count(k) > 1}):
-            bad(f"precedence ranks kind {kind!r} twice")
-        for kind in [k for k in kinds if k not in precedence.kind_rank]:
-            bad(f"precedence gives no rank to sources.kind {kind!r}")
-        for kind in [k for k in precedence.kind_rank if k not in kinds]:
-            bad(f"precedence ranks {kind!r}, which is not a sources.kind value")
-        known = set(package.table(OBSERVATIONS).field_names) | {
-            f"{SOURCES}.{n}" for n in package.table(SOURCES).field_names
-        }
-        for tie in (*precedence.first, *precedence.tie_breaks):
-            if tie.column not in known:
-                bad(f"step field {tie.column!r} is not an indicators or sources column")
-            if tie.order not in (*ORDERS, *PREFERENCES):
-                bad(f"step order {tie.order!r} is not one of {', '.join((*ORDERS, *PREFERENCES))}")
-            if (tie.order == "value first") != (tie.value is not None):
-                bad(f"step {tie.rule!r}: a 'value' is given with order 'value first' and only then")
-        if not precedence.tie_breaks or precedence.tie_breaks[-1].column != "source_id":
-            bad("the last tie-break must be source_id, so that every pick is determined")
-        observations = package.table(OBSERVATIONS)
-        for name in COPIED:
-            copied = next((f for f in table.fields if f.name == name), None)
-            if copied is None or copied.raw != observations.field(name).raw:
-                bad(
-                    f"field {name!r} is copied verbatim from indicators, so it must be defined "
-                    f"exactly as in {observations.schema_path} (copy that definition here)"
-                )
-        rules = {
-            ONLY_RULE,
-            KIND_RULE,
-            *(t.rule for t in (*precedence.first, *precedence.tie_breaks)),
-        }
-        enum = set(table.field("rule").enum or []) if "rule" in table.field_names else set()
-        if rules != enum:
-            bad(f"rule enum {sorted(enum)} must list the precedence's codes {sorted(rules)}")
-    return errors
-
-
 EXCLUDED_COLUMNS = (
     "indicator",
     "reporter",
@@ -252,15 +112,3 @@ def excluded_rows(con) -> tuple[list[str], list[tuple]]:
         f"WHERE {quote_ident(EXCLUDE_FIELD)} IS NOT NULL ORDER BY ALL"
     ).fetchall()
     return list(EXCLUDED_COLUMNS), rows
-
-
-def precedence_lines(table: Table) -> list[tuple[str, str]]:
-    """The rule in reading order, as (step, what wins) pairs, for the docs and the site."""
-    raw = table.schema["precedence"]
-    steps = [(f"first `{t['rule']}`", t["label"]) for t in raw.get("first", [])]
-    steps += [
-        (f"rank {r['rank']}", f"{r['label']}: " + ", ".join(f"`{k}`" for k in r["kinds"]))
-        for r in raw["ranks"]
-    ]
-    steps += [(f"then `{t['rule']}`", t["label"]) for t in raw["tieBreaks"]]
-    return steps

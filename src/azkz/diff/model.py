@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-BUMPS = ("none", "patch", "minor", "major")
+from azkz.core.version import LEVELS
+
+BUMPS = LEVELS  # the bump a change needs, smallest first: SemVer as `azkz.core.version` counts
 WORKTREE = "WORKTREE"
 EXAMPLES = 10
 
@@ -84,13 +85,6 @@ class Diff:
             "removed_tables": self.removed_tables,
             "tables": [asdict(t) for t in self.tables],
         }
-
-
-def json_value(value: Any) -> Any:
-    """Dates as ISO 8601 text, everything else as it is (for JSON output)."""
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    return value
 
 
 def show(value: Any, width: int | None = None) -> str:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from azkz.core.cells import cell_text, json_value
 from azkz.core.markdown import md_table
-from azkz.diff.model import Diff, SchemaChange, TableDiff, json_value
+from azkz.diff.model import Diff, SchemaChange, TableDiff
+
+NULL_TEXT = "∅"  # a diff shows NULL as a sign: an empty value would be missed
 
 
 def _key_text(key: dict[str, Any]) -> str:
@@ -14,8 +17,8 @@ def _key_text(key: dict[str, Any]) -> str:
 
 
 def cell(value: Any, width: int = 60) -> str:
-    text = "∅" if value is None else str(value)
-    text = text.replace("\n", " ")
+    """A value in a diff line: `cell_text`, on one line, cut at `width` characters."""
+    text = cell_text(value, NULL_TEXT).replace("\n", " ")
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -149,7 +152,10 @@ def render_markdown(diff: Diff) -> str:
 
 
 def render_json(diff: Diff) -> str:
-    return json.dumps(diff.to_dict(), indent=2, ensure_ascii=False, default=json_value) + "\n"
+    """Strict JSON (RFC 8259), whatever the cells hold: NaN and ±Infinity are null, a
+    DECIMAL a number, dates ISO 8601 (`json_value`); `allow_nan=False` makes sure."""
+    document = json_value(diff.to_dict())
+    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown}

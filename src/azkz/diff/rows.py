@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from azkz.core.cells import json_value
 from azkz.core.sql import ident_list, quote_ident, quote_literal
-from azkz.diff.model import TableDiff, json_value
+from azkz.diff.model import TableDiff
 from azkz.schema.package import Table
 
 OLD_SCHEMA, NEW_SCHEMA = "old_side", "new_side"

@@ -26,7 +26,7 @@ import duckdb
 
 from azkz.core.layout import ReleaseError, is_release, table_file, verify_checksums
 from azkz.core.sql import quote_ident, quote_literal
-from azkz.derive.annual_series import derive_tables
+from azkz.derive import derive_tables
 from azkz.diff.model import WORKTREE, DiffError
 from azkz.schema.package import DESCRIPTOR, Package
 from azkz.tables.typed import load_tables

@@ -1,30 +1,27 @@
-"""Is a version bumped enough for a diff? SemVer arithmetic on `azkz.core.layout.Version`."""
+"""Is a version bumped enough for a diff?  The SemVer arithmetic is `azkz.core.version`'s;
+a side whose version is not SemVer is a `DiffError` naming the side."""
 
 from __future__ import annotations
 
-from azkz.core.layout import ReleaseError, Version
+import semver
+
+from azkz.core.version import DOWNGRADE, NotSemVer, bump_level, next_version
+from azkz.core.version import parse_version as parse_semver
 from azkz.diff.model import BUMPS, Diff, DiffError
 from azkz.schema.package import DESCRIPTOR
 
 
-def parse_version(version: str, label: str) -> tuple[int, int, int]:
-    """MAJOR, MINOR, PATCH of one side's version (`azkz.core.layout.Version` parses it)."""
+def parse_version(version: str, label: str) -> semver.Version:
+    """One side's version (`label`: "old side", "new side"), else a `DiffError`."""
     try:
-        return Version.parse(version).core
-    except ReleaseError as exc:
+        return parse_semver(version)
+    except NotSemVer as exc:
         raise DiffError(f"{label}: {exc}") from None
 
 
 def version_bump(old: str, new: str) -> str:
     """How far `new` is from `old`: none, patch, minor, major, or 'downgrade'."""
-    a, b = parse_version(old, "old side"), parse_version(new, "new side")
-    if b < a:
-        return "downgrade"
-    if b[0] > a[0]:
-        return "major"
-    if b[1] > a[1]:
-        return "minor"
-    return "patch" if b[2] > a[2] else "none"
+    return bump_level(parse_version(old, "old side"), parse_version(new, "new side"))
 
 
 def check_version(diff: Diff) -> tuple[bool, str]:
@@ -32,7 +29,7 @@ def check_version(diff: Diff) -> tuple[bool, str]:
     needed = diff.bump
     done = version_bump(diff.old.version, diff.new.version)
     versions = f"{diff.old.version} → {diff.new.version}"
-    if done == "downgrade":
+    if done == DOWNGRADE:
         return False, f"version goes backwards ({versions}); it must increase"
     if BUMPS.index(done) >= BUMPS.index(needed):
         if needed == "none":
@@ -50,9 +47,5 @@ def check_version(diff: Diff) -> tuple[bool, str]:
 
 
 def suggest_version(old: str, bump: str) -> str:
-    major, minor, patch = parse_version(old, "old side")
-    if bump == "major":
-        return f"{major + 1}.0.0"
-    if bump == "minor":
-        return f"{major}.{minor + 1}.0"
-    return f"{major}.{minor}.{patch + 1}"
+    """The lowest version after `old` that makes a `bump` (a pre-release: its release)."""
+    return next_version(parse_version(old, "old side"), bump)

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from azkz.core.markdown import md_table
 from azkz.core.sql import quote_ident, quote_literal
-from azkz.derive.annual_series import derive_tables, full_year_sql
+from azkz.derive import derive_tables
+from azkz.derive.annual_series import full_year_sql
 from azkz.schema.package import Package
 from azkz.tables.typed import load_tables
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 from azkz.core.errors import markdown_list
 from azkz.core.markdown import md_table
 from azkz.core.sql import ident_list, quote_ident
-from azkz.derive.annual_series import derive_tables, excluded_rows, precedence_lines
+from azkz.derive import derive_tables
+from azkz.derive.annual_series import excluded_rows
+from azkz.schema.derived import precedence_lines
 from azkz.schema.fields import constraint_words, missing_value_words
 from azkz.schema.package import Field, Package, Table, field_list
 from azkz.tables.typed import load_tables
@@ -67,8 +69,11 @@ def _file_line(table: Table) -> str:
 
 
 def _derivation_lines(table: Table, con) -> list[str]:
-    """How a derived table is computed (its schema's `precedence`) and what is kept out."""
+    """How a derived table is computed: its schema's `precedence` and what is kept out, or
+    (a table that only arranges the series' picks) its schema's description."""
 
+    if "precedence" not in table.schema:
+        return [f"## How `{table.name}` is derived", "", table.schema["description"], ""]
     lines = [f"## How `{table.name}` is derived", "", table.schema["precedence"]["description"]]
     lines += ["", *md_table(["Step", "Wins"], precedence_lines(table)), ""]
     header, rows = excluded_rows(con)

@@ -53,8 +53,9 @@ from azkz.core.layout import (
     write_checksums,
     write_index,
 )
+from azkz.core.progress import ProgressLog
 from azkz.core.sql import quote_ident, quote_literal
-from azkz.derive.annual_series import derive_tables
+from azkz.derive import derive_tables
 from azkz.release.archive import write_zip
 from azkz.release.changes import write_changes
 from azkz.release.citation import created_from_data, write_citation_files
@@ -76,17 +77,9 @@ class BuildError(ReleaseError):
     """The release cannot be built; the message says why and what to do."""
 
 
-class BuildLog:
-    """Progress sink: plain lines by default; `azkz.cli` passes a rich one on a TTY."""
-
-    def __init__(self, echo: Callable[[str], None] = lambda _line: None):
-        self.echo = echo
-
-    def __enter__(self) -> BuildLog:
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        """Nothing to stop; `RichBuildLog` stops its spinner here."""
+class BuildLog(ProgressLog):
+    """The build's progress: each step, and each file written with its size (`azkz.cli`
+    passes a rich one on a terminal)."""
 
     def step(self, text: str) -> None:
         self.echo(text)
@@ -128,17 +121,10 @@ class RichBuildLog(BuildLog):
 
     def __init__(self, console):
         self.console = console
-        self.status = console.status("starting")
-
-    def __enter__(self) -> RichBuildLog:
-        self.status.start()
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        self.status.stop()
+        self.display = console.status("starting")
 
     def step(self, text: str) -> None:
-        self.status.update(text)
+        self.display.update(text)
         self.console.print(f"[bold cyan]•[/] {text}")
 
     def wrote(self, path: Path, stage_dir: Path) -> None:

@@ -12,9 +12,10 @@ from typing import Any
 
 import duckdb
 
+from azkz.core.cells import cell_text
 from azkz.core.layout import verify_checksums
 from azkz.diff.compare import compare
-from azkz.diff.render import cell
+from azkz.diff.render import NULL_TEXT, cell
 from azkz.diff.rows import NEW_SCHEMA, relation, row_count
 from azkz.diff.sides import BUILD_SCHEMA, build_tables_side, load_side, parquet_file
 from azkz.schema.package import DESCRIPTOR, Package, read_package
@@ -126,7 +127,7 @@ def _source_changes(entries: list[dict[str, Any]]) -> list[str]:
         if entry["op"] != "MOD" or "source_id" not in entry["changes"]:
             continue
         old_source, new_source = entry["changes"]["source_id"]
-        key = " ".join("∅" if v is None else str(v) for v in entry["key"].values())
+        key = " ".join(cell_text(v, NULL_TEXT) for v in entry["key"].values())
         value = entry["changes"].get("value")
         moved = f", value {cell(value[0])} → {cell(value[1])}" if value else ""
         lines.append(f"  - {key}: source `{old_source}` → `{new_source}`{moved}.")

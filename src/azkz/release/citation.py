@@ -24,7 +24,7 @@ import yaml
 
 from azkz.core.layout import FileFacts, Manifest, ReleaseError, release_files
 from azkz.core.sql import quote_ident
-from azkz.derive.annual_series import derive_tables
+from azkz.derive import derive_tables
 from azkz.schema.package import Package
 from azkz.tables.typed import load_tables
 

@@ -18,7 +18,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from azkz.core.digest import sha256_file
+from azkz.core.digest import sha256_bytes, sha256_file
 from azkz.core.layout import DATA_DIR, release_files
 from azkz.core.sql import quote_ident
 
@@ -71,7 +71,7 @@ def unstable_facts(databases: list[Path], metadata: list[Path]) -> Unstable:
     unstable = Unstable([sha256_file(p) for p in databases], [p.stat().st_size for p in databases])
     contents = {p: p.read_bytes() for p in metadata}
     while quoting := [p for p, data in contents.items() if unstable.mask(data) != data]:
-        unstable.digests += [hashlib.sha256(contents.pop(p)).hexdigest() for p in quoting]
+        unstable.digests += [sha256_bytes(contents.pop(p)) for p in quoting]
     return unstable
 
 
@@ -119,7 +119,7 @@ def release_fingerprint(version_dir: Path) -> dict[str, str]:
             fingerprint[name] = sha256_file(path)
         else:
             data = unstable.mask(path.read_bytes())
-            fingerprint[name] = hashlib.sha256(data).hexdigest()
+            fingerprint[name] = sha256_bytes(data)
     return fingerprint
 
 

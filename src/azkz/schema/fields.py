@@ -7,14 +7,16 @@ its value tightens it (for `azkz diff`).  `azkz.schema.package`,
 `azkz.validate.rules.cell`, `azkz.validate.contracts`, `azkz.publish.docs`,
 `azkz.publish.site.pages`, `azkz.diff` and `azkz.validate.descriptor` (which refuses any
 constraint not listed here as a schema-error) all read these tables; turning text into
-a type is SQL of its own, in `azkz.tables.typed.cast_sql`.  A leaf module: it imports
-nothing of azkz.
+a type is SQL of its own, in `azkz.tables.typed.cast_sql`.  It imports only
+`azkz.core.cells`: a value in words is written as every output writes a cell.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from azkz.core.cells import cell_text
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,10 @@ def tightened(key: str, before: Any, after: Any) -> bool:
 
 
 def constraint_words(
-    constraints: dict[str, Any], show=str, skip: tuple[str, ...] = (), type_name: str = "string"
+    constraints: dict[str, Any],
+    show=cell_text,
+    skip: tuple[str, ...] = (),
+    type_name: str = "string",
 ) -> list[str]:
     """Each constraint in words (Markdown), in the order of `CONSTRAINTS`.
 
@@ -157,7 +162,10 @@ def enum_text(value: Any) -> Any:
 
 
 def missing_value_words(
-    missing_values: tuple[str, ...], kind: str, show=str, labels: tuple[tuple[str, str], ...] = ()
+    missing_values: tuple[str, ...],
+    kind: str,
+    show=cell_text,
+    labels: tuple[tuple[str, str], ...] = (),
 ) -> str | None:
     """A field's missing values in words (Markdown), each with its label if it has one
     (`{"value": "NA", "label": "not available"}`), or None for the default (an empty

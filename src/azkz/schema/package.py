@@ -75,14 +75,28 @@ class DescriptorError(Exception):
 
     def __init__(self, errors: list[dict[str, Any]]):
         self.errors = errors
-        super().__init__("; ".join(e["message"] for e in errors))
+        super().__init__("; ".join(e["message"] + _position(e) for e in errors))
+
+
+def _position(record: dict[str, Any]) -> str:
+    """` at line 3, column 45` for a message read without the record's other fields."""
+    if record["line"] is None:
+        return ""
+    column = f", column {record['column']}" if record["column"] is not None else ""
+    return f" at line {record['line']}{column}"
 
 
 def descriptor_error(
-    path: str, message: str, kind: ErrorType = PACKAGE_ERROR, resource: str | None = None
+    path: str,
+    message: str,
+    kind: ErrorType = PACKAGE_ERROR,
+    resource: str | None = None,
+    position: tuple[int, int] | None = None,
 ) -> DescriptorError:
-    """One error in the file `path` (the descriptor or a schema), about `resource` if known."""
-    return DescriptorError([error(resource, path, None, None, kind, message)])
+    """One error in the file `path` (the descriptor or a schema), about `resource` if known,
+    at `position` (line, column) when there is one."""
+    line, column = position or (None, None)
+    return DescriptorError([error(resource, path, line, None, kind, message, column)])
 
 
 @dataclass(frozen=True)
@@ -253,8 +267,8 @@ def _load_json(
     regular file (a directory, a named pipe that would block the read) is refused unread.
     """
 
-    def fail(message: str, error_kind: ErrorType) -> DescriptorError:
-        return descriptor_error(shown, message, error_kind, resource)
+    def fail(message: str, error_kind: ErrorType, position=None) -> DescriptorError:
+        return descriptor_error(shown, message, error_kind, resource, position)
 
     if path.exists() and not path.is_file():
         raise fail(f"{shown} is not a regular file", missing)
@@ -267,9 +281,7 @@ def _load_json(
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise fail(
-            f"{shown} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", kind
-        ) from None
+        raise fail(f"{shown} is not valid JSON: {exc.msg}", kind, (exc.lineno, exc.colno)) from None
     if not isinstance(data, dict):
         raise fail(f"{shown} must hold a JSON object", kind)
     return data
@@ -332,11 +344,24 @@ def _read_fields(schema: dict[str, Any], shown: str, resource: str) -> tuple[Fie
     return tuple(fields)
 
 
+def _check_folder(root: Path) -> None:
+    """Name the folder when it is not one, or holds no descriptor: the error is about the
+    path the user gave, which a bare "datapackage.json not found" does not say."""
+    shown = str(root) if root.is_absolute() else f"{root} ({root.resolve()})"
+    if not root.exists():
+        raise descriptor_error(str(root), f"{shown}: no such folder")
+    if not root.is_dir():
+        raise descriptor_error(str(root), f"{shown} is a file, not a package folder")
+    if not (root / DESCRIPTOR).exists():
+        raise descriptor_error(DESCRIPTOR, f"{DESCRIPTOR} not found in {shown}")
+
+
 def read_package(root: str | Path = ".") -> Package:
     """Read the descriptor and every table schema; raise `DescriptorError` if unusable."""
     root = Path(root)
-    if root.name == DESCRIPTOR and not root.is_dir():
+    if root.name == DESCRIPTOR and root.is_file():
         root = root.parent
+    _check_folder(root)
     descriptor = _load_json(root / DESCRIPTOR, DESCRIPTOR)
     resources = descriptor.get("resources")
     if not isinstance(resources, list) or not resources:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-# Re-exported: callers quote through `azkz.tables.typed` as well as `azkz.core.sql`.
 from azkz.core.sql import ident_list, quote_ident, quote_literal
 from azkz.schema.package import Field, Package, Table
 

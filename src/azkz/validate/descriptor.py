@@ -27,7 +27,8 @@ COMMON_FIELD_PROPERTIES = frozenset(
     {"name", "title", "description", "example", "type", "format", "constraints", "rdfType"}
     | {"missingValues"}  # Table Schema v2: the field's own list replaces the schema's
     # this package's declared rules and metadata (docs/data-dictionary.md)
-    | {"unit", "unitField", "precisionField", "codelist", "notBlank", "whenFilled"}
+    | {"unit", "unitField", "precisionField", "codelist", "codelistAdditions", "notBlank"}
+    | {"whenFilled"}
 )
 TYPE_PROPERTIES = {
     "number": {"decimalChar", "groupChar", "bareNumber"},
@@ -50,6 +51,23 @@ SCHEMA_PROPERTIES = frozenset(
 # that declares another would be parsed wrongly, so it is refused rather than misread.
 SUPPORTED_DIALECT = {"delimiter": ",", "quoteChar": '"', "doubleQuote": True, "header": True}
 DIALECT_PROPERTIES = {"$schema", *SUPPORTED_DIALECT}
+
+
+def _codelist_additions_errors(table: Table, f: Field, where: str) -> list[dict[str, Any]]:
+    """`codelistAdditions` widens a field's `codelist` by codes each given a meaning."""
+    additions = f.raw.get("codelistAdditions")
+    if additions is None or (
+        "codelist" in f.raw
+        and isinstance(additions, dict)
+        and additions
+        and all(isinstance(v, str) and v.strip() for v in additions.values())
+    ):
+        return []
+    message = (
+        f"{where}: codelistAdditions must be an object of codes and their meanings "
+        f"(non-empty text), beside a codelist, not {additions!r}"
+    )
+    return [schema_error(table, f.name, message)]
 
 
 def schema_error(table: Table, field: str | None, message: str) -> dict[str, Any]:
@@ -282,6 +300,7 @@ def _field_property_errors(table: Table, f: Field) -> list[dict[str, Any]]:
                 f"(known: {', '.join(CODELISTS)})",
             )
         )
+    errors += _codelist_additions_errors(table, f, where)
     if f.raw.get("itemType", "string") not in LIST_ITEM_TYPES:
         errors.append(
             schema_error(

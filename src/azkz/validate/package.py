@@ -51,7 +51,6 @@ from azkz.core.errors import (
 )
 from azkz.core.layout import ReleaseError
 from azkz.core.sql import quote_ident
-from azkz.derive.annual_series import precedence_errors
 from azkz.schema.package import DescriptorError, Package, Table, read_package
 from azkz.tables.typed import internal_name
 from azkz.validate.descriptor import descriptor_errors, encoding_of, schema_error
@@ -70,6 +69,7 @@ from azkz.validate.rules.declared import (
     set_variables,
     unused_key_errors,
 )
+from azkz.validate.rules.derived import precedence_errors
 from azkz.validate.rules.row import load_raw, row_errors
 from azkz.validate.rules.table import foreign_key_errors, key_errors
 from azkz.validate.scan import Scan, header_errors, scan_file

@@ -92,14 +92,17 @@ def _where(err: dict[str, Any]) -> str:
     parts = []
     if err["line"] is not None:
         parts.append(f"line {err['line']}")
+    if err["column"] is not None:
+        parts.append(f"column {err['column']}")
     if err["field"]:
         parts.append(f"field {err['field']}")
     return ", ".join(parts)
 
 
 def plural(count: int, noun: str) -> str:
-    """`1 error`, `2 errors`: counts in messages people read."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+    """`1 error`, `2 errors`, `10,000 rows`: the one style of counts in messages people
+    read (validate, fmt, query's footer and notes)."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def summary_line(report: Report) -> str:
@@ -155,6 +158,8 @@ def _render_github(report: Report, stream: TextIO) -> None:
         props = [f"file={_escape_property(err['path'] or 'datapackage.json')}"]
         if err["line"] is not None:
             props.append(f"line={err['line']}")
+        if err["column"] is not None:
+            props.append(f"col={err['column']}")
         props.append(f"title={_escape_property(err['code'])}")
         where = f"{err['field']}: " if err["field"] else ""
         stream.write(f"::error {','.join(props)}::{_escape_data(where + err['message'])}\n")
@@ -179,21 +184,15 @@ def _append_step_summary(report: Report, summary_path: str) -> None:
         )
 
 
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
-
-
 def markdown_table(report: Report) -> str:
     """All errors as a Markdown table (for the job summary, which has no 10-item limit)."""
     lines = ["## azkz validate", "", summary_line(report), ""]
     if report.errors:
         lines += md_table(
-            ["file", "line", "field", "code", "message"],
+            ["file", "line", "column", "field", "code", "message"],
             (
-                [err[k] for k in ("path", "line", "field", "code", "message")]
+                [err[k] for k in ("path", "line", "column", "field", "code", "message")]
                 for err in report.errors
             ),
-            cell=_cell,
         )
     return "\n".join(lines) + "\n\n"

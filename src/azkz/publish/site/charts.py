@@ -18,7 +18,9 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from azkz.derive.annual_series import SERIES_TABLE, excluded_rows
+from azkz.core.cells import cell_text
+from azkz.derive.annual_series import excluded_rows
+from azkz.schema.derived import SERIES_TABLE
 
 TURNOVER_INDICATOR = "trade_turnover"
 CHART_UNIT = "USD million"
@@ -31,10 +33,6 @@ SERIES_STYLE = {  # Okabe–Ito colours (colour-blind safe) plus a distinct mark
 }
 WIDTH, HEIGHT = 760, 380
 LEFT, RIGHT, TOP, BOTTOM = 64, 24, 20, 44
-
-
-def number_text(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 @dataclass(frozen=True)
@@ -60,12 +58,12 @@ class SeriesPoint:
     def tooltip(self) -> str:
         qualifier = f"{self.qualifier} " if self.qualifier else ""
         text = (
-            f"{self.label}, {self.year}: {qualifier}{number_text(self.value)} {self.unit}; "
+            f"{self.label}, {self.year}: {qualifier}{cell_text(self.value)} {self.unit}; "
             f"source {self.source_id}; "
         )
         if self.candidates == 1:
             return text + "the only candidate"
-        spread = f"{number_text(self.min_value)}–{number_text(self.max_value)}"
+        spread = f"{cell_text(self.min_value)}–{cell_text(self.max_value)}"
         return text + f"chosen from {self.candidates} candidates ({self.rule}; range {spread})"
 
 
@@ -149,6 +147,11 @@ def marker(shape: str, x: float, y: float, attributes: str, title: str) -> str:
         tag, geometry = "circle", f'cx="{x:.1f}" cy="{y:.1f}" r="4.5"'
     elif shape == "square":
         tag, geometry = "rect", f'x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8"'
+    elif shape == "triangle":
+        tag, geometry = (
+            "path",
+            f'd="M{x:.1f} {y - 6:.1f}L{x + 5.5:.1f} {y + 4:.1f}L{x - 5.5:.1f} {y + 4:.1f}Z"',
+        )
     else:
         tag, geometry = (
             "path",
@@ -176,13 +179,21 @@ def consecutive_year_runs(series: list[SeriesPoint]) -> list[list[SeriesPoint]]:
 
 
 class Frame:
-    """Scales and axes of a year × value chart."""
+    """Scales and axes of a year × value chart, or of one panel of it between `top` and
+    `bottom` (panels stacked in one SVG share the years and the value scale)."""
 
-    def __init__(self, years: Iterable[int], top_value: float):
+    def __init__(
+        self,
+        years: Iterable[int],
+        top_value: float,
+        top: float = TOP,
+        bottom: float = HEIGHT - BOTTOM,
+    ):
         years = list(years)
         self.first, self.last = min(years), max(years)
         self.step = nice_step(top_value) if top_value > 0 else 1
         self.y_max = self.step * (int(top_value // self.step) + 1)
+        self.top, self.bottom = top, bottom
 
     def x(self, year: float) -> float:
         if self.first == self.last:
@@ -190,7 +201,7 @@ class Frame:
         return LEFT + (year - self.first) * (WIDTH - LEFT - RIGHT) / (self.last - self.first)
 
     def y(self, value: float) -> float:
-        return TOP + (1 - value / self.y_max) * (HEIGHT - TOP - BOTTOM)
+        return self.top + (1 - value / self.y_max) * (self.bottom - self.top)
 
     def axes(self, unit: str) -> list[str]:
         parts = []
@@ -200,16 +211,16 @@ class Frame:
             parts.append(
                 f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" '
                 f'y2="{y:.1f}"/><text class="tick" x="{LEFT - 8}" y="{y + 4:.1f}" '
-                f'text-anchor="end">{number_text(tick)}</text>'
+                f'text-anchor="end">{cell_text(tick)}</text>'
             )
             tick += self.step
         year_step = max(1, (self.last - self.first) // 10 + 1)
         for year in range(self.first, self.last + 1, year_step):
             parts.append(
-                f'<text class="tick" x="{self.x(year):.1f}" y="{HEIGHT - BOTTOM + 18}" '
+                f'<text class="tick" x="{self.x(year):.1f}" y="{self.bottom + 18:.0f}" '
                 f'text-anchor="middle">{year}</text>'
             )
-        middle = TOP + (HEIGHT - TOP - BOTTOM) / 2
+        middle = (self.top + self.bottom) / 2
         parts.append(
             f'<text class="axis-label" x="14" y="{middle:.0f}" '
             f'transform="rotate(-90 14 {middle:.0f})" text-anchor="middle">{escape(unit)}</text>'
@@ -229,10 +240,23 @@ def _mirror_gaps(frame: Frame, points: list[SeriesPoint], unit: str) -> list[str
         parts.append(
             f'<line class="gap" data-year="{row.year}" x1="{x:.1f}" x2="{x:.1f}" '
             f'y1="{frame.y(low):.1f}" y2="{frame.y(high):.1f}"><title>{row.year}: '
-            f"{MIRROR[0]} {number_text(low)} vs {MIRROR[1]} {number_text(high)} {escape(unit)}, "
-            f"a difference of {number_text(abs(row.gap))}{share}</title></line>"
+            f"{MIRROR[0]} {cell_text(low)} vs {MIRROR[1]} {cell_text(high)} {escape(unit)}, "
+            f"a difference of {cell_text(abs(row.gap))}{share}</title></line>"
         )
     return parts
+
+
+def line_path(frame: Frame, series: list, attributes: str = "") -> list[str]:
+    """The line through a year-ordered series (points with `year` and `value`), one
+    segment per run of consecutive years; none when no two years are consecutive."""
+    runs = [
+        "M" + " L".join(f"{frame.x(p.year):.1f},{frame.y(p.value):.1f}" for p in run)
+        for run in consecutive_year_runs(series)
+        if len(run) > 1
+    ]
+    if not runs:
+        return []
+    return [f'<path class="line" fill="none" stroke-width="2"{attributes} d="{" ".join(runs)}"/>']
 
 
 def _reporter_group(frame: Frame, reporter: str, series: list[SeriesPoint]) -> list[str]:
@@ -241,13 +265,7 @@ def _reporter_group(frame: Frame, reporter: str, series: list[SeriesPoint]) -> l
         f'<g class="series" data-reporter="{escape(reporter)}" fill="{colour}" '
         f'stroke="{colour}"><title>{escape(label)}</title>'
     ]
-    lines = [
-        "M" + " L".join(f"{frame.x(p.year):.1f},{frame.y(p.value):.1f}" for p in run)
-        for run in consecutive_year_runs(series)
-        if len(run) > 1
-    ]
-    if lines:
-        parts.append(f'<path class="line" fill="none" stroke-width="2" d="{" ".join(lines)}"/>')
+    parts += line_path(frame, series)
     for p in series:
         x = frame.x(p.year)
         if p.max_value > p.min_value:
@@ -372,6 +390,7 @@ def timeline_events(con) -> list[Event]:
 
 
 ROW_HEIGHT = 11  # one stacked marker
+TIMELINE_LEFT = 96  # room for the row labels ("agreements") left of the first year
 EVENT_KINDS = ("agreement", "visit")
 
 
@@ -389,7 +408,7 @@ def timeline_svg(events: list[Event]) -> Markup:
     span = max(1, last - first)
 
     def x_of(year: int) -> float:
-        return LEFT + (year - first + 0.5) * (WIDTH - LEFT - RIGHT) / (span + 1)
+        return TIMELINE_LEFT + (year - first + 0.5) * (WIDTH - TIMELINE_LEFT - RIGHT) / (span + 1)
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
@@ -397,9 +416,9 @@ def timeline_svg(events: list[Event]) -> Markup:
         '<title id="timeline-title">Agreements and visits by year</title>',
         f'<desc id="timeline-desc">{len(events)} events from {first} to {last}: agreements '
         "above the axis, visits below; the list below the chart names each.</desc>",
-        f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{axis_y}" y2="{axis_y}"/>',
-        f'<text class="tick" x="{LEFT - 8}" y="{axis_y - 8}" text-anchor="end">agreements</text>',
-        f'<text class="tick" x="{LEFT - 8}" y="{axis_y + 30}" text-anchor="end">visits</text>',
+        f'<line class="grid" x1="{TIMELINE_LEFT}" x2="{WIDTH - RIGHT}" y1="{axis_y}" y2="{axis_y}"/>',
+        f'<text class="tick" x="{TIMELINE_LEFT - 8}" y="{axis_y - 8}" text-anchor="end">agreements</text>',
+        f'<text class="tick" x="{TIMELINE_LEFT - 8}" y="{axis_y + 30}" text-anchor="end">visits</text>',
     ]
     year_step = max(1, span // 12 + 1)
     for year in range(first, last + 1, year_step):

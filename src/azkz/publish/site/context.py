@@ -9,7 +9,6 @@ read as the release holds them.  `azkz.publish.site.pages` renders pages from th
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ import yaml
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from azkz.core.cells import cell_text
 from azkz.core.digest import sha256_file
 from azkz.core.layout import ReleaseError, read_checksums, release_files, table_file
 from azkz.core.sql import ident_list, quote_ident, quote_literal
@@ -96,19 +96,6 @@ def open_release(release: Path, package: Package) -> duckdb.DuckDBPyConnection:
             f"SELECT * FROM read_parquet({quote_literal(str(path))})"
         )
     return con
-
-
-def cell_text(value: Any) -> str:
-    """How a cell is shown on the pages: empty for NULL, numbers without a spurious `.0`."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
 
 
 def source_references(package: Package) -> list[tuple[Table, str]]:

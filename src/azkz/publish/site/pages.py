@@ -19,15 +19,14 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from azkz.core.cells import cell_text
 from azkz.core.layout import ReleaseError, copy_releases, resolve_local
-from azkz.derive.annual_series import SERIES_TABLE, precedence_lines
 from azkz.publish.site import wasm
 from azkz.publish.site.charts import TURNOVER_INDICATOR, chart_context, timeline_context
 from azkz.publish.site.context import (
     Download,
     SiteError,
     TableFacts,
-    cell_text,
     changelog_html,
     citation,
     coverage_years,
@@ -40,6 +39,8 @@ from azkz.publish.site.context import (
     source_uses,
     table_facts,
 )
+from azkz.publish.site.trade_charts import trade_context
+from azkz.schema.derived import SERIES_TABLE, precedence_lines
 from azkz.schema.fields import constraint_words, enum_text, missing_value_words
 from azkz.schema.package import DescriptorError, Package, Table, read_package
 
@@ -103,8 +104,8 @@ def environment() -> Environment:
 def field_rules(f) -> list[str]:
     """The constraints of a field other than `enum` (shown in a column of its own) and its
     own missing values, in words (`azkz.schema.fields`), as in the data dictionary."""
-    missing = missing_value_words(f.missing_values, f.type, show=cell_text, labels=f.missing_labels)
-    return constraint_words(f.constraints, show=cell_text, skip=("enum",), type_name=f.type) + (
+    missing = missing_value_words(f.missing_values, f.type, labels=f.missing_labels)
+    return constraint_words(f.constraints, skip=("enum",), type_name=f.type) + (
         [missing] if missing else []
     )
 
@@ -180,6 +181,7 @@ def site_pages(
         "index.html": ("index.html", {}),
         "sources.html": ("sources.html", {"uses": source_uses(con, package)}),
         "indicators.html": ("indicators.html", chart_context(con)),
+        "trade.html": ("trade.html", trade_context(con)),
         "timeline.html": ("timeline.html", timeline_context(con)),
         "sql.html": (
             "sql.html",

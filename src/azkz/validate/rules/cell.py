@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from azkz.core.errors import CONSTRAINT_ERROR, TYPE_ERROR, ErrorType, error
+from azkz.core.errors import CONSTRAINT_ERROR, TYPE_ERROR, ErrorType
 from azkz.core.sql import quote_ident, quote_literal
 from azkz.schema.fields import CONSTRAINTS, LENGTH_BOUNDS, TYPES, VALUE_BOUNDS
 from azkz.schema.package import Field, Table
@@ -245,10 +245,3 @@ def typed_source(table: Table) -> str:
         + [f"{cast_sql(f)} AS {typed(f)}" for f in table.fields]
     )
     return f"(SELECT rowid AS _row, {columns} FROM {raw_name(table)})"
-
-
-def key_error(
-    table: Table, line: int, names: list[str], kind: ErrorType, message: str
-) -> dict[str, Any]:
-    """An error about a key of `names` at `line`: the field is named when there is one."""
-    return error(table.name, table.path, line, names[0] if len(names) == 1 else None, kind, message)

@@ -31,13 +31,13 @@ from azkz.tables.typed import cast_sql, internal_name, raw_csv_sql
 from azkz.validate.rules.cell import (
     RowCheck,
     as_list,
-    key_error,
     literal_text,
     raw_name,
     typed,
     typed_source,
     value_check,
 )
+from azkz.validate.rules.table import key_row_errors, key_text
 
 ISO3_TYPE = "azkz_iso3"
 # Codelists a field may declare with the custom property `codelist`.
@@ -64,6 +64,14 @@ def iso3_codes() -> tuple[str, ...]:
         resources.files("azkz.validate.rules").joinpath("iso3166.txt").read_text(encoding="utf-8")
     )
     return tuple(line for line in text.split() if not line.startswith("#") and line.isalpha())
+
+
+def codelist_additions(f: Field) -> list[str]:
+    """Codes a field accepts beyond its `codelist`, each declared with its meaning in
+    `codelistAdditions` (e.g. `WLD`, the world as a trade partner): one field widened,
+    the codelist itself never edited, so no other country field accepts them."""
+    additions = f.raw.get("codelistAdditions")
+    return sorted(additions) if isinstance(additions, dict) else []
 
 
 def precision_pairs(table: Table) -> list[tuple[Field, Field]]:
@@ -197,12 +205,17 @@ def declared_checks(table: Table) -> list[RowCheck]:
     for f in table.fields:
         codelist = CODELISTS.get(f.raw.get("codelist"))
         if codelist is not None and f.type == "string":
+            extra = codelist_additions(f)
+            also = (
+                f" AND {typed(f)} NOT IN ({', '.join(map(quote_literal, extra))})" if extra else ""
+            )
             checks.append(
                 value_check(
                     f,
                     CODELIST_ERROR,
-                    f"({typed(f)} IS NOT NULL AND TRY_CAST({typed(f)} AS {codelist}) IS NULL)",
-                    f"{{0!r}} is not a code of {literal_text(f.raw['codelist'])}",
+                    f"({typed(f)} IS NOT NULL AND TRY_CAST({typed(f)} AS {codelist}) IS NULL{also})",
+                    f"{{0!r}} is not a code of {literal_text(f.raw['codelist'])}"
+                    + (f" nor one of {literal_text(', '.join(extra))}" if extra else ""),
                     costly=True,
                 )
             )
@@ -311,21 +324,13 @@ def unused_key_errors(
         f"FROM {typed_source(parent)} ORDER BY _row"
     ).fetchall()
     referrers = ", ".join(sorted({child.name for child, _fk in children}))
-    errors = []
+    messages = []
     for row, *values in rows:
         value = dict(zip(wanted, values, strict=True))
         if any(tuple(value[n] for n in fields) in seen for fields, seen in used):
             continue
         if any(value[n] is None for n in key):
             continue
-        shown = ", ".join(f"{n}={value[n]}" for n in key)
-        errors.append(
-            key_error(
-                parent,
-                int(lines[parent.name][row]),
-                key,
-                UNUSED_KEY,
-                f"{shown} is not referenced by any row of {referrers}",
-            )
-        )
-    return errors
+        shown = key_text(key, [value[n] for n in key])
+        messages.append((row, f"{shown} is not referenced by any row of {referrers}"))
+    return key_row_errors(parent, lines[parent.name], key, UNUSED_KEY, messages)

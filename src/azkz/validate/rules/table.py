@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from azkz.core.errors import FOREIGN_KEY, PRIMARY_KEY, UNIQUE_ERROR, ErrorType
+from azkz.core.errors import FOREIGN_KEY, PRIMARY_KEY, UNIQUE_ERROR, ErrorType, error
 from azkz.core.sql import ident_list, quote_ident
 from azkz.schema.package import Package, Table
-from azkz.validate.rules.cell import as_list, key_error, raw_name, typed, typed_source
+from azkz.validate.rules.cell import as_list, raw_name, typed, typed_source
 
 
 def text_key_hashes(table: Table) -> list[tuple[str, str]]:
@@ -43,18 +43,30 @@ def key_errors(table: Table, con, lines) -> list[dict[str, Any]]:
             f"USING ({cols})) WHERE _row <> first_row ORDER BY _row"
         ).fetchall()
         label = "primary key" if code is PRIMARY_KEY else "unique field"
-        for row, first, *values in duplicates:
-            shown = ", ".join(f"{n}={v}" for n, v in zip(names, values, strict=True))
-            errors.append(
-                key_error(
-                    table,
-                    int(lines[row]),
-                    names,
-                    code,
-                    f"{label} ({shown}) repeats line {int(lines[first])}",
-                )
-            )
+        messages = [
+            (row, f"{label} ({key_text(names, values)}) repeats line {int(lines[first])}")
+            for row, first, *values in duplicates
+        ]
+        errors += key_row_errors(table, lines, names, code, messages)
     return errors
+
+
+def key_text(names: list[str], values) -> str:
+    """A key's value as messages quote it: `indicator=exports, year=2020`."""
+    return ", ".join(f"{n}={v}" for n, v in zip(names, values, strict=True))
+
+
+def key_row_errors(
+    table: Table, lines, names: list[str], kind: ErrorType, messages: list[tuple[int, str]]
+) -> list[dict[str, Any]]:
+    """One `kind` error per (row, message) about the key of `names`, at the row's physical
+    line (`lines`), naming the field when the key has one (primary, unique, foreign and
+    unreferenced keys all report so)."""
+    field = names[0] if len(names) == 1 else None
+    return [
+        error(table.name, table.path, int(lines[row]), field, kind, message)
+        for row, message in messages
+    ]
 
 
 def table_keys(table: Table) -> list[tuple[ErrorType, list[str]]]:
@@ -121,15 +133,9 @@ def foreign_key_errors(
             f"WHERE {not_null} ORDER BY c._row"
         ).fetchall()
         target = f"{parent.name}.{','.join(ref_names)}"
-        for row, *values in missing:
-            shown = ", ".join(str(v) for v in values)
-            errors.append(
-                key_error(
-                    table,
-                    int(lines[table.name][row]),
-                    names,
-                    FOREIGN_KEY,
-                    f"{','.join(names)} {shown!r} is not in {target}",
-                )
-            )
+        messages = [
+            (row, f"{','.join(names)} {', '.join(str(v) for v in values)!r} is not in {target}")
+            for row, *values in missing
+        ]
+        errors += key_row_errors(table, lines[table.name], names, FOREIGN_KEY, messages)
     return errors
