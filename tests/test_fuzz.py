@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.differential import Outcome, compare, generate, kept_differences, record_lines
+from tests.differential import Outcome, compare, generate, record_lines
 
 SAMPLE = 40
 
@@ -45,12 +45,3 @@ def test_rows_are_mapped_to_physical_lines():
 def test_a_disagreement_is_reported():
     outcome = Outcome(generate(3), False, False, {("t", 2, None, "extra-cell")}, set())
     assert not outcome.agree and "extra-cell" in outcome.describe()
-
-
-def test_only_the_documented_differences_are_set_aside():
-    found = {
-        ("t", 3, None, "blank-row"),
-        ("t", 3, None, "primary-key"),
-        ("t", 5, None, "primary-key"),
-    }
-    assert kept_differences(found) == {("t", 3, None, "primary-key")}
