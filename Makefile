@@ -26,13 +26,15 @@ validate: $(STAMP)
 ## this says so and the site tests that need it are skipped with that reason.
 wasm: $(STAMP)
 	@if command -v npm >/dev/null; then \
-	  $(BIN)/python -c "from azkz.duckdb_wasm import ensure_vendored; print('DuckDB-WASM:', ensure_vendored())"; \
+	  $(BIN)/python -c "from azkz.publish.site.wasm import ensure_vendored; print('DuckDB-WASM:', ensure_vendored())"; \
 	else \
 	  echo "npm not found: the catalogue-site tests that need DuckDB-WASM will be skipped"; \
 	fi
 
-## The test suite (fast, offline, one worker per core); browser tests are separate: make test-browser
+## The import contracts (pyproject.toml [tool.importlinter]: stages import downwards only),
+## then the test suite (fast, offline, one worker per core); browser tests: make test-browser
 test: $(STAMP) wasm
+	$(BIN)/lint-imports --no-logo
 	$(BIN)/python -m pytest -q -n auto
 
 ## `pip install .` (a wheel, not editable) into a fresh virtual environment, used from outside

@@ -28,8 +28,8 @@ import duckdb
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from azkz.schema import read_package  # noqa: E402
-from azkz.typed import key_order, load_tables  # noqa: E402
+from azkz.schema.package import read_package  # noqa: E402
+from azkz.tables.typed import key_order, load_tables  # noqa: E402
 from tests.helpers import copy_package  # noqa: E402
 
 AZKZ = str(Path(sys.executable).with_name("azkz"))

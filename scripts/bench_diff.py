@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench_build import run, synthetic_indicators, write_keeping_notes  # noqa: E402
 
-from azkz.schema import read_package  # noqa: E402
+from azkz.schema.package import read_package  # noqa: E402
 from tests.helpers import copy_package  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "diff.md"

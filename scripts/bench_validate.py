@@ -147,9 +147,9 @@ FLOOR = (
 )
 PANDERA = """
 import duckdb
-from azkz.contracts import check_frame
-from azkz.schema import read_package
-from azkz.typed import raw_csv_sql, typed_select_sql
+from azkz.validate.contracts import check_frame
+from azkz.schema.package import read_package
+from azkz.tables.typed import raw_csv_sql, typed_select_sql
 package = read_package('.')
 table = package.table('indicators')
 frame = duckdb.sql(typed_select_sql(table, raw_csv_sql(package.file(table), table))).pl()

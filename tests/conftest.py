@@ -25,7 +25,7 @@ def package_copy(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def built_release(tmp_path_factory) -> Path:
     """A copy of the real package with one release built into `<root>/dist`; read only."""
-    from azkz.build import build_release
+    from azkz.release.build import build_release
 
     root = copy_package(tmp_path_factory.mktemp("release") / "pkg")
     build_release(root, root / "dist")

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,23 @@ from typing import Any
 from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Set by `.ci/run`: there the machine has installed npm, node and chromium first, so a site
+# test that cannot run is a broken set-up, not an optional extra.
+REQUIRE_SITE_TOOLS = "AZKZ_REQUIRE_SITE_TOOLS"
+
+
+def skip_without_site_tool(reason: str) -> None:
+    """Skip (locally) or fail (in CI) a test whose tool (npm, node, chromium) is missing.
+
+    Locally a missing npm is a choice and the test says why it skipped; in CI a skipped
+    browser or wasm test would be a silent pass, so it fails with the same reason.
+    """
+    import pytest
+
+    if os.environ.get(REQUIRE_SITE_TOOLS) == "1":
+        pytest.fail(f"{reason} (required in CI: {REQUIRE_SITE_TOOLS}=1)")
+    pytest.skip(reason)
 
 
 def edit_json(path: Path, change) -> None:
@@ -45,7 +63,7 @@ def copy_package(dest: Path) -> Path:
 
 def release_dir(root: Path) -> Path:
     """`<root>/dist/<version>`: the release a test built from the package at `root`."""
-    from azkz.schema import read_package
+    from azkz.schema.package import read_package
 
     return root / "dist" / read_package(root).version
 
@@ -74,7 +92,7 @@ _TYPED = {
 def csv_records(path: Path, table) -> list[dict[str, Any]]:
     """A table's CSV read with the csv module and typed by hand from its schema.
 
-    An independent reading (no DuckDB, no azkz.typed) to compare what the loaders
+    An independent reading (no DuckDB, no azkz.tables.typed) to compare what the loaders
     return with; the empty cell is the missing value.
     """
     with Path(path).open(encoding="utf-8", newline="") as f:

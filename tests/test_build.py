@@ -16,10 +16,12 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from azkz import build, fingerprint, release_zip
 from azkz.cli import main
-from azkz.schema import read_package
-from azkz.typed import load_tables, quote_ident
+from azkz.core.sql import quote_ident
+from azkz.derive.annual_series import derive_tables
+from azkz.release import archive, build, fingerprint
+from azkz.schema.package import read_package
+from azkz.tables.typed import load_tables
 from tests.helpers import copy_package, edit_descriptor, release_dir, sha256_hex
 
 TRICKY_NOTE = 'Bakı–Aqtau "ferry"; ə ş ğ ı ö ü ç қ ә ң ө ұ ү і, comma\nsecond line'
@@ -117,11 +119,11 @@ def test_files_deflated_ahead_give_the_zip_written_at_once(built_release, tmp_pa
     package = read_package(built_release)
     stage = tmp_path / "stage"
     shutil.copytree(release_dir(built_release), stage)
-    (stage / release_zip.zip_name(package)).unlink()
-    plain = release_zip.write_zip(stage, package, "2025-06-01").rename(tmp_path / "plain.zip")
+    (stage / archive.zip_name(package)).unlink()
+    plain = archive.write_zip(stage, package, "2025-06-01").rename(tmp_path / "plain.zip")
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    parts = release_zip.ZipParts(stage, scratch)
+    parts = archive.ZipParts(stage, scratch)
     names = [p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file()]
     facts = parts.deflate(sorted(names)[::2])  # every other file, the data files among them
     assert any(name.startswith("data/") for name in facts)
@@ -130,7 +132,7 @@ def test_files_deflated_ahead_give_the_zip_written_at_once(built_release, tmp_pa
             (stage / name).stat().st_size,
             sha256_hex(stage / name),
         )
-    ahead = release_zip.write_zip(stage, package, "2025-06-01", parts)
+    ahead = archive.write_zip(stage, package, "2025-06-01", parts)
     assert ahead.read_bytes() == plain.read_bytes()
     with zipfile.ZipFile(ahead) as zf:
         assert zf.testzip() is None  # every member inflates, CRC-32 checked, by zipfile
@@ -160,7 +162,7 @@ def test_descriptor_has_version_created_and_file_facts(built_release: Path) -> N
 def test_release_passes_frictionless_and_our_validator(built_release: Path) -> None:
     import frictionless
 
-    from azkz.validate import validate_package
+    from azkz.validate.package import validate_package
 
     release = release_dir(built_release)
     report = frictionless.validate(str(release / "datapackage.json"))
@@ -210,6 +212,7 @@ def test_every_value_round_trips_through_csv_parquet_and_duckdb(tricky_release: 
     release = release_dir(tricky_release)
     con = duckdb.connect()
     load_tables(package, con)  # the working tree's typed tables
+    derive_tables(package, con)
     csv_con = duckdb.connect()
     load_tables(read_package(release), csv_con)  # the release's normalised CSVs, typed
     db = duckdb.connect(str(release / f"{package.name}.duckdb"), read_only=True)

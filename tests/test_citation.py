@@ -10,9 +10,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from azkz.citation import CFF_NAME, JSONLD_NAME, repository_metadata
 from azkz.cli import main
-from azkz.schema import read_package
+from azkz.release.citation import CFF_NAME, JSONLD_NAME, repository_metadata
+from azkz.schema.package import read_package
 from tests.helpers import ROOT, edit_descriptor, sha256_hex
 
 CFF_SCHEMA = json.loads((ROOT / "tests" / "data" / "cff-1.2.0.schema.json").read_text("utf-8"))

@@ -90,3 +90,23 @@ def test_no_import_cycle():
         for name, path in found.items()
     }
     assert not cycles(graph)
+
+
+def test_azkz_imports_are_at_module_level():
+    """No import of azkz hides in a function (issue 22): a lazy import would only hide a
+    dependency the layers contract must see.  The one exception is `azkz.load` in
+    `azkz/__init__.py`, imported on first use so that `import azkz` stays light."""
+    hidden = []
+    for name, path in modules().items():
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for inner in ast.walk(node):
+                names = []
+                if isinstance(inner, ast.Import):
+                    names = [alias.name for alias in inner.names]
+                elif isinstance(inner, ast.ImportFrom) and not inner.level:
+                    names = [inner.module or ""]
+                if any(n == "azkz" or n.startswith("azkz.") for n in names):
+                    hidden.append(f"{name}.{node.name}: {', '.join(names)}")
+    assert hidden == ["azkz.__getattr__: azkz.access.load"]

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from azkz import profile
-from azkz.errors import by_layer
-from azkz.validate import validate_package
+from azkz.core.errors import by_layer
+from azkz.validate import profile
+from azkz.validate.package import validate_package
 
 CASES = sorted(p for p in (Path(__file__).parent / "conformance").iterdir() if p.is_dir())
 LABELS = {e.code for e in by_layer("file") if e.code.endswith("-label")}

@@ -16,18 +16,16 @@ from azkz.cli import main
 from azkz.diff import (
     WORKTREE,
     DiffError,
-    changelog_section,
-    changes_document,
     check_version,
-    curated_entry,
     diff_packages,
     diff_specs,
     render_markdown,
     render_text,
     version_bump,
 )
-from azkz.schema import read_package
-from tests.helpers import edit_descriptor
+from azkz.release.changes import changelog_section, changes_document, curated_entry
+from azkz.schema.package import read_package
+from tests.helpers import copy_package, edit_descriptor
 
 SOURCES = {
     "fields": [
@@ -847,8 +845,8 @@ def test_real_package_value_change(package_copy):
 def test_build_writes_changes_against_the_previous_release(built_release, package_copy):
     import shutil
 
-    from azkz.build import build_release
     from azkz.diff import suggest_version
+    from azkz.release.build import build_release
 
     dist = shutil.copytree(built_release / "dist", package_copy / "dist")
     first = read_package(built_release).version
@@ -901,3 +899,15 @@ def test_contributing_tells_contributors_to_write_the_entry_the_release_publishe
     assert "under the heading of that **new version**: add `## [<new version>]`" in contributing
     assert "move anything listed under `## [Unreleased]` into it" in contributing
     assert "a line under `## [Unreleased]`" not in contributing
+
+
+def test_git_ref_of_a_package_with_a_derived_table_reads_its_schema(tmp_path):
+    """A derived table's schema is committed but its data file is not (only a release has it):
+    a git ref of this package exports the one and does not ask git for the other."""
+    root = copy_package(tmp_path / "pkg")
+    git(root, "init", "-q")
+    git(root, "add", ".")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "data")
+    result = run("--repo", str(root), "HEAD", "WORKTREE")
+    assert result.exit_code == 0, result.output
+    assert "annual_series" in result.output

@@ -8,9 +8,9 @@ import re
 from click.testing import CliRunner
 
 from azkz.cli import main
-from azkz.coverage import CURATION_PATH, coverage_block, curation_notes
-from azkz.docs import DICTIONARY_PATH, data_dictionary
-from azkz.schema import read_package
+from azkz.publish.coverage import CURATION_PATH, coverage_block, curation_notes
+from azkz.publish.docs import DICTIONARY_PATH, data_dictionary
+from azkz.schema.package import read_package
 from tests.helpers import ROOT, edit_schema
 
 
@@ -138,7 +138,7 @@ def test_cli_without_a_package_exits_2(tmp_path):
     assert "datapackage.json not found" in result.output
 
 
-# --- coverage tables of docs/curation.md (azkz.coverage) ------------------------------
+# --- coverage tables of docs/curation.md (azkz.publish.coverage) ------------------------------
 
 
 def test_committed_coverage_tables_are_current():

@@ -1,4 +1,4 @@
-"""The error vocabulary (`azkz.errors`): defined once, used everywhere, documented."""
+"""The error vocabulary (`azkz.core.errors`): defined once, used everywhere, documented."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from azkz import errors
-from azkz.docs import readme_with_error_list
-from azkz.report import Report, error
+from azkz.core import errors
+from azkz.core.errors import error
+from azkz.publish.docs import readme_with_error_list
+from azkz.validate.report import Report
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = sorted((ROOT / "src" / "azkz").glob("*.py"))

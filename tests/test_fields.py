@@ -1,4 +1,4 @@
-"""Field facts in one table (`azkz.fields`): every part of azkz reads the same facts."""
+"""Field facts in one table (`azkz.schema.fields`): every part of azkz reads the same facts."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import duckdb
 import polars as pl
 import pytest
 
-from azkz import contracts, fields
 from azkz.diff.schema import _constraint_bump
-from azkz.docs import allowed_values
-from azkz.schema import DUCKDB_TYPES, read_package
-from azkz.site import field_rules
-from azkz.validate import validate_package
+from azkz.publish.docs import allowed_values
+from azkz.publish.site.pages import field_rules
+from azkz.schema import fields
+from azkz.schema.package import DUCKDB_TYPES, read_package
+from azkz.validate import contracts
+from azkz.validate.package import validate_package
 from tests.helpers import ROOT, edit_schema, field_named
 
 

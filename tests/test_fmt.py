@@ -7,7 +7,7 @@ import random
 from click.testing import CliRunner
 
 from azkz.cli import main
-from azkz.schema import read_package
+from azkz.schema.package import read_package
 
 
 def fmt(root, *args: str):

@@ -18,11 +18,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from azkz import build, fields, profile
-from azkz.docs import data_dictionary
-from azkz.schema import read_package
-from azkz.typed import raw_csv_sql
-from azkz.validate import validate_package
+from azkz.publish.docs import data_dictionary
+from azkz.release import build
+from azkz.schema import fields
+from azkz.schema.package import read_package
+from azkz.tables.typed import raw_csv_sql
+from azkz.validate import profile
+from azkz.validate.package import validate_package
 from tests.helpers import ROOT, copy_package, edit_schema, field_named, invoke, release_dir
 
 TYPES = list(fields.TYPES)  # every Table Schema type

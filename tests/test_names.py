@@ -17,13 +17,13 @@ from unittest.mock import patch
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from azkz import profile
-from azkz.build import build_release
+from azkz.access.query import open_database, open_working_tree, run
+from azkz.core.sql import quote_ident
 from azkz.diff import RENDERERS, diff_packages
-from azkz.query import open_database, open_working_tree, run
-from azkz.schema import read_package
-from azkz.typed import quote_ident
-from azkz.validate import validate_package
+from azkz.release.build import build_release
+from azkz.schema.package import read_package
+from azkz.validate import profile
+from azkz.validate.package import validate_package
 
 RESOURCE_NAMES = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,12}", fullmatch=True)
 FIELD_NAMES = st.one_of(

@@ -65,8 +65,8 @@ def test_csv_bytes_utf8_lf_header(name):
 
 def test_csv_files_are_in_canonical_form():
     """Row order is formatting: `azkz fmt --check` (also run by pre-commit and CI)."""
-    from azkz.fmt import format_package
-    from azkz.schema import read_package
+    from azkz.schema.package import read_package
+    from azkz.tables.canonical_csv import format_package
 
     outcomes, problems = format_package(read_package(ROOT), check=True)
     assert problems == []

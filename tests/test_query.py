@@ -11,8 +11,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from azkz import query
-from azkz.schema import read_package
+from azkz.access import query
+from azkz.cli import query as query_command
+from azkz.schema.package import read_package
 from tests.helpers import invoke
 
 REFUSED = [
@@ -356,7 +357,7 @@ def test_memory_error_is_a_message_and_exit_2(tmp_path: Path, monkeypatch) -> No
     def exhausted(con, sql):
         raise MemoryError
 
-    monkeypatch.setattr(query, "run", exhausted)
+    monkeypatch.setattr(query_command, "run", exhausted)  # the name the command calls
     result = invoke("query", "SELECT 1", "--db", empty_database(tmp_path))
     assert result.exit_code == 2
     assert "out of memory" in result.stderr and "Traceback" not in result.output

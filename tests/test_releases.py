@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from azkz import build, release_zip, releases
+from azkz.core import layout
+from azkz.core.layout import ReleaseError, Version, version_key
 from azkz.diff import DiffError, parse_version
-from azkz.releases import ReleaseError, Version, version_key
-from azkz.schema import read_package
+from azkz.release import archive, build
+from azkz.schema.package import read_package
 
 
 def test_versions_sort_by_semver_precedence() -> None:
@@ -57,14 +58,14 @@ def test_what_is_not_semver_is_refused_with_one_message(text: str) -> None:
 def test_resolve_local_names_what_is_there(built_release: Path, tmp_path: Path) -> None:
     dist = built_release / "dist"
     version = read_package(built_release).version
-    assert releases.resolve_local(dist, "latest") == dist / version
-    assert releases.resolve_local(dist, None) == dist / version
+    assert layout.resolve_local(dist, "latest") == dist / version
+    assert layout.resolve_local(dist, None) == dist / version
     with pytest.raises(
         ReleaseError, match=rf"no release '9.9.9' in {dist} \(available: {version}\)"
     ):
-        releases.resolve_local(dist, "9.9.9")
+        layout.resolve_local(dist, "9.9.9")
     with pytest.raises(ReleaseError, match="available: none"):
-        releases.resolve_local(tmp_path, "0.1.0")
+        layout.resolve_local(tmp_path, "0.1.0")
 
 
 def test_every_file_fact_is_the_same_in_all_four_places(built_release: Path) -> None:
@@ -72,7 +73,7 @@ def test_every_file_fact_is_the_same_in_all_four_places(built_release: Path) -> 
     dist = built_release / "dist"
     version = read_package(built_release).version
     release = dist / version
-    index = releases.parse_index((dist / "index.json").read_text("utf-8"), "index.json")
+    index = layout.parse_index((dist / "index.json").read_text("utf-8"), "index.json")
     facts = index.versions[version]
     sums = dict(
         reversed(line.split("  ", 1))
@@ -98,7 +99,7 @@ def test_every_file_fact_is_the_same_in_all_four_places(built_release: Path) -> 
 
 def test_a_build_hashes_each_file_once(package_copy: Path, monkeypatch) -> None:
     hashed: Counter = Counter()
-    original = releases.sha256_file
+    original = layout.sha256_file
 
     def counting(path):
         hashed[Path(path).name] += 1
@@ -108,9 +109,9 @@ def test_a_build_hashes_each_file_once(package_copy: Path, monkeypatch) -> None:
         hashed[Path(source).name] += hashing
         return deflate(source, target, hashing)
 
-    deflate = release_zip.deflate_file
-    monkeypatch.setattr(releases, "sha256_file", counting)
-    monkeypatch.setattr(release_zip, "deflate_file", deflating)
+    deflate = archive.deflate_file
+    monkeypatch.setattr(layout, "sha256_file", counting)
+    monkeypatch.setattr(archive, "deflate_file", deflating)
     result = build.build_release(package_copy, package_copy / "dist")
     assert set(hashed) == {Path(name).name for name in result.files}
     assert set(hashed.values()) == {1}, hashed
@@ -120,7 +121,7 @@ def test_a_killed_builds_staging_directory_is_removed_by_the_next_run(tmp_path: 
     dist = tmp_path / "dist"
     code = (
         "import sys, time\n"
-        "from azkz.releases import staging\n"
+        "from azkz.core.layout import staging\n"
         f"with staging({str(dist)!r}, '0.1.0') as d:\n"
         "    print(d, flush=True)\n"
         "    time.sleep(60)\n"
@@ -129,7 +130,7 @@ def test_a_killed_builds_staging_directory_is_removed_by_the_next_run(tmp_path: 
     try:
         stage_dir = Path(child.stdout.readline().strip())
         assert stage_dir.name.startswith(".building-0.1.0-") and stage_dir.is_dir()
-        assert releases.remove_stale_staging(dist) == []  # still held by a live build
+        assert layout.remove_stale_staging(dist) == []  # still held by a live build
         assert stage_dir.is_dir()
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
@@ -137,14 +138,14 @@ def test_a_killed_builds_staging_directory_is_removed_by_the_next_run(tmp_path: 
         child.kill()
         child.stdout.close()
     assert stage_dir.is_dir()  # what SIGKILL leaves behind
-    with releases.staging(dist, "0.1.0") as mine:
+    with layout.staging(dist, "0.1.0") as mine:
         assert not stage_dir.exists()
-        assert releases.remove_stale_staging(dist) == [] and mine.is_dir()
+        assert layout.remove_stale_staging(dist) == [] and mine.is_dir()
     assert not mine.exists()
 
 
 def test_build_and_citation_no_longer_import_each_other() -> None:
-    code = "import sys, azkz.citation; print('azkz.build' in sys.modules)"
+    code = "import sys, azkz.release.citation; print('azkz.release.build' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -156,8 +157,8 @@ def test_copy_releases_gives_the_layout_a_releases_url_serves(built_release, tmp
     dist = tmp_path / "dist"
     shutil.copytree(built_release / "dist", dist)
     (dist / "index.json").unlink()
-    releases.copy_releases(dist, tmp_path / "download")
+    layout.copy_releases(dist, tmp_path / "download")
     published = (built_release / "dist" / "index.json").read_bytes()
     assert (tmp_path / "download" / "index.json").read_bytes() == published
     version = read_package(built_release).version
-    assert releases.built_versions(tmp_path / "download") == [version]
+    assert layout.built_versions(tmp_path / "download") == [version]

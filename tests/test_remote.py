@@ -15,9 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 
 import azkz
-from azkz import remote
-from azkz.releases import ReleaseError, parse_index, write_index
-from azkz.schema import read_package
+from azkz.access import remote
+from azkz.core.layout import ReleaseError, parse_index, write_index
+from azkz.schema.package import read_package
 from tests.helpers import invoke
 
 
@@ -269,37 +269,3 @@ def test_default_releases_url_is_the_sites_download_directory(monkeypatch) -> No
     owner, repo = homepage.removeprefix("https://github.com/").split("/")
     assert remote.releases_url() == f"https://{owner}.github.io/{repo}/download/"
     assert remote.releases_url("http://h/x") == "http://h/x/"
-
-
-def test_readme_use_without_cloning_examples_run(built_release, served, empty_dir) -> None:
-    """Each example of the README's section runs as printed against the local server."""
-    import os
-    import re
-    import sys
-
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
-    section = readme[readme.index("## Use without cloning") :].split("\n## ", 1)[0]
-    python = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
-    shell = re.findall(r"```sh\n(.*?)```", section, re.DOTALL)
-    assert len(python) == 2 and len(shell) == 2
-    for example in python:
-        *setup, operation = example.strip().splitlines()
-        assert len(setup) == 2, example
-        namespace: dict = {}
-        exec("\n".join(setup), namespace)
-        assert len(eval(operation, namespace)) > 0, example
-    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-    for example in shell:
-        assert len(example.strip().splitlines()) == 3, example
-        run = subprocess.run(
-            ["bash", "-e", "-c", example],
-            cwd=empty_dir,
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PATH": path},
-            timeout=120,
-        )
-        assert run.returncode == 0, run.stdout + run.stderr
-        assert run.stdout.strip(), example
-    version = served_version(built_release)
-    assert (empty_dir / "releases" / version / "SHA256SUMS").is_file()

@@ -20,12 +20,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from azkz import load
-from azkz.build import build_release
-from azkz.diff import changelog_section, changes_document, diff_specs
-from azkz.schema import read_package
-from azkz.series import COPIED, SERIES_TABLE
-from azkz.typed import load_tables
-from azkz.validate import validate_package
+from azkz.derive.annual_series import COPIED, SERIES_TABLE, derive_tables
+from azkz.diff import diff_specs
+from azkz.release.build import build_release
+from azkz.release.changes import changelog_section, changes_document
+from azkz.schema.package import read_package
+from azkz.tables.typed import load_tables
+from azkz.validate.package import validate_package
 from tests.helpers import ROOT, edit_schema, field_named
 
 RESOURCES = ("sources", "indicator_definitions", "indicators")
@@ -118,7 +119,9 @@ def derive(root: Path) -> list[dict]:
     report = validate_package(root)
     assert report.valid, report.errors
     con = duckdb.connect()
-    load_tables(read_package(root), con)
+    package = read_package(root)
+    load_tables(package, con)
+    derive_tables(package, con)
     cursor = con.execute(f"SELECT * FROM {SERIES_TABLE}")
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -559,7 +562,9 @@ def test_every_eligible_group_has_exactly_one_row_equal_to_an_observation(tmp_pa
     sources, observations = drawn
     root = make_package(tmp_path / f"p{random.random()}", sources, observations)
     con = duckdb.connect()
-    load_tables(read_package(root), con)
+    package = read_package(root)
+    load_tables(package, con)
+    derive_tables(package, con)
     assert_series_invariants(con)
 
 

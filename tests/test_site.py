@@ -19,19 +19,19 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from azkz import duckdb_wasm
-from azkz.build import build_release
-from azkz.charts import SeriesPoint, series_chart_svg
 from azkz.cli import main
-from azkz.schema import read_package
-from azkz.site import (
+from azkz.publish.site import wasm
+from azkz.publish.site.charts import SeriesPoint, series_chart_svg
+from azkz.publish.site.pages import (
     EXAMPLE_QUERIES,
     SiteError,
     build_site,
     markdown_inline,
     row_label,
 )
-from tests.helpers import copy_package, release_dir
+from azkz.release.build import build_release
+from azkz.schema.package import read_package
+from tests.helpers import copy_package, release_dir, skip_without_site_tool
 
 SERIES_TURNOVER_SQL = """
     SELECT count(*) FROM annual_series
@@ -41,9 +41,11 @@ SERIES_TURNOVER_SQL = """
 
 def wasm_cache() -> Path:
     """The vendored DuckDB-WASM: `make setup` fetches it with npm; tests stay offline."""
-    if not duckdb_wasm.is_vendored():
-        pytest.skip("DuckDB-WASM is not vendored here: run `make setup` (needs npm) first")
-    return duckdb_wasm.vendored_dir()
+    if not wasm.is_vendored():
+        skip_without_site_tool(
+            "DuckDB-WASM is not vendored here: run `make wasm` (needs npm) first"
+        )
+    return wasm.vendored_dir()
 
 
 def site_of(built_release: Path, out: Path) -> tuple[Path, Path]:
@@ -115,7 +117,7 @@ def test_every_local_link_and_fragment_resolves(built):
 
 def test_the_download_directory_is_a_releases_url(built, serve, tmp_path) -> None:
     """`download/` holds every release and index.json: `azkz fetch` works against it."""
-    from azkz.remote import fetch_release
+    from azkz.access.remote import fetch_release
 
     release, site = built
     url, _stop = serve(site / "download")
@@ -442,7 +444,7 @@ def test_console_example_queries_run_on_the_release(release_db, label, sql):
 def test_console_ships_only_the_eh_bundle_and_parquet_reader(built):
     _, site = built
     shipped = {p.name for p in (site / "assets" / "duckdb").iterdir()}
-    assert shipped == set(duckdb_wasm.FILES)
+    assert shipped == set(wasm.FILES)
     config = json.loads(
         re.search(
             r'id="console-config">(.*?)</script>', (site / "sql.html").read_text(), re.S
@@ -548,6 +550,6 @@ def test_rebuilding_replaces_the_previous_site(built, tmp_path):
 
 def test_vendoring_without_npm_says_what_to_install(tmp_path, monkeypatch):
     monkeypatch.setenv("AZKZ_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(duckdb_wasm.shutil, "which", lambda _name: None)
-    with pytest.raises(duckdb_wasm.VendorError, match="`npm` was not found"):
-        duckdb_wasm.ensure_vendored()
+    monkeypatch.setattr(wasm.shutil, "which", lambda _name: None)
+    with pytest.raises(wasm.VendorError, match="`npm` was not found"):
+        wasm.ensure_vendored()

@@ -11,15 +11,17 @@ import duckdb
 import polars as pl
 import pytest
 
-from azkz import build, contracts, loader
+from azkz.access.load import load
 from azkz.diff.schema import table_schema_changes
-from azkz.docs import allowed_values
-from azkz.schema import Field, read_package
-from azkz.site import environment as site_environment
-from azkz.site import field_rules
-from azkz.structured import cell_value, enum_entry, enum_sql, length_sql
-from azkz.typed import cast_sql
-from azkz.validate import validate_package
+from azkz.publish.docs import allowed_values
+from azkz.publish.site.pages import environment as site_environment
+from azkz.publish.site.pages import field_rules
+from azkz.release import build
+from azkz.schema.package import Field, read_package
+from azkz.tables.structured import cell_value, enum_entry, enum_sql, length_sql
+from azkz.tables.typed import cast_sql
+from azkz.validate import contracts
+from azkz.validate.package import validate_package
 from tests.helpers import invoke, release_dir
 
 V2 = "https://datapackage.org/profiles/2.0/datapackage.json"
@@ -86,7 +88,7 @@ def test_parquet_holds_the_cells_text_and_null_for_missing(built):
 
 
 def test_load_honours_the_contract_and_query_reads_the_same(built):
-    frame = loader.load("t", root=built, engine="polars")
+    frame = load("t", root=built, engine="polars")
     assert frame["days"].to_list() == ["2020-01-01;2020-02-29", "2021-12-31", None]
     result = invoke(
         "query",

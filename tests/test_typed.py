@@ -5,13 +5,15 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from azkz.schema import Field, read_package
-from azkz.typed import (
+from azkz.derive.annual_series import derive_tables
+from azkz.schema.package import Field, read_package
+from azkz.tables.typed import (
     STRING_FORMATS,
     TRUSTED_CASTS,
     cast_sql,
     in_key_order,
     load_tables,
+    sort_tables,
     valid_cast_sql,
 )
 from tests.helpers import ROOT
@@ -61,6 +63,7 @@ def test_the_shipped_package_loads_the_same_with_valid_casts():
     for schema, valid in (("checked", False), ("trusted", True)):
         con.execute(f"CREATE SCHEMA {schema}; USE {schema}")
         load_tables(package, con, valid)
+        derive_tables(package, con)
     con.execute("USE memory.main")
     for table in package.tables:
         name = f'"{table.name}"'
@@ -76,7 +79,9 @@ def test_in_key_order_tells_stored_order_from_key_order():
     """The build sorts a table only when its rows are not in key order already."""
     package = read_package(ROOT)
     con = duckdb.connect()
-    load_tables(package, con, valid=True, ordered=True)
+    load_tables(package, con, valid=True)
+    derive_tables(package, con)
+    sort_tables(package.tables, con)
     for table in package.tables:
         assert in_key_order(table, con) == bool(table.row_key), table.name
     indicators = package.table("indicators")

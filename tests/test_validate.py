@@ -21,9 +21,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from azkz import profile
 from azkz.cli import main
-from azkz.validate import validate_package
+from azkz.validate import profile
+from azkz.validate.package import validate_package
 from tests.helpers import edit_descriptor, edit_schema, field_named
 
 NASTY_TEXT = 'Қазақстан, "Azərbaycan" — şəhər ğ ı ö ü ç қ ә ң ө ұ ү і\nвторая строка, Баку'
@@ -32,7 +32,7 @@ NASTY_TEXT = 'Қазақстан, "Azərbaycan" — şəhər ğ ı ö ü ç қ �
 @pytest.fixture(autouse=True, params=["loaded", "profiled"])
 def validation_path(request, monkeypatch):
     """Every test runs on both paths: tables loaded whole, and tables profiled in a
-    streaming pass with failing rows located afterwards (`azkz.profile`),
+    streaming pass with failing rows located afterwards (`azkz.validate.profile`),
     which the real files are too small to take."""
     if request.param == "profiled":
         if request.node.get_closest_marker("loaded_path_only"):
@@ -274,6 +274,26 @@ def test_visit_domain_rules(package_copy, case):
     changes, code, field = VISIT_DOMAIN_RULES[case]
     line = append_row(package_copy, "visits", visit_id=case, **changes)
     assert_error(package_copy, code, "visits", line, field)
+
+
+def test_world_is_accepted_as_an_indicators_partner(package_copy):
+    """`WLD` (the world, declared in the schema's `codelistAdditions`) is a valid partner."""
+    append_row(package_copy, "indicators", **unique_indicator_row(to_country="WLD"))
+    status, output = run(package_copy)
+    assert (status, output["errors"]) == (0, [])
+
+
+@pytest.mark.parametrize(
+    ("table", "field", "changes"),
+    [
+        ("indicators", "to_country", unique_indicator_row(to_country="WLX")),  # not ISO, not WLD
+        ("indicators", "reporter", unique_indicator_row(reporter="WLD")),  # not widened
+        ("visits", "host_country", {"visit_id": "world-visit", "host_country": "WLD"}),
+    ],
+)
+def test_world_code_widens_only_the_partner_fields(package_copy, table, field, changes):
+    line = append_row(package_copy, table, **changes)
+    assert_error(package_copy, "codelist-error", table, line, field)
 
 
 def test_period_end_before_start(package_copy):
@@ -741,6 +761,14 @@ def test_an_entry_into_force_with_a_status_that_says_so_passes(package_copy):
             "'unless' flag 'nope' is not a field",
         ),
         (lambda s: field_named(s, "reporter").update(codelist="ISO 639"), "codelist 'ISO 639'"),
+        (
+            lambda s: field_named(s, "to_country").update(codelistAdditions=["WLD"]),
+            "codelistAdditions must be an object",
+        ),
+        (
+            lambda s: field_named(s, "note").update(codelistAdditions={"WLD": "World"}),
+            "beside a codelist",
+        ),
         (lambda s: field_named(s, "period_end").update(precisionField="nope"), "precisionField"),
         (lambda s: field_named(s, "note").update(whenFilled={"field": "nope"}), "whenFilled"),
         (lambda s: s.update(foo=1), "schema property 'foo' is not supported"),

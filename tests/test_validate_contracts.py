@@ -7,10 +7,11 @@ import duckdb
 import polars as pl
 import pytest
 
-from azkz import contracts
-from azkz.contracts import check_frame, pandera_schema
-from azkz.schema import read_package
-from azkz.typed import load_tables, raw_csv_sql, typed_select_sql
+from azkz.derive.annual_series import derive_tables
+from azkz.schema.package import read_package
+from azkz.tables.typed import load_tables, raw_csv_sql, typed_select_sql
+from azkz.validate import contracts
+from azkz.validate.contracts import check_frame, pandera_schema
 from tests.helpers import ROOT
 
 
@@ -26,6 +27,7 @@ def typed_frame(package, name: str) -> pl.DataFrame:
         return duckdb.sql(typed_select_sql(table, raw_csv_sql(package.file(table), table))).pl()
     con = duckdb.connect()
     load_tables(package, con)
+    derive_tables(package, con)
     return con.table(name).pl()
 
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 import azkz
-import azkz.schema
-import azkz.validate
-from azkz import build, query
+import azkz.schema.package
+import azkz.validate.package
+from azkz.access import query
 from azkz.diff import diff_specs
-from azkz.schema import Package
+from azkz.release import build
+from azkz.schema.package import Package
 from tests.helpers import release_dir
 
 
@@ -20,7 +22,7 @@ from tests.helpers import release_dir
 def counted(monkeypatch) -> Counter:
     """Counts, per package directory, descriptor reads ('read') and validations."""
     counts: Counter = Counter()
-    load_json, validate = azkz.schema._load_json, azkz.validate.validate_package
+    load_json, validate = azkz.schema.package._load_json, azkz.validate.package.validate_package
 
     def counting_load(path, *args, **kwargs):
         if Path(path).name == "datapackage.json":
@@ -32,8 +34,10 @@ def counted(monkeypatch) -> Counter:
         counts["validated", where.resolve()] += 1
         return validate(root)
 
-    monkeypatch.setattr(azkz.schema, "_load_json", counting_load)
-    monkeypatch.setattr(azkz.validate, "validate_package", counting_validate)
+    monkeypatch.setattr(azkz.schema.package, "_load_json", counting_load)
+    for module in [m for name, m in sys.modules.items() if name.startswith("azkz.")]:
+        if getattr(module, "validate_package", None) is validate:  # each importer's name
+            monkeypatch.setattr(module, "validate_package", counting_validate)
     return counts
 
 

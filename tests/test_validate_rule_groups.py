@@ -17,8 +17,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from azkz import profile, rules, validate
-from azkz.schema import read_package
+from azkz.schema.package import read_package
+from azkz.validate import profile
+from azkz.validate.package import validate_package
+from azkz.validate.rules import row
 from tests.test_validate import (
     append_row,
     append_text,
@@ -54,9 +56,9 @@ def test_grouped_and_single_query_plans_report_the_same_errors(package_copy, mon
     for changes in BAD_VISIT_ROWS:
         lines.append(append_row(package_copy, "visits", **changes))
 
-    single = validate.validate_package(package_copy).errors
-    monkeypatch.setattr(rules, "SMALL_TABLE_ROWS", 0)
-    grouped = validate.validate_package(package_copy).errors
+    single = validate_package(package_copy).errors
+    monkeypatch.setattr(row, "SMALL_TABLE_ROWS", 0)
+    grouped = validate_package(package_copy).errors
 
     assert grouped == single
     assert {e["line"] for e in single} == set(lines)
@@ -67,8 +69,8 @@ def test_grouped_and_single_query_plans_report_the_same_errors(package_copy, mon
 
 @pytest.mark.parametrize("rows", [0, 10_000])
 def test_valid_package_passes_both_plans(package_copy, monkeypatch, rows):
-    monkeypatch.setattr(rules, "SMALL_TABLE_ROWS", rows)
-    assert validate.validate_package(package_copy).errors == []
+    monkeypatch.setattr(row, "SMALL_TABLE_ROWS", rows)
+    assert validate_package(package_copy).errors == []
 
 
 # ----------------------------------------------------------------------------- profiled path
@@ -102,10 +104,10 @@ PROFILED_VARIANTS = {
 @pytest.mark.parametrize("variant", list(PROFILED_VARIANTS))
 def test_profiled_and_loaded_paths_report_the_same_errors(package_copy, monkeypatch, variant):
     lines = add_bad_rows(package_copy)
-    loaded = validate.validate_package(package_copy)
+    loaded = validate_package(package_copy)
     for name, value in PROFILED_VARIANTS[variant].items():
         monkeypatch.setattr(profile, name, value)
-    profiled = validate.validate_package(package_copy)
+    profiled = validate_package(package_copy)
 
     assert profiled.errors == loaded.errors
     assert {e["line"] for e in loaded.errors} == lines
@@ -121,7 +123,7 @@ def test_a_profiled_table_loaded_after_all_still_gets_its_references_checked(
     monkeypatch.setattr(profile, "PROFILE_MIN_BYTES", 0)
     fk_line = append_row(package_copy, "indicators", **unique_indicator_row(source_id="nope"))
     blank_line = append_text(package_copy, "indicators", "\n")
-    found = {(e["code"], e["line"]) for e in validate.validate_package(package_copy).errors}
+    found = {(e["code"], e["line"]) for e in validate_package(package_copy).errors}
     assert found == {("foreign-key", fk_line), ("blank-row", blank_line)}
 
 
@@ -129,10 +131,10 @@ def test_a_file_that_changes_between_the_passes_is_loaded_whole(package_copy, mo
     """The second pass must read as many rows as the profile; otherwise the table is
     loaded whole and checked as a small one (simulated: the count disagrees)."""
     lines = add_bad_rows(package_copy)
-    loaded = validate.validate_package(package_copy)
+    loaded = validate_package(package_copy)
     monkeypatch.setattr(profile, "PROFILE_MIN_BYTES", 0)
     monkeypatch.setattr(profile, "_row_count", lambda con, relation: -1)
-    assert validate.validate_package(package_copy).errors == loaded.errors
+    assert validate_package(package_copy).errors == loaded.errors
     assert {e["line"] for e in loaded.errors} == lines
 
 
@@ -150,7 +152,7 @@ def test_text_no_rule_reads_is_still_checked_for_utf8(package_copy, monkeypatch)
     row = append_row(package_copy, "indicators", **unique_indicator_row(note="Pr_x"))
     path = csv_path(package_copy, "indicators")
     path.write_bytes(path.read_bytes().replace(b"Pr_x", b"Pr\xe9x"))
-    errors = validate.validate_package(package_copy).errors
+    errors = validate_package(package_copy).errors
     assert [(e["code"], e["line"], e["field"]) for e in errors] == [("encoding-error", row, "note")]
 
 
@@ -161,7 +163,7 @@ def test_a_table_without_rules_is_profiled_too(tmp_path, monkeypatch):
     schema = {"fields": [{"name": "a", "type": "string"}, {"name": "b", "type": "string"}]}
     resource = {"name": "notes", "path": "data/notes.csv", "schema": schema}
     (tmp_path / "datapackage.json").write_text(json.dumps({"resources": [resource]}))
-    report = validate.validate_package(tmp_path)
+    report = validate_package(tmp_path)
     assert report.errors == []
     assert report.stats["rows_per_table"] == {"notes": 2}
 
@@ -171,9 +173,9 @@ def test_a_table_without_rules_is_profiled_too(tmp_path, monkeypatch):
 def test_random_mutations_give_the_same_errors_on_both_paths(package_copy, data):
     path, original = mutate_table(data, package_copy, ["indicators", "visits", "projects"])
     try:
-        loaded = validate.validate_package(package_copy)
+        loaded = validate_package(package_copy)
         profile.PROFILE_MIN_BYTES = 0
-        profiled = validate.validate_package(package_copy)
+        profiled = validate_package(package_copy)
     finally:
         profile.PROFILE_MIN_BYTES = PROFILE_MIN_BYTES
         path.write_bytes(original)

@@ -10,14 +10,14 @@ directory holding a `datapackage.json`, from `--repo` (default: the current dire
 up to the repository's top level, so `azkz diff HEAD~1 HEAD` works from `src/` too.
 
 Before comparing, `diff_specs` makes sure each side can be trusted: a package side is
-validated (`azkz.validate.validate_package`), because a cell that fails its type would
+validated (`azkz.validate.package.validate_package`), because a cell that fails its type would
 otherwise be NULL on that side and the diff silently wrong, and an invalid side is refused
 (exit 2) with its first errors as file:line field code and a pointer to `azkz validate`;
 a release directory (one with `SHA256SUMS`) was validated when it was built, so instead
 the files the diff reads are checked against its `SHA256SUMS`.
 
 Both sides become typed tables in two schemas of one DuckDB connection: a package's CSVs
-through `azkz.typed.load_tables` (the same Frictionless semantics as validation), a
+through `azkz.tables.typed.load_tables` (the same Frictionless semantics as validation), a
 release's Parquet files as the build typed them.  Rows are compared in SQL: a FULL OUTER
 JOIN on the primary key gives the rows added, removed and changed and, per field, how many
 values changed.  Only a capped number of examples ever reaches Python, so the counts are
@@ -54,8 +54,8 @@ SemVer for data (decided here, shown to users by `azkz diff` and `--check-versio
 
 Strict SemVer is applied also below 1.0.0: a breaking change to 0.1.0 needs 1.0.0.
 
-Releases: `write_changes` (a step of `azkz build`) writes into the staged release
-`changes.json`, the row-level delta against the previous version listed in
+Releases: `azkz.release.changes.write_changes` (a step of `azkz build`) writes into
+the staged release `changes.json`, the row-level delta against the previous version listed in
 `dist/index.json` (ADD/DEL entries carry the whole row, MOD entries the changed
 fields old → new, all sorted by primary key; every release has the same keys: with no
 previous version the file says `"initial_release": true`, `"bump": null`, no schema
@@ -67,18 +67,14 @@ existing release.
 
 One job per module: `model` (the result types), `sides` (opening and trusting a side,
 loading its tables), `schema` (schema changes), `rows` (row changes), `compare` (both,
-for two packages), `versions` (is the bump enough), `render` (text, Markdown, JSON) and
-`changes` (the release's changes.json and CHANGELOG.md).
+for two packages), `versions` (is the bump enough) and `render` (text, Markdown, JSON).
+The release's changes.json and CHANGELOG.md are written by `azkz.release.changes`,
+which uses these: the build depends on the diff, never the reverse.
+
+May import: `azkz.validate` (a package side is validated first), `azkz.tables`,
+`azkz.schema`, `azkz.core` (`layout`: what a release directory holds).
 """
 
-from azkz.diff.changes import (
-    CHANGELOG_NAME,
-    CHANGES_NAME,
-    changelog_section,
-    changes_document,
-    curated_entry,
-    write_changes,
-)
 from azkz.diff.compare import diff_packages, diff_specs
 from azkz.diff.model import (
     BUMPS,
@@ -95,8 +91,6 @@ from azkz.diff.versions import check_version, parse_version, suggest_version, ve
 
 __all__ = [
     "BUMPS",
-    "CHANGELOG_NAME",
-    "CHANGES_NAME",
     "EXAMPLES",
     "RENDERERS",
     "WORKTREE",
@@ -105,10 +99,7 @@ __all__ = [
     "SchemaChange",
     "Side",
     "TableDiff",
-    "changelog_section",
-    "changes_document",
     "check_version",
-    "curated_entry",
     "diff_packages",
     "diff_specs",
     "parse_version",
@@ -117,5 +108,4 @@ __all__ = [
     "render_text",
     "suggest_version",
     "version_bump",
-    "write_changes",
 ]

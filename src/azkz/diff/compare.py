@@ -16,7 +16,7 @@ from azkz.diff.model import EXAMPLES, Diff, Side
 from azkz.diff.rows import NEW_SCHEMA, OLD_SCHEMA, TableComparison, relation, row_count, table_diff
 from azkz.diff.schema import descriptor_changes, pair_tables, table_schema_changes
 from azkz.diff.sides import load_side, open_side, trust
-from azkz.schema import Package, read_package
+from azkz.schema.package import Package, read_package
 
 # Fills a schema of the connection with one side's typed tables:
 # (package, schema, label, con, valid: the side is validated before the result is used).

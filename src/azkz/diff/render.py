@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from azkz.core.markdown import md_table
 from azkz.diff.model import Diff, SchemaChange, TableDiff, json_value
-from azkz.mdtable import md_table
 
 
 def _key_text(key: dict[str, Any]) -> str:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from azkz.core.sql import ident_list, quote_ident, quote_literal
 from azkz.diff.model import TableDiff, json_value
-from azkz.schema import Table
-from azkz.typed import ident_list, quote_ident, quote_literal
+from azkz.schema.package import Table
 
 OLD_SCHEMA, NEW_SCHEMA = "old_side", "new_side"
 

@@ -10,8 +10,8 @@ import json
 from typing import Any
 
 from azkz.diff.model import SchemaChange, show
-from azkz.fields import tightened
-from azkz.schema import DESCRIPTOR, Package, Table, field_list
+from azkz.schema.fields import tightened
+from azkz.schema.package import DESCRIPTOR, Package, Table, field_list
 
 
 def _signature(table: Table) -> list[tuple[str, str]]:

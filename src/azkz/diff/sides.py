@@ -24,11 +24,14 @@ from pathlib import Path
 
 import duckdb
 
+from azkz.core.layout import ReleaseError, is_release, table_file, verify_checksums
+from azkz.core.sql import quote_ident, quote_literal
+from azkz.derive.annual_series import derive_tables
 from azkz.diff.model import WORKTREE, DiffError
-from azkz.releases import ReleaseError, is_release, table_file, verify_checksums
-from azkz.report import plural
-from azkz.schema import DESCRIPTOR, Package
-from azkz.typed import load_tables, quote_ident, quote_literal
+from azkz.schema.package import DESCRIPTOR, Package
+from azkz.tables.typed import load_tables
+from azkz.validate.package import validate_package
+from azkz.validate.report import plural
 
 
 @dataclass
@@ -116,16 +119,18 @@ def _package_prefix(repo: Path, commit: str, prefix: str) -> str | None:
 
 
 def _descriptor_paths(text: str) -> list[str]:
-    """Data and schema paths a descriptor names; safety is checked by `read_package`."""
+    """The data and schema paths a descriptor names: a derived resource's schema too, but
+    not its data file, which only a release holds. Safety is checked by `read_package`."""
     try:
-        resources = json.loads(text).get("resources", [])
-    except (json.JSONDecodeError, AttributeError):
+        descriptor = json.loads(text)
+        named = [(res, ("path", "schema")) for res in descriptor.get("resources", [])]
+        named += [(res, ("schema",)) for res in descriptor.get("derivedResources", [])]
+    except (json.JSONDecodeError, AttributeError, TypeError):
         return []  # read_package reports the broken descriptor precisely
-    paths = []
-    for res in resources if isinstance(resources, list) else []:
-        if isinstance(res, dict):
-            paths += [p for p in (res.get("path"), res.get("schema")) if isinstance(p, str)]
-    return sorted({p for p in paths if "://" not in p and ".." not in Path(p).parts})
+    paths = [res.get(key) for res, keys in named if isinstance(res, dict) for key in keys]
+    return sorted(
+        p for p in set(paths) if isinstance(p, str) and "://" not in p and ".." not in Path(p).parts
+    )
 
 
 def _worktree_package(repo: Path) -> Path:
@@ -172,7 +177,6 @@ def trust(side: OpenedSide, package: Package, label: str) -> None:
 
 def require_valid(package: Package, label: str, spec: str) -> None:
     """Refuse an invalid side: its failing cells would otherwise be NULL and diff silently."""
-    from azkz.validate import validate_package
 
     report = validate_package(package)
     if report.valid:
@@ -224,6 +228,7 @@ def load_side(package: Package, schema: str, label: str, con, valid: bool = Fals
     con.execute(f"USE {quote_ident(schema)}")
     try:
         load_tables(package, con, valid)
+        derive_tables(package, con)
     except duckdb.Error as exc:
         raise DiffError(_load_error(package, schema, label, con, exc)) from None
     finally:

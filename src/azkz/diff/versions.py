@@ -1,14 +1,14 @@
-"""Is a version bumped enough for a diff? SemVer arithmetic on `azkz.releases.Version`."""
+"""Is a version bumped enough for a diff? SemVer arithmetic on `azkz.core.layout.Version`."""
 
 from __future__ import annotations
 
+from azkz.core.layout import ReleaseError, Version
 from azkz.diff.model import BUMPS, Diff, DiffError
-from azkz.releases import ReleaseError, Version
-from azkz.schema import DESCRIPTOR
+from azkz.schema.package import DESCRIPTOR
 
 
 def parse_version(version: str, label: str) -> tuple[int, int, int]:
-    """MAJOR, MINOR, PATCH of one side's version (`azkz.releases.Version` parses it)."""
+    """MAJOR, MINOR, PATCH of one side's version (`azkz.core.layout.Version` parses it)."""
     try:
         return Version.parse(version).core
     except ReleaseError as exc:

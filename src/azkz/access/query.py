@@ -1,0 +1,421 @@
+"""Read-only SQL over the package: `azkz query`, `azkz tables`, `azkz describe`.
+
+The data comes from one of three places: the working tree (validated, then loaded
+into an in-memory DuckDB through `azkz.tables.typed`, with the same COMMENT ON as a
+release), a release's `.duckdb` file, or any `.duckdb` file. Either way the
+connection is then locked down in two independent layers:
+
+1. DuckDB itself: files are opened `read_only`, then `enable_external_access=false`
+   (no statement can read or write a file: `COPY … TO`, `ATTACH`, `INSTALL`,
+   `read_csv('/etc/passwd')`) and `lock_configuration=true` (no `SET` can undo it);
+2. a statement gate: only SELECT and EXPLAIN of a SELECT run, so even the in-memory
+   copy of the working tree cannot be changed by a query. `EXPLAIN ANALYZE` executes
+   its inner statement, so the gate checks that inner statement too; PRAGMA and CALL
+   are refused because some of them change state (`PRAGMA force_checkpoint`, index
+   builders), and each has a SELECT form (`SHOW TABLES`, `DESCRIBE t`,
+   `SELECT * FROM pragma_table_info('t')`).
+
+Results are fetched in batches (`fetchmany`), never all at once: CSV and JSON rows are
+written as they arrive, the table and Markdown formats stop at a row limit. Every
+DuckDB value has a text and a JSON form (see `json_value`), so rendering cannot fail
+half-way through a document because of a value's type.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import itertools
+import json
+import math
+import re
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from azkz.access.remote import locate
+from azkz.core.layout import DESCRIPTOR, ReleaseError
+from azkz.core.markdown import md_table
+from azkz.core.sql import quote_ident
+from azkz.derive.annual_series import derive_tables
+from azkz.schema.package import Package, Table, read_package
+from azkz.tables.ddl import comment_statements
+from azkz.tables.typed import load_tables
+from azkz.validate.package import validate_or_raise
+
+FORMATS = ("table", "csv", "json", "markdown")
+# Statement kinds a read-only query may use (DuckDB's StatementType names); an EXPLAIN
+# is allowed only when the statement it explains is itself allowed.
+READ_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
+# Rows shown by the `table` and `markdown` formats unless --max-rows says otherwise.
+DISPLAY_ROW_LIMIT = 10_000
+FETCH_BATCH_ROWS = 2_048
+# Leading whitespace and comments, then EXPLAIN and its options: the rest is the
+# explained statement. Anything this does not understand is refused, not guessed.
+_SKIP = r"(?:\s|--[^\n]*(?:\n|$)|/\*.*?\*/)*"
+_EXPLAIN_PREFIX = re.compile(
+    rf"^{_SKIP}EXPLAIN\b{_SKIP}(?:ANALY[SZ]E\b|\([^)]*\))?", re.IGNORECASE | re.DOTALL
+)
+
+
+class QueryError(Exception):
+    """A query or a data source was refused; the message is shown as is (exit 2)."""
+
+
+@dataclass
+class Source:
+    """An open, locked connection plus the package metadata when it is known."""
+
+    con: Any
+    package: Package | None
+
+
+@dataclass
+class Result:
+    """Column names and rows; `rows` may be a one-pass iterator over a live cursor."""
+
+    columns: list[str]
+    rows: Iterable[tuple]
+    note: str | None = None  # said on stderr after the rows, e.g. what is unknown
+
+
+@dataclass
+class Rendered:
+    rows: int  # rows written
+    truncated: bool  # more rows existed than the limit allowed
+
+
+LOCKED_CONFIG = {"enable_external_access": False, "lock_configuration": True}
+
+
+def lock_down(con) -> None:
+    """No file access and no way to re-enable it, from here on (after loading the CSVs)."""
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+
+
+def open_working_tree(root: str | Path = ".") -> Source:
+    """Typed tables of the validated package in memory (raises `InvalidPackage`)."""
+    import duckdb
+
+    package = validate_or_raise(Path(root))
+    con = duckdb.connect()
+    load_tables(package, con, valid=True)
+    derive_tables(package, con)
+    for table in package.tables:
+        for statement in comment_statements(table):
+            con.execute(statement)
+    lock_down(con)
+    return Source(con, package)
+
+
+def open_database(path: str | Path, package: Package | None = None) -> Source:
+    import duckdb
+
+    path = Path(path)
+    if not path.is_file():
+        raise QueryError(f"{path}: no such database file")
+    if package is None and (path.parent / "datapackage.json").is_file():
+        package = read_package(path.parent)  # a release's file: its schemas are beside it
+    try:
+        # Locked from the start: DuckDB shares one instance per file within a process,
+        # so a second open must ask for the same configuration rather than SET it.
+        con = duckdb.connect(str(path), read_only=True, config=LOCKED_CONFIG)
+    except duckdb.Error as exc:
+        raise QueryError(f"{path}: cannot open as a DuckDB database: {exc}") from None
+    return Source(con, package)
+
+
+def open_release(version: str, dist: str | Path = "dist", base_url: str | None = None) -> Source:
+    """The `.duckdb` file of release `version` (or `latest`), with the release's own schemas.
+
+    From `dist/<version>/` when it is there, else downloaded from the releases URL into
+    the cache and verified (`azkz.access.remote.locate`); raises `ReleaseError` otherwise.
+    """
+
+    def wanted(files: dict) -> list[str]:
+        databases = [n for n in files if n.endswith(".duckdb") and "/" not in n]
+        if len(databases) != 1:
+            raise ReleaseError(f"release {version} has no single .duckdb file")
+        return [DESCRIPTOR, *databases]
+
+    version_dir = locate(version, wanted, dist, base_url)
+    (database,) = wanted({p.name: None for p in version_dir.glob("*.duckdb")})[1:]
+    return open_database(version_dir / database, read_package(version_dir))
+
+
+def run(con, sql: str) -> Result:
+    """Run read-only statements; the last one's rows are the result, fetched lazily.
+
+    The first batch is fetched here, so most failures surface before anything is
+    written; later failures raise `QueryError` from the row iterator.
+    """
+    import duckdb
+
+    statements = _parse(con, sql)
+    if not statements:
+        raise QueryError("query is empty")
+    for statement in statements:
+        check_read_only(con, statement)
+    try:
+        for statement in statements[:-1]:
+            con.execute(statement)
+        cursor = con.execute(statements[-1])
+        columns = [d[0] for d in cursor.description or []]
+        first = cursor.fetchmany(FETCH_BATCH_ROWS) if columns else []
+    except duckdb.Error as exc:
+        raise QueryError(f"query failed: {exc}") from None
+    rest = _remaining_rows(cursor) if len(first) == FETCH_BATCH_ROWS else iter(())
+    return Result(columns, itertools.chain(first, rest))
+
+
+def _parse(con, sql: str) -> list:
+    import duckdb
+
+    try:
+        return con.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise QueryError(f"query failed: {exc}") from None
+
+
+def check_read_only(con, statement) -> None:
+    """Raise `QueryError` unless `statement` is a SELECT or an EXPLAIN of an allowed one."""
+    kind = statement.type.name
+    if kind not in READ_STATEMENTS:
+        raise QueryError(
+            f"refused: {kind} statements are not allowed; queries are read-only "
+            f"(allowed: SELECT, EXPLAIN of a SELECT; for PRAGMA use SHOW TABLES, "
+            f"DESCRIBE t or SELECT * FROM pragma_table_info('t'))"
+        )
+    if kind == "EXPLAIN":
+        explained = _explained_statement(con, statement.query)
+        if explained is None:
+            raise QueryError(
+                "refused: cannot tell which statement this EXPLAIN runs; "
+                "write it as EXPLAIN [ANALYZE] SELECT …"
+            )
+        try:
+            check_read_only(con, explained)
+        except QueryError as exc:
+            raise QueryError(f"{exc} (the statement inside EXPLAIN)") from None
+
+
+def _explained_statement(con, text: str):
+    """The one statement after `EXPLAIN [ANALYZE | (options)]`, or None if unclear.
+
+    `EXPLAIN ANALYZE` executes that statement, so it must pass the gate itself.
+    """
+    prefix = _EXPLAIN_PREFIX.match(text)
+    if prefix is None:
+        return None
+    try:
+        inner = _parse(con, text[prefix.end() :])
+    except QueryError:
+        return None
+    return inner[0] if len(inner) == 1 else None
+
+
+def _remaining_rows(cursor) -> Iterator[tuple]:
+    import duckdb
+
+    try:
+        while batch := cursor.fetchmany(FETCH_BATCH_ROWS):
+            yield from batch
+    except duckdb.Error as exc:
+        raise QueryError(f"query failed while reading rows: {exc}") from None
+
+
+def table_list(source: Source) -> Result:
+    """Every table with its row count and description (COMMENT ON TABLE)."""
+    tables = source.con.execute(
+        "SELECT table_name, comment FROM duckdb_tables() ORDER BY table_name"
+    ).fetchall()
+    rows = [
+        (
+            name,
+            source.con.execute(f"SELECT count(*) FROM {quote_ident(name)}").fetchall()[0][0],
+            comment or "",
+        )
+        for name, comment in tables
+    ]
+    return Result(["table", "rows", "description"], rows)
+
+
+def describe(source: Source, table_name: str) -> Result:
+    """Columns of one table: types from DuckDB; units and `required` from the schema
+    when it is known (the working tree's in-memory tables carry no NOT NULL), else
+    from the database's own NOT NULL constraints."""
+
+    columns = source.con.execute(
+        "SELECT column_name, data_type, is_nullable, comment FROM duckdb_columns() "
+        "WHERE table_name = ? ORDER BY column_index",
+        [table_name],
+    ).fetchall()
+    if not columns:
+        known = source.con.execute(
+            "SELECT table_name FROM duckdb_tables() ORDER BY table_name"
+        ).fetchall()
+        raise QueryError(
+            f"no table {table_name!r}; tables: {', '.join(r[0] for r in known) or 'none'}"
+        )
+    table = _schema_table(source.package, table_name)
+    rows = []
+    for name, data_type, nullable, comment in columns:
+        unit, required = "", not nullable
+        if table is not None and name in table.field_names:
+            unit, required = table.field(name).unit, table.field(name).required
+        rows.append((name, data_type, unit, "yes" if required else "no", comment or ""))
+    note = None
+    if table is None:
+        note = (
+            "units are unknown: this database has no datapackage.json beside it "
+            "(query the release with --release VERSION to see them)"
+        )
+    return Result(["column", "type", "unit", "required", "description"], rows, note)
+
+
+def _schema_table(package: Package | None, name: str) -> Table | None:
+    if package is None:
+        return None
+    try:
+        return package.table(name)
+    except KeyError:
+        return None
+
+
+# --- output ------------------------------------------------------------------------
+
+
+def iso_duration(value: dt.timedelta) -> str:
+    """ISO 8601 duration (`P1DT3H`, `-PT1H30M`, `PT0.5S`) of a DuckDB INTERVAL.
+
+    A string rather than seconds so that days stay visible; DuckDB hands Python a
+    `timedelta`, in which a month is already 30 days.
+    """
+    micros = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
+    sign, micros = ("-" if micros < 0 else ""), abs(micros)
+    days, micros = divmod(micros, 86_400_000_000)
+    hours, micros = divmod(micros, 3_600_000_000)
+    minutes, micros = divmod(micros, 60_000_000)
+    seconds = f"{micros // 1_000_000}.{micros % 1_000_000:06d}".rstrip("0").rstrip(".")
+    time = "".join(
+        f"{n}{unit}"
+        for n, unit in ((hours, "H"), (minutes, "M"), (seconds, "S"))
+        if n not in (0, "0")
+    )
+    text = (f"{days}D" if days else "") + (f"T{time}" if time else "")
+    return f"{sign}P{text or 'T0S'}"
+
+
+def json_value(value: Any) -> Any:
+    """A value JSON can hold, for every type DuckDB returns.
+
+    Dates and times: ISO 8601 text; INTERVAL: ISO 8601 duration; UUID: text; NaN and
+    ±Infinity: null (JSON has no such numbers); DECIMAL: a number (double precision);
+    BLOB: hex; LIST/ARRAY/STRUCT/MAP: recursively; anything else: its text.
+    """
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, decimal.Decimal):
+        return float(value) if value.is_finite() else None
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return iso_duration(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    if isinstance(value, list | tuple):
+        return [json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): json_value(v) for k, v in value.items()}
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return str(value)
+
+
+def text_value(value: Any) -> str:
+    """A cell for CSV, Markdown and the table: empty for NULL, nested values as JSON.
+
+    Floats and decimals keep their own text (`inf`, `nan`, every decimal digit).
+    """
+    if value is None:
+        return ""
+    if isinstance(value, float | decimal.Decimal):
+        return str(value)
+    converted = json_value(value)
+    if isinstance(converted, list | dict):
+        return json.dumps(converted, ensure_ascii=False)
+    return str(converted)
+
+
+def default_row_limit(fmt: str) -> int | None:
+    """Rows shown when --max-rows is not given: bounded for the human formats only."""
+    return DISPLAY_ROW_LIMIT if fmt in ("table", "markdown") else None
+
+
+def render(result: Result, fmt: str, stream: TextIO, max_rows: int | None = None) -> Rendered:
+    """Write at most `max_rows` rows as a rich table, CSV (RFC 4180), JSON or Markdown.
+
+    CSV and JSON are streamed row by row; the table and Markdown need all their rows
+    first, which is why they have a default limit (`default_row_limit`).
+    """
+    if fmt not in FORMATS:
+        raise QueryError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    rows = iter(result.rows)
+    limited = rows if max_rows is None else itertools.islice(rows, max_rows)
+    counted = _Counter(limited)
+    if fmt == "csv":
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(result.columns)
+        writer.writerows([text_value(v) for v in row] for row in counted)
+    elif fmt == "json":
+        _write_json(result.columns, counted, stream)
+    elif fmt == "markdown":
+        lines = md_table(result.columns, [[text_value(v) for v in row] for row in counted])
+        stream.write("\n".join(lines) + "\n")
+    else:
+        _render_rich(result.columns, list(counted), stream)
+    truncated = max_rows is not None and counted.n == max_rows and next(rows, None) is not None
+    return Rendered(counted.n, truncated)
+
+
+class _Counter:
+    """Pass rows through, counting them."""
+
+    def __init__(self, rows: Iterator[tuple]) -> None:
+        self.rows, self.n = rows, 0
+
+    def __iter__(self) -> Iterator[tuple]:
+        for row in self.rows:
+            self.n += 1
+            yield row
+
+
+def _write_json(columns: list[str], rows: Iterable[tuple], stream: TextIO) -> None:
+    """A JSON array of records, one per line, each serialised whole before it is written."""
+    separator = "[\n"
+    for row in rows:
+        record = {c: json_value(v) for c, v in zip(columns, row, strict=True)}
+        stream.write(separator + "  " + json.dumps(record, ensure_ascii=False, allow_nan=False))
+        separator = ",\n"
+    stream.write("[]\n" if separator == "[\n" else "\n]\n")
+
+
+def _render_rich(columns: list[str], rows: list[tuple], stream: TextIO) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table as RichTable
+
+    table = RichTable(show_lines=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*("[dim]NULL[/dim]" if v is None else escape(text_value(v)) for v in row))
+    console = Console(file=stream)
+    console.print(table)
+    console.print(f"{len(rows)} row{'s' if len(rows) != 1 else ''}")

@@ -1,0 +1,161 @@
+"""Every command in the README runs as written, in a directory laid out as a fresh clone is.
+
+The clone is a copy of the package with its release built (`make release` made it) and a git
+history with `origin/main`, as `git clone` leaves it; "the public site" is a local server
+holding that release, named by `AZKZ_RELEASES_URL`, so nothing leaves this machine. Each
+shell, Python and SQL block runs and must succeed and print or return something; the blocks
+that cannot run here are listed with the reason, and what they depend on is checked instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from azkz.schema.package import read_package
+from tests.helpers import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+BLOCKS = re.findall(r"^```(sh|python|sql|r)\n(.*?)^```", README, re.DOTALL | re.MULTILINE)
+VERSION = read_package(ROOT).version
+
+# Blocks this test does not run, by their first line, and why.
+NOT_RUN = {
+    "make release": "the set-up itself: .ci/run runs these two commands on a fresh clone",
+    "library(arrow)": "R is not installed here: the test checks that the file it reads exists",
+}
+
+# Runs a Python block and checks that what it ends with (an expression, or the name its last
+# statement assigns) holds rows: a README example that returns nothing is a broken example.
+PYTHON_RUNNER = r"""
+import ast, sys
+tree = ast.parse(sys.stdin.read())
+last = tree.body[-1]
+namespace = {}
+if isinstance(last, ast.Expr):
+    exec(compile(ast.Module(tree.body[:-1], []), "<readme>", "exec"), namespace)
+    result = eval(compile(ast.Expression(last.value), "<readme>", "eval"), namespace)
+else:
+    exec(compile(tree, "<readme>", "exec"), namespace)
+    result = namespace[last.targets[0].id]
+rows = result.to_arrow_table() if hasattr(result, "to_arrow_table") else result
+print(type(result).__name__, len(rows))
+assert len(rows) > 0, "the example's result is empty"
+"""
+
+
+def first_line(block: str) -> str:
+    return block.strip().splitlines()[0]
+
+
+def is_run(block: str) -> bool:
+    return not any(first_line(block).startswith(prefix) for prefix in NOT_RUN)
+
+
+def git(clone: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=clone, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def clone(built_release, tmp_path_factory) -> Path:
+    """The package and its built `dist/`, committed, with `origin/main` as a clone has it."""
+    clone = tmp_path_factory.mktemp("readme") / "azerbaijan-kazakhstan-relations"
+    shutil.copytree(built_release, clone)
+    shutil.copy2(ROOT / ".gitignore", clone / ".gitignore")
+    git(clone, "init", "-q", "-b", "main")
+    git(clone, "add", "-A")
+    git(clone, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "clone")
+    git(clone, "update-ref", "refs/remotes/origin/main", "HEAD")
+    return clone
+
+
+@pytest.fixture(scope="module")
+def environment(clone, tmp_path_factory):
+    """The user's shell: the venv's `azkz` on PATH, an empty cache, the site served locally."""
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(clone / "dist"))
+    handler.log_message = lambda *_args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "AZKZ_RELEASES_URL": f"http://127.0.0.1:{server.server_address[1]}/",
+        "AZKZ_CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
+    }
+    server.shutdown()
+    server.server_close()
+
+
+def run_block(language: str, block: str, clone: Path, env: dict) -> str:
+    if language == "sql":
+        with duckdb.connect() as con:
+            return str(con.execute("SET file_search_path = ?", [str(clone)]).sql(block).fetchall())
+    command = (
+        ["bash", "-e", "-c", block] if language == "sh" else [sys.executable, "-c", PYTHON_RUNNER]
+    )
+    run = subprocess.run(
+        command,
+        cwd=clone,
+        input=block if language == "python" else None,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+    )
+    assert run.returncode == 0, f"README block failed:\n{block}\n{run.stdout}\n{run.stderr}"
+    return run.stdout
+
+
+@pytest.mark.parametrize(
+    "language,block",
+    [b for b in BLOCKS if is_run(b[1])],
+    ids=[f"{lang}:{first_line(b)[:50]}" for lang, b in BLOCKS if is_run(b)],
+)
+def test_readme_block_runs_as_written(language, block, clone, environment):
+    assert run_block(language, block, clone, environment).strip(), f"no output from:\n{block}"
+
+
+def test_the_blocks_not_run_are_the_listed_ones_and_what_they_need_holds(clone):
+    skipped = [b for _, b in BLOCKS if not is_run(b)]
+    assert {p for p in NOT_RUN if any(first_line(b).startswith(p) for b in skipped)} == set(NOT_RUN)
+    setup = next(b for b in skipped if first_line(b).startswith("make release"))
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    for command in re.findall(r"^(make \w+)", setup, re.MULTILINE):
+        assert f"\n{command}\n" in ci, command
+    r_block = next(b for b in skipped if first_line(b).startswith("library(arrow)"))
+    for path in re.findall(r'read_parquet\("([^"]+)"\)', r_block):
+        assert (clone / path).is_file(), path
+
+
+def test_readme_examples_name_the_current_release():
+    """Examples that pin a release name this version, which `make release` builds."""
+    named = set(re.findall(r'(?:release="|dist/|--release )(\d+\.\d+\.\d+)', README))
+    assert named <= {VERSION}, f"README examples name {named}; the package is {VERSION}"
+
+
+def test_readme_coverage_line_states_the_datas_years():
+    line = next(line for line in README.splitlines() if line.startswith("Coverage:"))
+    paragraph = README[README.index(line) :].split("\n\n", 1)[0]
+    columns = {
+        "indicators": ("period_start", "period_end"),
+        "agreements": ("signed_date", "signed_date"),
+        "visits": ("date_start", "date_end"),
+    }
+    with duckdb.connect() as con:
+        for table, (start, end) in columns.items():
+            first, last = con.execute(
+                f"SELECT min(year({start})), max(year({end}))"
+                f" FROM read_csv('{ROOT / 'data' / table}.csv', all_varchar=false)"
+            ).fetchone()
+            assert f"{table} {first}–{last}" in paragraph, (table, first, last)
