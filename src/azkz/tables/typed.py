@@ -9,6 +9,7 @@ component, and so on).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 # Re-exported: callers quote through `azkz.tables.typed` as well as `azkz.core.sql`.
 from azkz.core.sql import ident_list, quote_ident, quote_literal
@@ -59,6 +60,18 @@ def raw_csv_sql(path: Path, table: Table, options: str = "") -> str:
     if shared or not replaced:
         return read
     return f"(SELECT * REPLACE ({', '.join(replaced)}) FROM {read})"
+
+
+def reads_empty_lines(table: Table) -> bool:
+    """Whether `raw_csv_sql` gives a row for an empty line of a one-column table.
+
+    DuckDB reads the empty line as the empty cell it is (NULL, or '' under
+    `force_not_null`) unless `nullstr` is in use without '', where it skips the line.
+    (In a wider table an empty line is always skipped.)
+    """
+    default = table.missing_values
+    shared = bool(default) and all(f.missing_values == default for f in table.fields)
+    return not shared or "" in default
 
 
 def _null_when_missing(field: Field) -> str:
@@ -146,6 +159,27 @@ def cast_sql(field: Field, column: str | None = None) -> str:
         falses = ", ".join(quote_literal(v) for v in field.false_values)
         return f"CASE WHEN {col} IN ({trues}) THEN true WHEN {col} IN ({falses}) THEN false END"
     raise ValueError(f"unsupported type {field.type}")
+
+
+def constant_sql(field: Field, value: Any) -> str:
+    """A constraint's value (a bound, an enum entry) as a value of the field's type.
+
+    Text is read as a cell of the field is (its format, `decimalChar`, `trueValues`…),
+    as Frictionless reads it: `"minimum": "-99.99"` on a number, `"01/01/2000"` on a
+    date written `%d/%m/%Y`.  A JSON number or boolean is the value itself.  Text the
+    field cannot read gives NULL (`azkz.coherence` refuses it first).
+    """
+    if isinstance(value, str):
+        return cast_sql(field, quote_literal(value))
+    return f"CAST({quote_literal(value)} AS {field.duckdb_type})"
+
+
+def constant_value(field: Field, value: Any) -> Any:
+    """`constant_sql` evaluated: the Python value DuckDB gives (None when unreadable)."""
+    import duckdb
+
+    with duckdb.connect(":memory:") as con:
+        return con.execute(f"SELECT {constant_sql(field, value)}").fetchall()[0][0]
 
 
 def valid_cast_sql(field: Field) -> str:
