@@ -14,6 +14,7 @@ from typing import Any
 # Re-exported: callers quote through `azkz.tables.typed` as well as `azkz.core.sql`.
 from azkz.core.sql import ident_list, quote_ident, quote_literal
 from azkz.schema.package import Field, Package, Table
+from azkz.tables.geojson import geojson_sql
 
 
 def internal_name(prefix: str, table: Table) -> str:
@@ -243,8 +244,8 @@ def _text_when(condition: str, col: str) -> str:
 def _json_of(kind: str):
     def cast(field: Field, col: str) -> str:
         valid = f"json_valid({col}) AND json_type(TRY_CAST({col} AS JSON)) = '{kind}'"
-        if field.type == "geojson":
-            valid += f" AND json_extract_string({col}, '$.type') IS NOT NULL"
+        if field.type == "geojson":  # Frictionless's GeoJSON profile, as SQL
+            valid += f" AND {geojson_sql(col)}"
         return _text_when(f"({col} <> '' AND {valid})", col)
 
     return cast
