@@ -458,8 +458,7 @@ def parse_rows(
     rejected, by_width, other = set(), set(), set()
     starts = scan.record_starts
     for byte_pos, column, kind, message in found:
-        index = int(np.searchsorted(starts, byte_pos, side="right")) - 1
-        index = max(index, 0)
+        index = _record_at(path, starts, byte_pos)
         rejected.add(index)
         if kind in WIDTH_REJECTS and scan.record_cells[index] != len(table.fields):
             by_width.add(index)  # `width_errors` reports it
@@ -497,6 +496,22 @@ def parse_rows(
         table, path, con, scan, np.flatnonzero(good), sorted(by_width - other)
     )
     return errors + more, scan.record_lines[loaded]
+
+
+def _record_at(path: Path, starts, byte_pos: int) -> int:
+    """The record a reject's byte position is in.  DuckDB gives the position where it
+    started reading the row, which is the start of any empty lines it skipped before
+    it: then the record is the next one."""
+    import numpy as np
+
+    index = max(int(np.searchsorted(starts, byte_pos, side="right")) - 1, 0)
+    if index + 1 < len(starts) and byte_pos > starts[index]:
+        with path.open("rb") as f:
+            f.seek(byte_pos)
+            between = f.read(int(starts[index + 1]) - byte_pos)
+        if not between.strip(b"\r\n"):
+            return index + 1
+    return index
 
 
 def _dedupe(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
