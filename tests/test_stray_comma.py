@@ -65,3 +65,27 @@ def test_the_build_refuses_a_stray_comma(package_copy):
     assert result.exit_code != 0
     assert "extra-cell line 3" in result.output
     assert not (package_copy / "dist").exists()
+
+
+def test_the_quick_scan_counts_delimiters_as_csv_does_wherever_a_chunk_ends():
+    """The quick scan's sign of an empty extra cell: delimiters outside quotes, counted
+    chunk by chunk, with chunks cut inside quoted cells and between doubled quotes."""
+    import csv
+    import io
+
+    import numpy as np
+
+    from azkz.validate.scan import _commas_outside_quotes
+
+    text = 'a,b\n"x,\ny",1\n"p,""q""","r,,s"\n,\n' * 20
+    want = sum(len(r) - 1 for r in csv.reader(io.StringIO(text, newline="")))
+    data = np.frombuffer(text.encode(), dtype=np.uint8)
+    for size in (1, 2, 3, 7, 16, len(data)):
+        total = quotes_seen = 0
+        for start in range(0, len(data), size):
+            chunk = data[start : start + size]
+            quotes = np.flatnonzero(chunk == ord('"'))
+            mask = np.empty(len(chunk), dtype=bool)
+            total += _commas_outside_quotes(chunk, mask, quotes, quotes_seen)
+            quotes_seen += len(quotes)
+        assert total == want, size
