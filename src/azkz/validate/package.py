@@ -458,7 +458,7 @@ def parse_rows(
     rejected, by_width, other = set(), set(), set()
     starts = scan.record_starts
     for byte_pos, column, kind, message in found:
-        index = _record_at(path, starts, byte_pos)
+        index = _record_at(path, scan, byte_pos)
         rejected.add(index)
         if kind in WIDTH_REJECTS and scan.record_cells[index] != len(table.fields):
             by_width.add(index)  # `width_errors` reports it
@@ -498,19 +498,22 @@ def parse_rows(
     return errors + more, scan.record_lines[loaded]
 
 
-def _record_at(path: Path, starts, byte_pos: int) -> int:
+def _record_at(path: Path, scan: Scan, byte_pos: int) -> int:
     """The record a reject's byte position is in.  DuckDB gives the position where it
-    started reading the row, which is the start of any empty lines it skipped before
-    it: then the record is the next one."""
+    started reading the row, which is the start of any empty lines before it (skipped,
+    or read as rows of a one-column table): then the record is the next non-empty one."""
     import numpy as np
 
+    starts = scan.record_starts
     index = max(int(np.searchsorted(starts, byte_pos, side="right")) - 1, 0)
     if index + 1 < len(starts) and byte_pos > starts[index]:
         with path.open("rb") as f:
-            f.seek(byte_pos)
-            between = f.read(int(starts[index + 1]) - byte_pos)
-        if not between.strip(b"\r\n"):
-            return index + 1
+            f.seek(byte_pos - 1)
+            between = f.read(int(starts[index + 1]) - byte_pos + 1)
+        if between.startswith(b"\n") and not between.strip(b"\r\n"):  # empty lines
+            index += 1
+    while index + 1 < len(starts) and int(scan.record_lines[index]) in scan.empty_records:
+        index += 1
     return index
 
 
