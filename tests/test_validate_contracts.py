@@ -117,3 +117,21 @@ def test_the_contract_of_the_cast_columns_reads_and_checks_only_those(package):
     assert every == {("value", "row 3"), ("from_country", "row 4")}
     only_cast = contracts.check_table(table, con, primary_key=False, fields=cast)
     assert {(e["field"], e["message"].split(":")[0]) for e in only_cast} == {("value", "row 3")}
+
+
+def test_bounds_and_enum_entries_written_as_text_are_read_as_the_field_s_type():
+    """The conformance package's string constraints, on its typed rows: the same rows
+    fail the contract as fail `azkz validate` (and Frictionless)."""
+    root = ROOT / "tests" / "conformance" / "string-constraints"
+    pkg = read_package(root)
+    table = pkg.table("t")
+    frame = duckdb.sql(typed_select_sql(table, raw_csv_sql(pkg.file(table), table))).pl()
+    found = {(e["field"], e["message"].split(":")[0]) for e in check_frame(table, frame)}
+    assert found == {
+        ("value", "row 1"),
+        ("year", "row 1"),
+        ("day", "row 1"),
+        ("stamp", "row 1"),
+        ("value", "row 2"),
+        ("count", "row 2"),
+    }

@@ -136,11 +136,16 @@ class Field:
 
     @property
     def true_values(self) -> list[str]:
-        return self.raw.get("trueValues", ["true"])
+        return self.raw.get("trueValues", DEFAULT_TRUE_VALUES)
 
     @property
     def false_values(self) -> list[str]:
-        return self.raw.get("falseValues", ["false"])
+        return self.raw.get("falseValues", DEFAULT_FALSE_VALUES)
+
+
+# Table Schema's (and Frictionless's) booleans when a field declares no trueValues/falseValues.
+DEFAULT_TRUE_VALUES = ["true", "True", "TRUE", "1"]
+DEFAULT_FALSE_VALUES = ["false", "False", "FALSE", "0"]
 
 
 def field_list(names: str | list[str]) -> list[str]:

@@ -9,9 +9,11 @@ component, and so on).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from azkz.core.sql import ident_list, quote_ident, quote_literal
 from azkz.schema.package import Field, Package, Table
+from azkz.tables.geojson import geojson_sql
 
 
 def internal_name(prefix: str, table: Table) -> str:
@@ -58,6 +60,18 @@ def raw_csv_sql(path: Path, table: Table, options: str = "") -> str:
     if shared or not replaced:
         return read
     return f"(SELECT * REPLACE ({', '.join(replaced)}) FROM {read})"
+
+
+def reads_empty_lines(table: Table) -> bool:
+    """Whether `raw_csv_sql` gives a row for an empty line of a one-column table.
+
+    DuckDB reads the empty line as the empty cell it is (NULL, or '' under
+    `force_not_null`) unless `nullstr` is in use without '', where it skips the line.
+    (In a wider table an empty line is always skipped.)
+    """
+    default = table.missing_values
+    shared = bool(default) and all(f.missing_values == default for f in table.fields)
+    return not shared or "" in default
 
 
 def _null_when_missing(field: Field) -> str:
@@ -147,6 +161,27 @@ def cast_sql(field: Field, column: str | None = None) -> str:
     raise ValueError(f"unsupported type {field.type}")
 
 
+def constant_sql(field: Field, value: Any) -> str:
+    """A constraint's value (a bound, an enum entry) as a value of the field's type.
+
+    Text is read as a cell of the field is (its format, `decimalChar`, `trueValues`…),
+    as Frictionless reads it: `"minimum": "-99.99"` on a number, `"01/01/2000"` on a
+    date written `%d/%m/%Y`.  A JSON number or boolean is the value itself.  Text the
+    field cannot read gives NULL (`azkz.coherence` refuses it first).
+    """
+    if isinstance(value, str):
+        return cast_sql(field, quote_literal(value))
+    return f"CAST({quote_literal(value)} AS {field.duckdb_type})"
+
+
+def constant_value(field: Field, value: Any) -> Any:
+    """`constant_sql` evaluated: the Python value DuckDB gives (None when unreadable)."""
+    import duckdb
+
+    with duckdb.connect(":memory:") as con:
+        return con.execute(f"SELECT {constant_sql(field, value)}").fetchall()[0][0]
+
+
 def valid_cast_sql(field: Field) -> str:
     """`cast_sql` for text already validated: the lexical checks are left out.
 
@@ -208,8 +243,8 @@ def _text_when(condition: str, col: str) -> str:
 def _json_of(kind: str):
     def cast(field: Field, col: str) -> str:
         valid = f"json_valid({col}) AND json_type(TRY_CAST({col} AS JSON)) = '{kind}'"
-        if field.type == "geojson":
-            valid += f" AND json_extract_string({col}, '$.type') IS NOT NULL"
+        if field.type == "geojson":  # Frictionless's GeoJSON profile, as SQL
+            valid += f" AND {geojson_sql(col)}"
         return _text_when(f"({col} <> '' AND {valid})", col)
 
     return cast

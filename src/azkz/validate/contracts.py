@@ -21,17 +21,21 @@ from azkz.core.sql import ident_list, quote_ident
 from azkz.schema import fields
 from azkz.schema.package import Field, Table
 from azkz.tables.structured import ENUM_TYPES, LENGTH_TYPES, cell_value, enum_entry
+from azkz.tables.typed import constant_value
 
 
 def polars_dtype(f: Field):
     return fields.polars_dtype(f.type)
 
 
-def _bound(f: Field, value: Any):
-    """A schema bound in the column's own type (dates are written as ISO text)."""
-    import datetime
+# Types whose bounds and enum entries, written as text, are read as a cell of the field.
+READ_AS_CELL = ("number", "integer", "year", "date", "time", "datetime", "yearmonth", "boolean")
 
-    return datetime.date.fromisoformat(value) if f.type == "date" else value
+
+def _constant(f: Field, value: Any):
+    """A bound or enum entry in the column's own type: text is read as a cell of the
+    field is (`constant_value`, as validation reads it); a JSON number is itself."""
+    return constant_value(f, value) if isinstance(value, str) and f.type in READ_AS_CELL else value
 
 
 def field_checks(f: Field) -> list:
@@ -43,14 +47,14 @@ def field_checks(f: Field) -> list:
         return _structured_checks(f)
     checks = []
     if c.get("enum"):
-        checks.append(pa.Check.isin(c["enum"]))
+        checks.append(pa.Check.isin([_constant(f, v) for v in c["enum"]]))
     if c.get("pattern") is not None and f.type == "string":
         # Frictionless patterns must match the whole value.
         checks.append(pa.Check.str_matches(rf"^(?:{c['pattern']})$"))
     for key in fields.VALUE_BOUNDS:
         if c.get(key) is not None:
             check = getattr(pa.Check, fields.CONSTRAINTS[key].pandera)
-            checks.append(check(_bound(f, c[key])))
+            checks.append(check(_constant(f, c[key])))
     if c.get("minLength") is not None or c.get("maxLength") is not None:
         checks.append(pa.Check.str_length(c.get("minLength"), c.get("maxLength")))
     return checks

@@ -18,7 +18,7 @@ from azkz.core.errors import DIALECT_ERROR, PACKAGE_ERROR, RESOURCE_ERROR, SCHEM
 from azkz.schema import fields
 from azkz.schema.package import DESCRIPTOR, Field, Package, Table, missing_value_list
 from azkz.tables.structured import ENUM_TYPES, LENGTH_TYPES, enum_entry
-from azkz.tables.typed import LIST_ITEM_TYPES, STRING_FORMATS
+from azkz.tables.typed import LIST_ITEM_TYPES, STRING_FORMATS, constant_value
 from azkz.validate.rules.cell import as_list
 from azkz.validate.rules.declared import CODELISTS, well_formed_when_filled
 
@@ -40,6 +40,9 @@ PATTERN_TYPES = ("date", "time", "datetime")  # `format` may be a strptime patte
 # Formats beyond `default` (string formats are `typed.STRING_FORMATS`).
 TYPE_FORMATS = {"geopoint": ("array", "object")}
 ORDERED_TEXT_TYPES = ("date", "time", "datetime", "yearmonth")  # bounds written as text
+NUMERIC_TYPES = ("number", "integer", "year")  # bounds as JSON numbers or as text
+# Types whose enum entries and bounds, when text, are read as a cell of the field.
+TEXT_READ_TYPES = (*NUMERIC_TYPES, *ORDERED_TEXT_TYPES, "boolean")
 CONSTRAINTS = frozenset(fields.CONSTRAINTS)  # any other constraint is a schema-error
 BOUND_CONSTRAINTS = fields.VALUE_BOUNDS
 SCHEMA_PROPERTIES = frozenset(
@@ -359,14 +362,44 @@ def _constraint_errors(table: Table, f: Field) -> list[dict[str, Any]]:
         if value is None:
             continue
         numeric = isinstance(value, int | float) and not isinstance(value, bool)
-        if key.endswith("Length") or f.type in ("number", "integer", "year"):
+        if key.endswith("Length"):
             if not numeric:
                 errors.append(schema_error(table, f.name, f"{where}: {key} must be a number"))
-        elif f.type not in ORDERED_TEXT_TYPES or not isinstance(value, str):
+        elif f.type in NUMERIC_TYPES and numeric:
+            continue
+        elif f.type not in (*NUMERIC_TYPES, *ORDERED_TEXT_TYPES) or not isinstance(value, str):
+            must = "a number or text" if f.type in NUMERIC_TYPES else "text"
+            unsupported = f.type not in (*NUMERIC_TYPES, *ORDERED_TEXT_TYPES)
             errors.append(
-                schema_error(table, f.name, f"{where}: {key} is not supported for type {f.type!r}")
+                schema_error(
+                    table,
+                    f.name,
+                    f"{where}: {key} is not supported for type {f.type!r}"
+                    if unsupported
+                    else f"{where}: {key} must be {must}",
+                )
             )
+        else:
+            errors += _unreadable_constant(table, f, key, value)
+    if f.type in TEXT_READ_TYPES and isinstance(f.constraints.get("enum"), list):
+        for entry in f.constraints["enum"]:
+            if isinstance(entry, str):
+                errors += _unreadable_constant(table, f, "enum entry", entry)
     return errors
+
+
+def _unreadable_constant(table: Table, f: Field, what: str, text: str) -> list[dict[str, Any]]:
+    """A constraint written as text must read as a cell of the field does (as
+    Frictionless reads it); text that cannot would never compare."""
+    if constant_value(f, text) is not None:
+        return []
+    return [
+        schema_error(
+            table,
+            f.name,
+            f"{table.name}.{f.name}: {what} {text!r} is not a {f.type} as this field writes it",
+        )
+    ]
 
 
 def _structured_constraint_errors(table: Table, f: Field) -> list[dict[str, Any]]:

@@ -44,6 +44,7 @@ from azkz.core.errors import (
     EXTRA_LABEL,
     MISSING_CELL,
     MISSING_LABEL,
+    PRIMARY_KEY,
     SCHEME_ERROR,
     SOURCE_ERROR,
     ErrorType,
@@ -61,8 +62,9 @@ from azkz.validate.profile import (
     profiled,
     start_profile,
 )
+from azkz.validate.ragged import noted_wide_rows, restore_rows, width_errors
 from azkz.validate.report import Report
-from azkz.validate.rules.cell import raw_name
+from azkz.validate.rules.cell import empty_key_checks, raw_name
 from azkz.validate.rules.declared import (
     create_iso3_type,
     pair_exemptions,
@@ -84,6 +86,10 @@ REJECT_CODES = {
     ),
     "INVALID ENCODING": (ENCODING_ERROR, "not valid UTF-8; save the file as UTF-8"),
 }
+
+
+# Rejects for a row's width: the scan counts its cells instead (`azkz.ragged`).
+WIDTH_REJECTS = ("TOO MANY COLUMNS", "MISSING COLUMNS")
 
 
 # ----------------------------------------------------------------------------- entry point
@@ -314,11 +320,13 @@ def _rescanned(
         if not checkable:
             return TableResult(errors)
         failure = load_raw(table, path, con)
-    rejects, good_lines = parse_rows(table, scan, con, failure)
+    rejects, good_lines = parse_rows(table, path, scan, con, failure)
     errors += rejects
     if good_lines is None:
         return TableResult(errors)
-    return _checked_rows(table, con, errors, good_lines, scan)
+    result = _checked_rows(table, con, errors, good_lines, scan)
+    noted_wide_rows(table, scan, result.errors)
+    return result
 
 
 def _checked_rows(table: Table, con, errors: list, good_lines, scan: Scan) -> TableResult:
@@ -333,13 +341,30 @@ def without_blank_rows(table: Table, result: TableResult, scan: Scan) -> TableRe
     errors (required cells, missing cells) are dropped, and its line is kept in
     `result.lines` only so that row positions stay right (its keys are all NULL).
     Only where every field counts the empty cell as missing: otherwise such a row
-    holds values (empty text, or type errors)."""
-    if scan.blank_lines and table.empty_is_missing:
-        result.errors = [e for e in result.errors if e["line"] not in scan.blank_lines] + [
+    holds values (empty text, or type errors).  A blank row of a table with a primary
+    key also has an empty key, a `primary-key` error there too; an empty line, which
+    the scan reports and DuckDB skips, gets that error here."""
+    empty = (scan.blank_lines if table.empty_is_missing else set()) | scan.empty_records
+    # Rows of missing values (`missing_row_checks`), and the scan's empty lines.
+    reported = {e["line"] for e in result.errors if e["code"] == BLANK_ROW.code}
+    if empty or reported:
+        kept = (BLANK_ROW.code, PRIMARY_KEY.code)
+        result.errors = [
+            e for e in result.errors if e["line"] not in empty | reported or e["code"] in kept
+        ] + [
             error(table.name, table.path, line, None, BLANK_ROW, "every cell of the row is empty")
-            for line in sorted(scan.blank_lines)
+            for line in sorted(empty - reported)
         ]
+    if table.primary_key:
+        empty_lines = sorted(e["line"] for e in scan.errors if e["code"] == BLANK_ROW.code)
+        result.errors += [_empty_key_error(table, line) for line in empty_lines]
     return result
+
+
+def _empty_key_error(table: Table, line: int) -> dict[str, Any]:
+    """The `primary-key` error of an empty line (its key, like every cell, is missing)."""
+    check = empty_key_checks(table)[0]
+    return error(table.name, table.path, line, check.field, check.kind, check.message)
 
 
 def drop_loaded(table: Table, con) -> None:
@@ -413,9 +438,12 @@ def _parsed_all(table: Table, scan: Scan, con, plan: ProfilePlan | None = None) 
 
 
 def parse_rows(
-    table: Table, scan: Scan, con, failure: str | None
+    table: Table, path: Path, scan: Scan, con, failure: str | None
 ) -> tuple[list[dict[str, Any]], Any]:
-    """Map the loaded rows and DuckDB's rejects to the records the byte scan located."""
+    """Map the loaded rows and DuckDB's rejects to the records the byte scan located.
+
+    A record rejected only for its width is reported by the scan's count of its cells
+    and loaded after all, cut or padded to the header (`azkz.ragged`)."""
     import numpy as np
 
     rejects = quote_ident(internal_name("rejects", table))
@@ -427,12 +455,15 @@ def parse_rows(
         f"ORDER BY line_byte_position"
     ).fetchall()
     errors = []
-    rejected = set()
+    rejected, by_width, other = set(), set(), set()
     starts = scan.record_starts
     for byte_pos, column, kind, message in found:
-        index = int(np.searchsorted(starts, byte_pos, side="right")) - 1
-        index = max(index, 0)
+        index = _record_at(path, scan, byte_pos)
         rejected.add(index)
+        if kind in WIDTH_REJECTS and scan.record_cells[index] != len(table.fields):
+            by_width.add(index)  # `width_errors` reports it
+            continue
+        other.add(index)
         code, text = REJECT_CODES.get(kind, (SOURCE_ERROR, "{detail}"))
         column = None if code is EXTRA_CELL else column
         errors.append(
@@ -458,7 +489,32 @@ def parse_rows(
         return errors, None
     good = np.ones(len(starts), dtype=bool)
     good[list(rejected)] = False
-    return errors, scan.record_lines[good]
+    errors += width_errors(table, scan)
+    if not by_width - other:
+        return errors, scan.record_lines[good]
+    more, loaded = restore_rows(
+        table, path, con, scan, np.flatnonzero(good), sorted(by_width - other)
+    )
+    return errors + more, scan.record_lines[loaded]
+
+
+def _record_at(path: Path, scan: Scan, byte_pos: int) -> int:
+    """The record a reject's byte position is in.  DuckDB gives the position where it
+    started reading the row, which is the start of any empty lines before it (skipped,
+    or read as rows of a one-column table): then the record is the next non-empty one."""
+    import numpy as np
+
+    starts = scan.record_starts
+    index = max(int(np.searchsorted(starts, byte_pos, side="right")) - 1, 0)
+    if index + 1 < len(starts) and byte_pos > starts[index]:
+        with path.open("rb") as f:
+            f.seek(byte_pos - 1)
+            between = f.read(int(starts[index + 1]) - byte_pos + 1)
+        if between.startswith(b"\n") and not between.strip(b"\r\n"):  # empty lines
+            index += 1
+    while index + 1 < len(starts) and int(scan.record_lines[index]) in scan.empty_records:
+        index += 1
+    return index
 
 
 def _dedupe(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -12,19 +12,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from azkz.core.errors import CONSTRAINT_ERROR, TYPE_ERROR, ErrorType
+from azkz.core.errors import BLANK_ROW, CONSTRAINT_ERROR, PRIMARY_KEY, TYPE_ERROR, ErrorType
 from azkz.core.sql import quote_ident, quote_literal
 from azkz.schema.fields import CONSTRAINTS, LENGTH_BOUNDS, TYPES, VALUE_BOUNDS
 from azkz.schema.package import Field, Table
 from azkz.tables.structured import (
     ENUM_TYPES,
-    LENGTH_TYPES,
     enum_sql,
     enum_words,
     length_message,
     length_sql,
 )
-from azkz.tables.typed import NUMBER_PATTERN, cast_sql, internal_name, number_text_sql
+from azkz.tables.typed import (
+    NUMBER_PATTERN,
+    cast_sql,
+    constant_sql,
+    internal_name,
+    number_text_sql,
+)
 
 
 def as_list(value: Any) -> list[str]:
@@ -47,7 +52,7 @@ class RowCheck:
     """
 
     kind: ErrorType
-    field: str
+    field: str | None  # None: an error about the whole row
     condition: str
     message: str
     quotes: tuple[str, ...] = ()  # fields whose raw values fill {0}, {1}, ...
@@ -69,10 +74,6 @@ class RowCheck:
 
 def typed(f: Field) -> str:
     return quote_ident(f"_typed_{f.name}")
-
-
-def _literal_of(f: Field, value: Any) -> str:
-    return f"CAST({quote_literal(value)} AS {f.duckdb_type})"
 
 
 def literal_text(value: Any) -> str:
@@ -128,16 +129,53 @@ def field_checks(f: Field) -> list[RowCheck]:
             continue
         bound = CONSTRAINTS[key]
         if bound.measures == "length":
-            # A collection's length is read from its valid text (Frictionless checks no
-            # constraint of a cell that is not of its type); a string's from its text.
-            measured = length_sql(f, t if f.type in LENGTH_TYPES else raw)
+            # Read from the valid value: Frictionless checks no constraint of a cell
+            # that is not of its type (a string in the wrong `format` included).
+            measured = length_sql(f, t)
             condition = f"({measured} {bound.breaks} {int(c[key])})"
             broken = literal_text(length_message(f, key, int(c[key])))
         else:
-            condition = f"({t} {bound.breaks} {_literal_of(f, c[key])})"
+            condition = f"({t} {bound.breaks} {constant_sql(f, c[key])})"
             broken = f"is {bound.breaking} {literal_text(c[key])}"
         checks.append(value_check(f, CONSTRAINT_ERROR, condition, f"{{0!r}} {broken}"))
     return checks
+
+
+def missing_row_checks(table: Table) -> list[RowCheck]:
+    """A row whose every cell is a missing value (`NA,NA` under `["", "NA"]`) is a
+    `blank-row`, as in Frictionless.  Rows of empty cells the byte scan finds (`,,`);
+    this is for missing values that are not empty, so only where a field has one."""
+    if all(set(f.missing_values) <= {""} for f in table.fields):
+        return []
+    missing = " AND ".join(f"{quote_ident(f.name)} IS NULL" for f in table.fields)
+    return [
+        RowCheck(
+            BLANK_ROW,
+            None,
+            f"({missing})",
+            "every cell of the row is a missing value",
+            inputs=tuple(table.field_names),
+        )
+    ]
+
+
+def empty_key_checks(table: Table) -> list[RowCheck]:
+    """A row whose primary key cells are all missing or unreadable: a `primary-key`
+    error, as in Frictionless ("cells composing the primary keys are all None")."""
+    if not table.primary_key:
+        return []
+    names = table.primary_key
+    empty = " AND ".join(f"{typed(table.field(n))} IS NULL" for n in names)
+    return [
+        RowCheck(
+            PRIMARY_KEY,
+            names[0],
+            f"({empty})",
+            f"the primary key ({literal_text(', '.join(names))}) is empty or not of its type: "
+            "every row needs one",
+            inputs=tuple(names),
+        )
+    ]
 
 
 def enum_check(f: Field) -> RowCheck:
@@ -147,7 +185,7 @@ def enum_check(f: Field) -> RowCheck:
     if f.type in ENUM_TYPES:
         condition, shown = enum_sql(f, t), enum_words(f)
     else:
-        allowed = ", ".join(_literal_of(f, v) for v in f.constraints["enum"])
+        allowed = ", ".join(constant_sql(f, v) for v in f.constraints["enum"])
         condition = f"({t} NOT IN ({allowed}))"
         shown = ", ".join(str(v) for v in f.constraints["enum"])
     return value_check(

@@ -25,7 +25,9 @@ from azkz.schema.package import Table
 from azkz.tables.typed import cast_sql, internal_name, raw_csv_sql
 from azkz.validate.rules.cell import (
     RowCheck,
+    empty_key_checks,
     field_checks,
+    missing_row_checks,
     raw_name,
     typed,
 )
@@ -79,6 +81,8 @@ def row_checks(table: Table) -> list[RowCheck]:
     checks = []
     for f in table.fields:
         checks += field_checks(f)
+    checks += empty_key_checks(table)
+    checks += missing_row_checks(table)
     checks += declared_checks(table)
     return checks
 

@@ -74,8 +74,8 @@ def table_keys(table: Table) -> list[tuple[ErrorType, list[str]]]:
     keys = []
     if table.primary_key:
         keys.append((PRIMARY_KEY, table.primary_key))
-    for f in table.fields:
-        if f.constraints.get("unique") and [f.name] != table.primary_key:
+    for f in table.fields:  # a unique primary key field has both errors, as in Frictionless
+        if f.constraints.get("unique"):
             keys.append((UNIQUE_ERROR, [f.name]))
     for names in table.schema.get("uniqueKeys", []):  # Table Schema v2: composite unique
         keys.append((UNIQUE_ERROR, as_list(names)))
