@@ -31,6 +31,7 @@ from azkz.publish.site.charts import (
     line_path,
     marker,
 )
+from azkz.release.citation import SUBJECT_COUNTRIES
 from azkz.schema.derived import BILATERAL_TABLE, MIRROR_TABLE, SERIES_TABLE
 
 STATED_TURNOVER = "stated_turnover"
@@ -39,7 +40,6 @@ PANEL_TOP = 44  # the first panel's plot area starts below the SVG's own heading
 PANEL_HEIGHT = 170  # plot area of one panel
 PANEL_GAP = 64  # year labels of one panel and the title of the next
 PANEL_BOTTOM = 34  # year labels of the last panel
-COUNTRY_NAMES = {"AZE": "Azerbaijan", "KAZ": "Kazakhstan"}
 
 
 def flag_words(qualifier: str) -> str:
@@ -210,7 +210,7 @@ def qualifier_sql(indicator: str, reporter: str, origin: str, destination: str) 
 
 
 def country(code: str) -> str:
-    return COUNTRY_NAMES.get(code, code)
+    return SUBJECT_COUNTRIES.get(code, code)
 
 
 @dataclass(frozen=True)
