@@ -68,10 +68,21 @@ class QueryError(Exception):
 
 @dataclass
 class Source:
-    """An open, locked connection plus the package metadata when it is known."""
+    """An open, locked connection plus the package metadata when it is known.
+
+    A context manager that closes the connection: DuckDB keeps one instance per database
+    file in a process while any connection to it is open, and a later open of that file
+    with another configuration (such as a plain `read_only=True`) would then be refused.
+    """
 
     con: Any
     package: Package | None
+
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.con.close()
 
 
 @dataclass

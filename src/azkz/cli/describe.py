@@ -17,5 +17,5 @@ def describe(
 ) -> None:
     """List TABLE's columns: type, unit, whether required, description."""
 
-    source = open_source(release, db, dist, package_dir)
-    emit(lambda: describe_table(source, table), fmt)
+    with open_source(release, db, dist, package_dir) as source:
+        emit(lambda: describe_table(source, table), fmt)

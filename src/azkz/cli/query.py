@@ -37,5 +37,5 @@ def query(
     unreadable source.
     """
 
-    source = open_source(release, db, dist, package_dir)
-    emit(lambda: run(source.con, sql), fmt, max_rows)
+    with open_source(release, db, dist, package_dir) as source:
+        emit(lambda: run(source.con, sql), fmt, max_rows)

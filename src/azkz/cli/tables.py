@@ -16,5 +16,5 @@ def tables(
 ) -> None:
     """List the tables with their row counts and descriptions."""
 
-    source = open_source(release, db, dist, package_dir)
-    emit(lambda: table_list(source), fmt)
+    with open_source(release, db, dist, package_dir) as source:
+        emit(lambda: table_list(source), fmt)
