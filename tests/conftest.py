@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import copy_package
+from tests.helpers import copy_package, static_server
 
 
 @pytest.fixture(autouse=True)
@@ -62,29 +63,5 @@ def serve():
     Serves a releases directory (`index.json`, `<version>/...`) as the project's site
     does; `stop()` shuts it down early, to show what then still works offline.
     """
-    import functools
-    import http.server
-    import threading
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *_args) -> None:
-            pass
-
-    servers = []
-
-    def start(directory: Path) -> tuple[str, object]:
-        handler = functools.partial(Quiet, directory=str(directory))
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-
-        def stop() -> None:
-            server.shutdown()
-            server.server_close()
-
-        return f"http://127.0.0.1:{server.server_address[1]}/", stop
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    with contextlib.ExitStack() as servers:
+        yield lambda directory: servers.enter_context(static_server(directory))

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import functools
 import hashlib
+import http.server
 import json
 import os
 import shutil
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -103,3 +108,41 @@ def csv_records(path: Path, table) -> list[dict[str, Any]]:
             }
             for row in csv.DictReader(f)
         ]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *_args) -> None:
+        """Keep the test output readable; failures are asserted on, not logged."""
+
+
+# How often the server's loop looks for `shutdown()`: http.server's default of 0.5 s made
+# every test that stops a server wait half a second for it.
+SERVER_POLL_SECONDS = 0.01
+
+
+@contextlib.contextmanager
+def static_server(directory: Path) -> Iterator[tuple[str, Any]]:
+    """A static HTTP server for `directory` on 127.0.0.1, in a thread: `(base URL, stop)`.
+
+    `stop()` shuts it down early (to show what then still works offline); leaving the
+    block stops it too.
+    """
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": SERVER_POLL_SECONDS}, daemon=True
+    )
+    thread.start()
+    stopped = threading.Event()
+
+    def stop() -> None:
+        if not stopped.is_set():
+            stopped.set()
+            server.shutdown()
+            server.server_close()
+            thread.join()
+
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", stop
+    finally:
+        stop()

@@ -20,7 +20,7 @@ import duckdb
 import pytest
 
 from azkz.schema.package import read_package
-from tests.helpers import ROOT
+from tests.helpers import ROOT, static_server
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 BLOCKS = re.findall(r"^```(sh|python|sql|r)\n(.*?)^```", README, re.DOTALL | re.MULTILINE)
@@ -79,22 +79,13 @@ def clone(built_release, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def environment(clone, tmp_path_factory):
     """The user's shell: the venv's `azkz` on PATH, an empty cache, the site served locally."""
-    import functools
-    import http.server
-    import threading
-
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(clone / "dist"))
-    handler.log_message = lambda *_args: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "AZKZ_RELEASES_URL": f"http://127.0.0.1:{server.server_address[1]}/",
-        "AZKZ_CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
-    }
-    server.shutdown()
-    server.server_close()
+    with static_server(clone / "dist") as (url, _stop):
+        yield {
+            **os.environ,
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            "AZKZ_RELEASES_URL": url,
+            "AZKZ_CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
+        }
 
 
 def run_block(language: str, block: str, clone: Path, env: dict) -> str:

@@ -7,15 +7,12 @@ come from the release's DuckDB file, not from the Parquet files the console load
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from pathlib import Path
 
 import pytest
 
 from azkz.core.cells import cell_text
-from tests.helpers import ROOT
+from tests.helpers import ROOT, static_server
 from tests.test_site import SERIES_TURNOVER_SQL, site_of
 
 pytestmark = pytest.mark.browser
@@ -35,11 +32,6 @@ ARTIFACTS = ROOT / "test-artifacts"
 CONSOLE_READY_MS = 60_000
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *_args) -> None:
-        """Keep the test output readable; failures are asserted on, not logged."""
-
-
 @pytest.fixture(scope="module")
 def built(built_release, tmp_path_factory):
     return site_of(built_release, tmp_path_factory.mktemp("browser-site") / "site")
@@ -48,15 +40,8 @@ def built(built_release, tmp_path_factory):
 @pytest.fixture(scope="module")
 def base_url(built):
     _, site = built
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(site))
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with static_server(site) as (url, _stop):
+        yield url
 
 
 @pytest.fixture(scope="module")
