@@ -124,6 +124,17 @@ def test_refused_statements_leave_the_in_memory_tables_unchanged(built_release, 
     assert source.con.execute(counts).fetchall() == before
 
 
+def test_a_refused_statement_is_refused_before_the_working_tree_is_read(package_copy: Path):
+    """The gate runs first: an invalid package (exit 1 when read) still gets the refusal."""
+    indicators = package_copy / "data" / "indicators.csv"
+    indicators.write_text(indicators.read_text(encoding="utf-8") + "broken,row\n", "utf-8")
+    assert invoke("query", "SELECT 1", "--package", str(package_copy)).exit_code == 1
+    result = invoke("query", "DELETE FROM sources", "--package", str(package_copy))
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: refused: DELETE FROM sources")
+    assert "not valid" not in result.output
+
+
 def test_explain_of_a_select_still_runs(built_release: Path) -> None:
     args = source_args(built_release, "release")
     for sql in ("EXPLAIN SELECT * FROM sources", "EXPLAIN ANALYZE SELECT count(*) FROM sources"):

@@ -167,11 +167,7 @@ def run(con, sql: str) -> Result:
     """
     import duckdb
 
-    statements = _parse(con, sql)
-    if not statements:
-        raise QueryError("query is empty")
-    for statement in statements:
-        check_read_only(con, statement)
+    statements = read_only_statements(con, sql)
     try:
         for statement in statements[:-1]:
             con.execute(statement)
@@ -182,6 +178,29 @@ def run(con, sql: str) -> Result:
         raise QueryError(f"query failed: {exc}") from None
     rest = _remaining_rows(cursor) if len(first) == FETCH_BATCH_ROWS else iter(())
     return Result(columns, itertools.chain(first, rest))
+
+
+def check_query(sql: str) -> None:
+    """Raise `QueryError` unless every statement passes the gate, before any data is open.
+
+    `azkz query` asks this first, on a connection holding nothing, so that a refused or
+    unparsable statement is refused at once, without validating and loading the working
+    tree; `run` still checks again on the data's own connection.
+    """
+    import duckdb
+
+    with duckdb.connect() as con:
+        read_only_statements(con, sql)
+
+
+def read_only_statements(con, sql: str) -> list:
+    """The statements of `sql`, each through the gate (`check_read_only`)."""
+    statements = _parse(con, sql)
+    if not statements:
+        raise QueryError("query is empty")
+    for statement in statements:
+        check_read_only(con, statement)
+    return statements
 
 
 def _parse(con, sql: str) -> list:

@@ -37,5 +37,5 @@ def query(
     unreadable source.
     """
 
-    with open_source(release, db, dist, package_dir) as source:
+    with open_source(release, db, dist, package_dir, sql) as source:
         emit(lambda: run(source.con, sql), fmt, max_rows)

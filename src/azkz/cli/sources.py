@@ -39,12 +39,20 @@ def source_options(command):
     return command
 
 
-def open_source(release: str | None, db: str | None, dist: str, package_dir: str):
-    """Open the requested tables read-only; bad input exits 1 (invalid data) or 2."""
+def open_source(
+    release: str | None, db: str | None, dist: str, package_dir: str, sql: str | None = None
+):
+    """Open the requested tables read-only; bad input exits 1 (invalid data) or 2.
+
+    `sql`, when given, goes through the statement gate first: a refused statement is
+    refused at once, without validating and loading the data it would have read.
+    """
 
     if release and db:
         raise click.UsageError("give --release or --db, not both")
     try:
+        if sql is not None:
+            query.check_query(sql)
         if release:
             return query.open_release(release, dist)
         if db:
