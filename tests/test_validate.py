@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +25,7 @@ from hypothesis import strategies as st
 from azkz.cli import main
 from azkz.validate import profile
 from azkz.validate.package import validate_package
+from azkz.validate.rules.declared import iso3_codes
 from tests.helpers import edit_descriptor, edit_schema, field_named
 
 NASTY_TEXT = 'Қазақстан, "Azərbaycan" — şəhər ğ ı ö ü ç қ ә ң ө ұ ү і\nвторая строка, Баку'
@@ -261,6 +263,8 @@ VISIT_DOMAIN_RULES = {  # bad visit rows: (changes, code, field reported)
         "date_end",
     ),
     "unknown-country-code": ({"host_country": "XKZ"}, "codelist-error", "host_country"),
+    # a word of the code list's comment line, once read as a code
+    "word-of-the-codelist-comment": ({"host_country": "ISO"}, "codelist-error", "host_country"),
     "month-precision-not-first-of-month": (
         {"date_start": "2020-05-10", "date_end": "2020-05-10", "date_precision": "month"},
         "date-precision",
@@ -274,6 +278,13 @@ def test_visit_domain_rules(package_copy, case):
     changes, code, field = VISIT_DOMAIN_RULES[case]
     line = append_row(package_copy, "visits", visit_id=case, **changes)
     assert_error(package_copy, code, "visits", line, field)
+
+
+def test_the_shipped_country_codes_are_iso_3166_alpha_3_codes_only():
+    codes = iso3_codes()
+    assert all(re.fullmatch("[A-Z]{3}", code) for code in codes), codes
+    assert len(codes) == len(set(codes)) == 249  # Debian iso-codes' ISO 3166-1 entries
+    assert {"AZE", "KAZ", "XKX"} - set(codes) == {"XKX"}  # Kosovo has no ISO code
 
 
 def test_world_is_accepted_as_an_indicators_partner(package_copy):

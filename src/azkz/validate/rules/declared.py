@@ -63,7 +63,11 @@ def iso3_codes() -> tuple[str, ...]:
     text = (
         resources.files("azkz.validate.rules").joinpath("iso3166.txt").read_text(encoding="utf-8")
     )
-    return tuple(line for line in text.split() if not line.startswith("#") and line.isalpha())
+    # One code per line; a line starting with `#` is a comment.  (Splitting the text on
+    # whitespace once took the words of the comment, `ISO`, `country`, `codes` and
+    # `Debian`, for codes, so `ISO` passed as a country.)
+    lines = [line.strip() for line in text.splitlines()]
+    return tuple(line for line in lines if line and not line.startswith("#"))
 
 
 def codelist_additions(f: Field) -> list[str]:
