@@ -32,10 +32,13 @@ wasm: $(STAMP)
 	fi
 
 ## The import contracts (pyproject.toml [tool.importlinter]: stages import downwards only),
-## then the test suite (fast, offline, one worker per core); browser tests: make test-browser
+## then the test suite (fast, offline, one worker per core); browser tests: make test-browser.
+## Bytecode caches are written even where PYTHONDONTWRITEBYTECODE is set (as on this
+## project's machines): the suite starts about a hundred interpreters, and without
+## __pycache__ (gitignored) each one compiles azkz again and pytest rewrites every test.
 test: $(STAMP) wasm
 	$(BIN)/lint-imports --no-logo
-	$(BIN)/python -m pytest -q -n auto
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -q -n auto
 
 ## `pip install .` (a wheel, not editable) into a fresh virtual environment, used from outside
 ## the checkout (slow, so not part of `make test`)
