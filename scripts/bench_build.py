@@ -8,6 +8,11 @@ Azerbaijani and Kazakh letters in the notes, written sorted by primary key as `a
 writes every file of this package (CI checks it); a second copy holds the same rows in
 generated order, which the build must sort. Writes benchmarks/build.md and prints it.
 
+Each round also checks that the build is reproducible: the rebuild of the same package
+into the same `--out` is refused (and this script stops) unless every file of the fresh
+build is the same as the release on disk, the CSV and Parquet files byte for byte
+(`azkz.release.fingerprint`; the `.duckdb` file by its tables).
+
 The build's floor (issue 22): for the sorted 1M-row package, a child process of this
 script (`--parts ROOT`) loads the typed tables as the build does, then runs the build's
 own CSV, Parquet and `.duckdb` writers (`write_csv_files`, `write_parquet_files`,
@@ -44,8 +49,7 @@ from azkz.release import build  # noqa: E402
 from azkz.release.archive import write_zip  # noqa: E402
 from azkz.release.citation import created_from_data  # noqa: E402
 from azkz.schema.package import read_package  # noqa: E402
-from azkz.tables.typed import key_order, load_tables  # noqa: E402
-from tests.helpers import copy_package  # noqa: E402
+from tests.helpers import copy_package, synthetic_indicators  # noqa: E402
 
 AZKZ = str(Path(sys.executable).with_name("azkz"))
 NOTES_HEADING = "## Notes"
@@ -135,45 +139,6 @@ def run_parts(root: Path) -> dict[str, float]:
         text=True,
     ).stdout
     return json.loads(out)
-
-
-def synthetic_indicators(root: Path, rows: int, in_key_order: bool = True) -> None:
-    """Replace indicators.csv with `rows` valid rows referencing the real codelists,
-    sorted by primary key (`in_key_order`) or in the order they were generated."""
-    package = read_package(root)
-    con = duckdb.connect()
-    load_tables(package, con)
-    con.execute(
-        "CREATE TABLE ind AS SELECT indicator, row_number() OVER () - 1 AS k "
-        "FROM indicator_definitions"
-    )
-    con.execute("CREATE TABLE src AS SELECT source_id, row_number() OVER () - 1 AS k FROM sources")
-    n_ind, n_src = (
-        con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in ("ind", "src")
-    )
-    path = package.file(package.table("indicators"))
-    con.execute(f"""
-        COPY (
-          SELECT ind.indicator,
-                 CASE WHEN i % 3 = 0 THEN NULL ELSE 'KAZ' END AS reporter,
-                 'AZE' AS from_country, 'KAZ' AS to_country,
-                 DATE '1990-01-01' + CAST(i // {n_ind * n_src} AS INTEGER) AS period_start,
-                 DATE '1990-01-01' + CAST(i // {n_ind * n_src} AS INTEGER) + 30 AS period_end,
-                 'stated' AS period_basis,
-                 round((i % 100000) * 1.37, 2) AS value,
-                 'USD million' AS unit,
-                 CASE WHEN i % 5 = 0 THEN 'about' END AS qualifier,
-                 src.source_id,
-                 CASE WHEN i % 4 = 0 THEN 'товарооборот, Bakı–Aqtau, қазақ "note" ' || i END
-                   AS note,
-                 'synthetic row ' || i AS evidence,
-                 NULL AS exclude_from_series
-          FROM range({rows}) AS r(i)
-          JOIN ind ON ind.k = i % {n_ind}
-          JOIN src ON src.k = (i // {n_ind}) % {n_src}
-          ORDER BY {key_order(package.table("indicators")) if in_key_order else "i"}
-        ) TO '{path}' (FORMAT csv, HEADER true, NULL '')
-    """)
 
 
 def measure(

@@ -146,3 +146,48 @@ def static_server(directory: Path) -> Iterator[tuple[str, Any]]:
         yield f"http://127.0.0.1:{server.server_address[1]}/", stop
     finally:
         stop()
+
+
+def synthetic_indicators(root: Path, rows: int, in_key_order: bool = True) -> None:
+    """Replace indicators.csv with `rows` valid rows referencing the real codelists,
+    sorted by primary key (`in_key_order`) or in the order they were generated
+    (scripts/bench_build.py, and tests that need more rows than the package has)."""
+    import duckdb
+
+    from azkz.schema.package import read_package
+    from azkz.tables.typed import key_order, load_tables
+
+    package = read_package(root)
+    con = duckdb.connect()
+    load_tables(package, con)
+    con.execute(
+        "CREATE TABLE ind AS SELECT indicator, row_number() OVER () - 1 AS k "
+        "FROM indicator_definitions"
+    )
+    con.execute("CREATE TABLE src AS SELECT source_id, row_number() OVER () - 1 AS k FROM sources")
+    n_ind, n_src = (
+        con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in ("ind", "src")
+    )
+    path = package.file(package.table("indicators"))
+    con.execute(f"""
+        COPY (
+          SELECT ind.indicator,
+                 CASE WHEN i % 3 = 0 THEN NULL ELSE 'KAZ' END AS reporter,
+                 'AZE' AS from_country, 'KAZ' AS to_country,
+                 DATE '1990-01-01' + CAST(i // {n_ind * n_src} AS INTEGER) AS period_start,
+                 DATE '1990-01-01' + CAST(i // {n_ind * n_src} AS INTEGER) + 30 AS period_end,
+                 'stated' AS period_basis,
+                 round((i % 100000) * 1.37, 2) AS value,
+                 'USD million' AS unit,
+                 CASE WHEN i % 5 = 0 THEN 'about' END AS qualifier,
+                 src.source_id,
+                 CASE WHEN i % 4 = 0 THEN 'товарооборот, Bakı–Aqtau, қазақ "note" ' || i END
+                   AS note,
+                 'synthetic row ' || i AS evidence,
+                 NULL AS exclude_from_series
+          FROM range({rows}) AS r(i)
+          JOIN ind ON ind.k = i % {n_ind}
+          JOIN src ON src.k = (i // {n_ind}) % {n_src}
+          ORDER BY {key_order(package.table("indicators")) if in_key_order else "i"}
+        ) TO '{path}' (FORMAT csv, HEADER true, NULL '')
+    """)

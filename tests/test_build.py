@@ -9,6 +9,7 @@ import shutil
 import threading
 import time
 import zipfile
+from contextlib import closing
 from pathlib import Path
 
 import duckdb
@@ -17,12 +18,19 @@ import pytest
 from click.testing import CliRunner
 
 from azkz.cli import main
+from azkz.core.layout import Manifest
 from azkz.core.sql import quote_ident
 from azkz.derive import derive_tables
 from azkz.release import build, fingerprint
 from azkz.schema.package import read_package
 from azkz.tables.typed import load_tables
-from tests.helpers import copy_package, edit_descriptor, release_dir, sha256_hex
+from tests.helpers import (
+    copy_package,
+    edit_descriptor,
+    release_dir,
+    sha256_hex,
+    synthetic_indicators,
+)
 
 TRICKY_NOTE = 'Bakı–Aqtau "ferry"; ə ş ğ ı ö ü ç қ ә ң ө ұ ү і, comma\nsecond line'
 TRICKY_VALUES = ["0.1", "1234567.891", "3e-05", "42", "1.50"]
@@ -339,6 +347,38 @@ def test_rows_in_any_order_give_the_same_data_files(built_release, package_copy)
     shuffled, first = release_dir(package_copy), release_dir(built_release)
     for path in sorted((first / "data").iterdir()):
         assert (shuffled / "data" / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def parquet_written_on(root: Path, threads: int, stage: Path) -> Path:
+    """data/indicators.parquet as the build writes it from the package at `root` loaded
+    on a connection of `threads` threads (which the load must leave as it found it)."""
+    package = read_package(root)
+    stage.mkdir()
+    with closing(duckdb.connect(config={"threads": threads})) as con:
+        build.load_release_tables(package, con)
+        assert con.execute("SELECT current_setting('threads')").fetchall() == [(threads,)]
+        ctx = build.ReleaseContext(
+            stage, package, con, None, "2025-01-01", build.BuildLog(), Manifest(stage)
+        )
+        build.write_parquet_files(ctx)
+    return stage / "data" / "indicators.parquet"
+
+
+def test_parquet_row_groups_do_not_follow_the_loads_threads(tmp_path) -> None:
+    """Issue 22: a parallel load stored a table in row groups sized by the CSV reader's
+    batches (about 16 MB of text each) and by the threads' timing, and the Parquet
+    writer's row groups followed them, so two builds of the same 1M rows could differ.
+    250,000 rows (three such batches, three row groups) loaded on 1 and on 2 threads give
+    the same bytes, in row groups of DuckDB's full size (without the fix 2 threads
+    stored 113,828 + 113,175 + 22,997 rows, and the bytes differed in 5 runs of 5)."""
+    root = copy_package(tmp_path / "pkg")
+    synthetic_indicators(root, 250_000)
+    one, two = (parquet_written_on(root, n, tmp_path / f"stage-{n}") for n in (1, 2))
+    assert one.read_bytes() == two.read_bytes()
+    metadata = pq.ParquetFile(one).metadata
+    groups = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
+    full = build.PARQUET_ROW_GROUP_SIZE
+    assert groups == [full, full, 250_000 - 2 * full]
 
 
 def test_same_content_rebuild_is_a_no_op(built_release: Path, tmp_path: Path) -> None:

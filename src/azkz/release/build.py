@@ -34,9 +34,9 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -71,6 +71,11 @@ from azkz.validate.report import Report
 # (never the staging one).  At 1M rows this keeps the build's peak RSS under 1 GB at
 # no cost in time (benchmarks/build.md); DuckDB's default is 80% of the machine's RAM.
 BUILD_DUCKDB_CONFIG = {"memory_limit": "512MB"}
+
+# Rows per row group of the Parquet files: DuckDB's own row group size (its Parquet
+# writer's default, written out), so each full row group of a typed table the build
+# loaded (`load_release_tables`) becomes one Parquet row group as it is.
+PARQUET_ROW_GROUP_SIZE = 122_880
 
 
 class BuildError(ReleaseError):
@@ -233,7 +238,12 @@ def parquet_metadata(table: Table) -> dict[str, str]:
 
 
 def write_parquet_files(ctx: ReleaseContext) -> None:
-    """data/<table>.parquet: typed columns, zstd, sorted by key (byte-identical reruns)."""
+    """data/<table>.parquet: typed columns, zstd, sorted by key (byte-identical reruns).
+
+    DuckDB's Parquet writer cuts its row groups where the row groups of the table it
+    reads end (merging short ones as the threads deliver them), so the bytes are only
+    reproducible from a table whose row groups are: `load_release_tables` fills each to
+    `PARQUET_ROW_GROUP_SIZE` rows in order, and each is written as one row group."""
     ctx.data_dir.mkdir(exist_ok=True)
     for table in ctx.package.tables:
         path = ctx.stage_dir / table_file(table.name, "parquet")
@@ -241,8 +251,8 @@ def write_parquet_files(ctx: ReleaseContext) -> None:
             f"{quote_literal(k)}: {quote_literal(v)}" for k, v in parquet_metadata(table).items()
         )
         ctx.con.execute(
-            f"COPY ({stored_select(table)}) TO {quote_literal(str(path))} "
-            f"(FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{kv}}})"
+            f"COPY ({stored_select(table)}) TO {quote_literal(str(path))} (FORMAT parquet, "
+            f"COMPRESSION zstd, ROW_GROUP_SIZE {PARQUET_ROW_GROUP_SIZE}, KV_METADATA {{{kv}}})"
         )
         ctx.log.wrote(path, ctx.stage_dir)
 
@@ -394,10 +404,30 @@ def build_release(
 
 def load_release_tables(package: Package, con) -> None:
     """The typed tables of a validated package in `con`, the derived ones computed from
-    them, each sorted once by key for every file the build writes."""
-    load_tables(package, con, valid=True)
-    derive_tables(package, con)
-    sort_tables(package.tables, con)
+    them, each sorted once by key for every file the build writes.
+
+    One thread creates them, whatever `con`'s setting.  A parallel insert stores a table
+    in row groups sized by the CSV reader's batches and merged as the threads finish
+    them, and the Parquet files' row groups follow those: two builds of the same 1M rows
+    once gave different Parquet files (issue 22).  One thread appends the rows in order
+    and fills each row group to DuckDB's size, `PARQUET_ROW_GROUP_SIZE`.  Nothing else
+    runs on the connection meanwhile; at 1M rows it costs 0.2 s (benchmarks/build.md).
+    """
+    with _threads(con, 1):
+        load_tables(package, con, valid=True)
+        derive_tables(package, con)
+        sort_tables(package.tables, con)
+
+
+@contextmanager
+def _threads(con, threads: int) -> Iterator[None]:
+    """DuckDB's `threads` (a setting of the whole database) at `threads`, then as it was."""
+    [(before,)] = con.execute("SELECT current_setting('threads')").fetchall()
+    con.execute(f"SET threads = {int(threads)}")
+    try:
+        yield
+    finally:
+        con.execute(f"SET threads = {int(before)}")
 
 
 def _stage_release(
