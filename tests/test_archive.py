@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -128,3 +129,47 @@ def test_the_built_zip_passes_unzip_test(built_release) -> None:
     result = subprocess.run([unzip, "-tq", str(path)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No errors detected" in result.stdout
+
+
+def release_copy(built_release, target: Path) -> tuple[Path, str]:
+    """A copy of the built release without its zip, and the release's `created`."""
+    release = release_dir(built_release)
+    shutil.copytree(release, target)
+    (target / archive.zip_name(read_package(built_release))).unlink()
+    return target, json.loads((release / "datapackage.json").read_text("utf-8"))["created"]
+
+
+def test_the_builds_zip_written_ahead_is_the_zip_of_its_finished_directory(
+    built_release, tmp_path
+) -> None:
+    package = read_package(built_release)
+    built = (release_dir(built_release) / archive.zip_name(package)).read_bytes()
+    copy, created = release_copy(built_release, tmp_path / "copy")
+    assert archive.write_zip(copy, package, created).read_bytes() == built
+
+
+@pytest.mark.parametrize(
+    "ahead",
+    [
+        ["data/agreements.csv", "data/agreements.parquet"],  # the first members
+        ["data/agreements.csv", "data/never-written.csv"],  # one is never reported
+        ["data/visits.csv"],  # other files come before it
+    ],
+)
+def test_a_zip_written_ahead_of_any_files_is_the_zip_written_at_once(
+    built_release, tmp_path, ahead
+) -> None:
+    package = read_package(built_release)
+    stage, created = release_copy(built_release, tmp_path / "stage")
+    at_once, _ = release_copy(built_release, tmp_path / "at-once")
+    zip_ahead = archive.ZipAhead(stage, package, created, ahead)
+    try:
+        for name in ahead:
+            if (stage / name).exists():
+                zip_ahead.finished(name)
+        path = zip_ahead.finish()
+    finally:
+        zip_ahead.stop()
+    assert path == stage / archive.zip_name(package)
+    assert path.read_bytes() == archive.write_zip(at_once, package, created).read_bytes()
+    assert not Path(zip_ahead.work.name).exists()

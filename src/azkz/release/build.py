@@ -56,7 +56,7 @@ from azkz.core.layout import (
 from azkz.core.progress import ProgressLog
 from azkz.core.sql import quote_ident, quote_literal
 from azkz.derive import derive_tables
-from azkz.release.archive import write_zip
+from azkz.release.archive import ZipAhead
 from azkz.release.changes import write_changes
 from azkz.release.citation import created_from_data, write_citation_files
 from azkz.release.fingerprint import differing_files
@@ -119,6 +119,21 @@ class RecordedLog(BuildLog):
     def replay(self, log: BuildLog) -> None:
         for method, args in self.calls:
             getattr(log, method)(*args)
+
+
+class ZippingLog(BuildLog):
+    """Progress passed on to `forward`; each file reported written (so final) is handed
+    to the zip written ahead (`archive.ZipAhead`)."""
+
+    def __init__(self, forward: BuildLog, zip_ahead: ZipAhead, stage_dir: Path):
+        self.forward, self.zip_ahead, self.stage_dir = forward, zip_ahead, stage_dir
+
+    def step(self, text: str) -> None:
+        self.forward.step(text)
+
+    def wrote(self, path: Path, stage_dir: Path) -> None:
+        self.forward.wrote(path, stage_dir)
+        self.zip_ahead.finished(path.relative_to(self.stage_dir).as_posix())
 
 
 class RichBuildLog(BuildLog):
@@ -436,10 +451,11 @@ def _stage_release(
     """Load the typed tables, run every release step, write the checksums and the zip, and
     check the tables' contracts.
 
-    The contracts are checked on a second cursor while the checksums and the zip are
-    written: zlib deflates the zip on one core, and the contracts (polars and DuckDB,
-    both outside the GIL) take the other, which the release steps keep busy before
-    (benchmarks/build.md).  Their failures refuse the release like validation errors,
+    The zip is written ahead, on a thread of its own, as the files are finished
+    (`zip_release_ahead`).  The contracts are checked on a second cursor while the
+    checksums and the rest of the zip are written: zlib deflates the `.duckdb` file on
+    one core, and the contracts (polars and DuckDB, both outside the GIL) take the
+    other, which the release steps keep busy before (benchmarks/build.md).  Their failures refuse the release like validation errors,
     and the staged files are then discarded with the staging directory.
     """
     import duckdb
@@ -460,18 +476,31 @@ def _stage_release(
             log=log,
             manifest=Manifest(stage_dir),
         )
-        write_release_files(ctx)
-        log.step("checksums, zip and pandera contracts")
-        with ThreadPoolExecutor(1) as background:
-            contracts = background.submit(contract_errors, package, con.cursor())
-            try:
-                log.wrote(write_checksums(ctx.manifest), stage_dir)
-                log.wrote(write_zip(stage_dir, package, ctx.created), stage_dir)
-            finally:
-                errors = contracts.result()
+        zip_ahead = zip_release_ahead(ctx)
+        try:
+            write_release_files(replace(ctx, log=ZippingLog(log, zip_ahead, stage_dir)))
+            log.step("checksums, zip and pandera contracts")
+            with ThreadPoolExecutor(1) as background:
+                contracts = background.submit(contract_errors, package, con.cursor())
+                try:
+                    log.wrote(write_checksums(ctx.manifest), stage_dir)
+                    log.wrote(zip_ahead.finish(), stage_dir)
+                finally:
+                    errors = contracts.result()
+        finally:
+            zip_ahead.stop()
         if errors:
             raise InvalidPackage(Report(errors=errors))
     return ctx
+
+
+def zip_release_ahead(ctx: ReleaseContext) -> ZipAhead:
+    """The release's zip, started now: the CSV and Parquet files and the `.duckdb` file
+    are deflated as each is finished, the data files while the `.duckdb` file is written
+    (benchmarks/build.md), the small files written last once all are written."""
+    tables = ctx.package.tables
+    data = [table_file(t.name, ext) for t in tables for ext in ("csv", "parquet")]
+    return ZipAhead(ctx.stage_dir, ctx.package, ctx.created, [*data, ctx.duckdb_name])
 
 
 def _publish(stage_dir: Path, target: Path, version: str) -> bool:
