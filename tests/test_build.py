@@ -393,6 +393,23 @@ def test_same_content_rebuild_is_a_no_op(built_release: Path, tmp_path: Path) ->
     assert sorted(p.name for p in out.iterdir()) == sorted([first.version, "index.json"])
 
 
+def test_a_release_zipped_in_sorted_order_is_still_a_no_op(built_release, tmp_path) -> None:
+    """Releases before issue 22's second pass have their zip's members sorted by name:
+    rebuilding one with the same content is a no-op, not a refusal to bump `version`."""
+    out = tmp_path / "dist"
+    first = build.build_release(built_release, out)
+    package = read_package(built_release)
+    path = first.path / f"{package.name}-{package.version}.zip"
+    with zipfile.ZipFile(path) as zf:
+        members = [(info, zf.read(info)) for info in zf.infolist()]
+    assert [i.filename for i, _ in members] != sorted(i.filename for i, _ in members)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for info, data in sorted(members, key=lambda member: member[0].filename):
+            zf.writestr(info, data)
+    again = build.build_release(built_release, out)
+    assert first.created and not again.created
+
+
 def test_a_duckdb_file_with_other_bytes_and_size_is_still_a_no_op(
     built_release, tmp_path, monkeypatch
 ) -> None:
