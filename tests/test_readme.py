@@ -9,6 +9,7 @@ that cannot run here are listed with the reason, and what they depend on is chec
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -32,23 +33,38 @@ NOT_RUN = {
     "library(arrow)": "R is not installed here: the test checks that the file it reads exists",
 }
 
-# Runs a Python block and checks that what it ends with (an expression, or the name its last
-# statement assigns) holds rows: a README example that returns nothing is a broken example.
+# Runs the Python blocks one after the other in one interpreter (one start-up and one import
+# of pandas, polars and pyarrow, not one per block), each in a namespace of its own, and
+# checks that what each ends with (an expression, or the name its last statement assigns)
+# holds rows: a README example that returns nothing is a broken example. Each block's
+# outcome is one JSON line: its summary, or the error it raised with its traceback.
 PYTHON_RUNNER = r"""
-import ast, sys
-tree = ast.parse(sys.stdin.read())
-last = tree.body[-1]
-namespace = {}
-if isinstance(last, ast.Expr):
-    exec(compile(ast.Module(tree.body[:-1], []), "<readme>", "exec"), namespace)
-    result = eval(compile(ast.Expression(last.value), "<readme>", "eval"), namespace)
-else:
-    exec(compile(tree, "<readme>", "exec"), namespace)
-    result = namespace[last.targets[0].id]
-rows = result.to_arrow_table() if hasattr(result, "to_arrow_table") else result
-print(type(result).__name__, len(rows))
-assert len(rows) > 0, "the example's result is empty"
+import ast, contextlib, io, json, sys, traceback
+
+def run(block):
+    tree = ast.parse(block)
+    last = tree.body[-1]
+    namespace = {}
+    if isinstance(last, ast.Expr):
+        exec(compile(ast.Module(tree.body[:-1], []), "<readme>", "exec"), namespace)
+        result = eval(compile(ast.Expression(last.value), "<readme>", "eval"), namespace)
+    else:
+        exec(compile(tree, "<readme>", "exec"), namespace)
+        result = namespace[last.targets[0].id]
+    rows = result.to_arrow_table() if hasattr(result, "to_arrow_table") else result
+    assert len(rows) > 0, "the example's result is empty"
+    return f"{type(result).__name__} {len(rows)}"
+
+for block in json.load(sys.stdin):
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            outcome = {"ok": True, "out": run(block)}
+    except BaseException:
+        outcome = {"ok": False, "out": printed.getvalue() + traceback.format_exc()}
+    print(json.dumps(outcome), flush=True)
 """
+PYTHON_BLOCKS = [block for language, block in BLOCKS if language == "python"]
 
 
 def first_line(block: str) -> str:
@@ -88,17 +104,34 @@ def environment(clone, tmp_path_factory):
         }
 
 
-def run_block(language: str, block: str, clone: Path, env: dict) -> str:
+@pytest.fixture(scope="module")
+def python_outcomes(clone, environment) -> dict[str, dict]:
+    """Each README Python block's outcome, all run by one interpreter in the clone."""
+    run = subprocess.run(
+        [sys.executable, "-c", PYTHON_RUNNER],
+        cwd=clone,
+        input=json.dumps(PYTHON_BLOCKS),
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=300,
+    )
+    outcomes = [json.loads(line) for line in run.stdout.splitlines()]
+    assert len(outcomes) == len(PYTHON_BLOCKS), f"the runner stopped:\n{run.stderr}"
+    return dict(zip(PYTHON_BLOCKS, outcomes, strict=True))
+
+
+def run_block(language: str, block: str, clone: Path, env: dict, python_outcomes) -> str:
     if language == "sql":
         with duckdb.connect() as con:
             return str(con.execute("SET file_search_path = ?", [str(clone)]).sql(block).fetchall())
-    command = (
-        ["bash", "-e", "-c", block] if language == "sh" else [sys.executable, "-c", PYTHON_RUNNER]
-    )
+    if language == "python":
+        outcome = python_outcomes[block]
+        assert outcome["ok"], f"README block failed:\n{block}\n{outcome['out']}"
+        return outcome["out"]
     run = subprocess.run(
-        command,
+        ["bash", "-e", "-c", block],
         cwd=clone,
-        input=block if language == "python" else None,
         capture_output=True,
         text=True,
         env=env,
@@ -113,8 +146,9 @@ def run_block(language: str, block: str, clone: Path, env: dict) -> str:
     [b for b in BLOCKS if is_run(b[1])],
     ids=[f"{lang}:{first_line(b)[:50]}" for lang, b in BLOCKS if is_run(b)],
 )
-def test_readme_block_runs_as_written(language, block, clone, environment):
-    assert run_block(language, block, clone, environment).strip(), f"no output from:\n{block}"
+def test_readme_block_runs_as_written(language, block, clone, environment, python_outcomes):
+    output = run_block(language, block, clone, environment, python_outcomes)
+    assert output.strip(), f"no output from:\n{block}"
 
 
 def test_the_blocks_not_run_are_the_listed_ones_and_what_they_need_holds(clone):

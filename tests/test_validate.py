@@ -31,14 +31,27 @@ from tests.helpers import edit_descriptor, edit_schema, field_named
 NASTY_TEXT = 'Қазақстан, "Azərbaycan" — şəhər ğ ı ö ü ç қ ә ң ө ұ ү і\nвторая строка, Баку'
 
 
-@pytest.fixture(autouse=True, params=["loaded", "profiled"])
-def validation_path(request, monkeypatch):
+VALIDATION_PATHS = ("loaded", "profiled")
+
+
+def pytest_generate_tests(metafunc):
     """Every test runs on both paths: tables loaded whole, and tables profiled in a
     streaming pass with failing rows located afterwards (`azkz.validate.profile`),
-    which the real files are too small to take."""
+    which the real files are too small to take; a test marked `one_validation_path`
+    (with the reason the path plays no part) runs on the loaded path only."""
+    one = metafunc.definition.get_closest_marker("one_validation_path")
+    paths = VALIDATION_PATHS[:1] if one else VALIDATION_PATHS
+    metafunc.parametrize("validation_path", paths, indirect=True)
+
+
+# The marks for the tests the path plays no part in.
+DESCRIPTOR_ONLY = pytest.mark.one_validation_path(reason="no table is read: a descriptor error")
+OUTPUT_ONLY = pytest.mark.one_validation_path(reason="how the CLI writes a report")
+
+
+@pytest.fixture(autouse=True)
+def validation_path(request, monkeypatch):
     if request.param == "profiled":
-        if request.node.get_closest_marker("loaded_path_only"):
-            pytest.skip("covered on both paths by a test that compares them")
         monkeypatch.setattr(profile, "PROFILE_MIN_BYTES", 0)
 
 
@@ -280,6 +293,7 @@ def test_visit_domain_rules(package_copy, case):
     assert_error(package_copy, code, "visits", line, field)
 
 
+@pytest.mark.one_validation_path(reason="no package is validated")
 def test_the_shipped_country_codes_are_iso_3166_alpha_3_codes_only():
     codes = iso3_codes()
     assert all(re.fullmatch("[A-Z]{3}", code) for code in codes), codes
@@ -442,6 +456,7 @@ def test_symlink_escaping_the_package(package_copy, tmp_path):
     assert "resolves outside the package" in err["message"]
 
 
+@DESCRIPTOR_ONLY
 def test_malformed_datapackage_json(package_copy):
     path = package_copy / "datapackage.json"
     path.write_text(path.read_text(encoding="utf-8")[:-20], encoding="utf-8")
@@ -452,6 +467,7 @@ def test_malformed_datapackage_json(package_copy):
     assert located(output["errors"][0]) == (None, "datapackage.json")  # no resource is known
 
 
+@DESCRIPTOR_ONLY
 def test_malformed_schema_json(package_copy):
     schema_path = package_copy / "schemas" / "visits.json"
     schema_path.write_text(schema_path.read_text(encoding="utf-8")[:-20], encoding="utf-8")
@@ -459,23 +475,27 @@ def test_malformed_schema_json(package_copy):
     assert "not valid JSON" in err["message"]
 
 
+@DESCRIPTOR_ONLY
 def test_missing_schema_file(package_copy):
     (package_copy / "schemas" / "visits.json").unlink()
     (err,) = schema_errors(package_copy, "visits")
     assert "not found" in err["message"]
 
 
+@DESCRIPTOR_ONLY
 def test_primary_key_naming_no_field(package_copy):
     edit_schema(package_copy, "visits", lambda s: s.update(primaryKey=["no_such_field"]))
     (err,) = schema_errors(package_copy, "visits")
     assert err["field"] == "no_such_field" and "primaryKey" in err["message"]
 
 
+@DESCRIPTOR_ONLY
 def test_unknown_field_type(package_copy):
     edit_schema(package_copy, "visits", lambda s: s["fields"][1].update(type="datetime-ish"))
     assert "datetime-ish" in schema_errors(package_copy, "visits")[0]["message"]
 
 
+@DESCRIPTOR_ONLY
 def test_foreign_key_to_unknown_resource(package_copy):
     edit_schema(
         package_copy,
@@ -485,6 +505,7 @@ def test_foreign_key_to_unknown_resource(package_copy):
     assert "nowhere" in schema_errors(package_copy, "visits")[0]["message"]
 
 
+@DESCRIPTOR_ONLY
 def test_unit_field_naming_no_column(package_copy):
     edit_schema(
         package_copy, "indicators", lambda s: field_named(s, "value").update(unitField="units")
@@ -492,6 +513,7 @@ def test_unit_field_naming_no_column(package_copy):
     assert "unitField 'units'" in schema_errors(package_copy, "indicators")[0]["message"]
 
 
+@DESCRIPTOR_ONLY
 @pytest.mark.parametrize(
     ("resource_change", "expected"),
     [
@@ -519,6 +541,7 @@ def test_dialect_other_than_the_packages_csv_is_refused(package_copy, resource_c
     assert before == {p: p.read_bytes() for p in (package_copy / "data").iterdir()}
 
 
+@DESCRIPTOR_ONLY
 def test_missing_package_is_exit_2(tmp_path):
     status, output = run(tmp_path)
     assert status == 2 and output["errors"][0]["code"] == "package-error"
@@ -579,6 +602,7 @@ def test_every_bad_cell_is_reported(package_copy):
     assert [e["line"] for e in errors_of(output, "type-error")] == lines
 
 
+@OUTPUT_ONLY
 def test_text_format_groups_and_truncates(package_copy):
     for i in range(10, 40):
         append_row(
@@ -596,6 +620,7 @@ def test_text_format_groups_and_truncates(package_copy):
     assert result.output.rstrip().endswith("(type-error 30)")
 
 
+@OUTPUT_ONLY
 def test_github_format_and_step_summary(package_copy, tmp_path):
     line = append_row(package_copy, "visits", visit_id="gh-test", date_end="not a date")
     summary = tmp_path / "summary.md"
@@ -610,6 +635,7 @@ def test_github_format_and_step_summary(package_copy, tmp_path):
     assert f"| data/visits.csv | {line} |  | date_end | type-error |" in table
 
 
+@OUTPUT_ONLY
 def test_unwritable_step_summary_is_a_warning(package_copy, tmp_path):
     line = append_row(package_copy, "visits", visit_id="gh-test", date_end="not a date")
     summary = tmp_path / "no_such_dir" / "summary.md"
@@ -624,6 +650,7 @@ def test_unwritable_step_summary_is_a_warning(package_copy, tmp_path):
     assert "unexpected failure" not in result.output and not summary.parent.exists()
 
 
+@pytest.mark.one_validation_path(reason="a child process: the path setting does not reach it")
 def test_closed_pipe_exits_quietly_with_the_validation_status(package_copy):
     """`azkz validate | head`: output larger than the pipe buffer, reader gone after a line."""
     for i in range(1000):
@@ -647,6 +674,7 @@ def test_closed_pipe_exits_quietly_with_the_validation_status(package_copy):
     assert stderr == b""
 
 
+@DESCRIPTOR_ONLY
 def test_validate_package_api_never_raises(tmp_path):
     (tmp_path / "datapackage.json").write_bytes(b"\xff\xfe not json")
     report = validate_package(tmp_path)
@@ -688,7 +716,9 @@ def mutate_table(data, root: Path, tables: list[str]) -> tuple[Path, bytes]:
     return path, original
 
 
-@pytest.mark.loaded_path_only  # test_random_mutations_give_the_same_errors_on_both_paths
+@pytest.mark.one_validation_path(
+    reason="test_random_mutations_give_the_same_errors_on_both_paths compares the paths"
+)
 @mutation_examples(30)
 @given(data=st.data())
 def test_random_mutations_never_crash(package_copy, data):
@@ -771,6 +801,7 @@ def test_an_entry_into_force_with_a_status_that_says_so_passes(package_copy):
     assert (status, output["errors"]) == (0, [])
 
 
+@DESCRIPTOR_ONLY
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
@@ -800,6 +831,7 @@ def test_a_declaration_naming_nothing_is_a_schema_error(package_copy, change, ex
     assert any(expected in m for m in messages), messages
 
 
+@DESCRIPTOR_ONLY
 @pytest.mark.parametrize(
     "bad",
     [
@@ -839,6 +871,7 @@ def test_missing_values_that_are_not_a_list_of_strings_are_a_schema_error(packag
     )
 
 
+@DESCRIPTOR_ONLY
 @pytest.mark.parametrize(
     ("field", "expected"),
     [
