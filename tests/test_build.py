@@ -383,23 +383,29 @@ def test_parquet_row_groups_do_not_follow_the_loads_threads(tmp_path) -> None:
     assert groups == [full, full, 250_000 - 2 * full]
 
 
-def test_same_content_rebuild_is_a_no_op(built_release: Path, tmp_path: Path) -> None:
+def published_copy(built_release: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """`(dist, dist/<version>)`: a copy of the session's release of the package (built once,
+    by the `built_release` fixture), for a test to rebuild the same package into."""
     out = tmp_path / "dist"
-    first = build.build_release(built_release, out)
-    mtimes = {p: p.stat().st_mtime_ns for p in first.path.rglob("*")}
+    shutil.copytree(built_release / "dist", out)
+    return out, out / read_package(built_release).version
+
+
+def test_same_content_rebuild_is_a_no_op(built_release: Path, tmp_path: Path) -> None:
+    out, version_dir = published_copy(built_release, tmp_path)
+    mtimes = {p: p.stat().st_mtime_ns for p in version_dir.rglob("*")}
     again = build.build_release(built_release, out)
-    assert first.created and not again.created
-    assert {p: p.stat().st_mtime_ns for p in first.path.rglob("*")} == mtimes
-    assert sorted(p.name for p in out.iterdir()) == sorted([first.version, "index.json"])
+    assert not again.created
+    assert {p: p.stat().st_mtime_ns for p in version_dir.rglob("*")} == mtimes
+    assert sorted(p.name for p in out.iterdir()) == sorted([version_dir.name, "index.json"])
 
 
 def test_a_release_zipped_in_sorted_order_is_still_a_no_op(built_release, tmp_path) -> None:
     """Releases before issue 22's second pass have their zip's members sorted by name:
     rebuilding one with the same content is a no-op, not a refusal to bump `version`."""
-    out = tmp_path / "dist"
-    first = build.build_release(built_release, out)
+    out, version_dir = published_copy(built_release, tmp_path)
     package = read_package(built_release)
-    path = first.path / f"{package.name}-{package.version}.zip"
+    path = version_dir / f"{package.name}-{package.version}.zip"
     with zipfile.ZipFile(path) as zf:
         members = [(info, zf.read(info)) for info in zf.infolist()]
     assert [i.filename for i, _ in members] != sorted(i.filename for i, _ in members)
@@ -407,7 +413,7 @@ def test_a_release_zipped_in_sorted_order_is_still_a_no_op(built_release, tmp_pa
         for info, data in sorted(members, key=lambda member: member[0].filename):
             zf.writestr(info, data)
     again = build.build_release(built_release, out)
-    assert first.created and not again.created
+    assert not again.created
 
 
 def test_a_duckdb_file_with_other_bytes_and_size_is_still_a_no_op(
@@ -416,8 +422,7 @@ def test_a_duckdb_file_with_other_bytes_and_size_is_still_a_no_op(
     """At 1M rows two builds of one package give `.duckdb` files of different bytes and
     sizes; their tables are what counts, and dataset.jsonld quoting both (and SHA256SUMS
     quoting dataset.jsonld's digest) must not make the rebuild differ."""
-    out = tmp_path / "dist"
-    first = build.build_release(built_release, out)
+    out, version_dir = published_copy(built_release, tmp_path)
     write_duckdb_file = build.write_duckdb_file
 
     def padded(ctx) -> None:  # the same tables after free blocks in the file
@@ -440,9 +445,9 @@ def test_a_duckdb_file_with_other_bytes_and_size_is_still_a_no_op(
     again = build.build_release(built_release, out)
     database = f"{read_package(built_release).name}.duckdb"
     size = (stage / database).stat().st_size
-    assert size != (first.path / database).stat().st_size
+    assert size != (version_dir / database).stat().st_size
     assert f'"{size} B"' in (stage / "dataset.jsonld").read_text("utf-8")
-    assert first.created and not again.created
+    assert not again.created
 
 
 def test_no_op_rebuild_reports_the_release_on_disk(built_release, tmp_path, monkeypatch) -> None:
@@ -451,8 +456,7 @@ def test_no_op_rebuild_reports_the_release_on_disk(built_release, tmp_path, monk
     The second build's zip gets a comment, so its size differs while its entries (all a
     rebuild compares) stay equal, as the .duckdb file's bytes legitimately do.
     """
-    out = tmp_path / "dist"
-    build.build_release(built_release, out)
+    out, _ = published_copy(built_release, tmp_path)
     finish = build.ZipAhead.finish
 
     def zip_with_comment(zip_ahead):
@@ -476,15 +480,17 @@ def test_no_op_rebuild_reports_the_release_on_disk(built_release, tmp_path, monk
         assert any(line.split() == [name, f"{size:,}"] for line in result.stdout.splitlines())
 
 
-def test_changed_content_under_the_same_version_is_refused(package_copy: Path) -> None:
-    out = package_copy / "dist"
-    first = build.build_release(package_copy, out)
-    before = fingerprint.release_fingerprint(first.path)
+def test_changed_content_under_the_same_version_is_refused(
+    built_release: Path, package_copy: Path
+) -> None:
+    """The session's release of the package is on disk; the package then changes."""
+    out, version_dir = published_copy(built_release, package_copy)
+    before = fingerprint.release_fingerprint(version_dir)
     add_tricky_indicator_rows(package_copy)
     with pytest.raises(build.BuildError, match="bump `version`") as caught:
         build.build_release(package_copy, out)
     assert "data/indicators.csv" in str(caught.value)
-    assert fingerprint.release_fingerprint(first.path) == before
+    assert fingerprint.release_fingerprint(version_dir) == before
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
     edit_descriptor(package_copy, lambda descriptor: descriptor.update(version="0.99.0"))
@@ -495,9 +501,9 @@ def test_changed_content_under_the_same_version_is_refused(package_copy: Path) -
         second = build.build_release(package_copy, out)
     finally:
         build.RELEASE_STEPS[:] = original
-    assert seen == [first.path]
+    assert seen == [version_dir]
     index = json.loads((out / "index.json").read_text("utf-8"))
-    assert [v["version"] for v in index["versions"]] == [first.version, "0.99.0"]
+    assert [v["version"] for v in index["versions"]] == [version_dir.name, "0.99.0"]
     assert index["latest"] == "0.99.0" == second.version
 
 
@@ -532,10 +538,9 @@ def test_a_concurrent_steps_file_is_zipped_and_hashed_as_finished(package_copy, 
         assert zf.read(inner) == b"begun\nfinished\n"
 
 
-def test_a_failing_step_leaves_no_partial_version(package_copy, monkeypatch) -> None:
-    out = package_copy / "dist"
-    first = build.build_release(package_copy, out)
-    before = fingerprint.release_fingerprint(first.path)
+def test_a_failing_step_leaves_no_partial_version(built_release, package_copy, monkeypatch):
+    out, version_dir = published_copy(built_release, package_copy)
+    before = fingerprint.release_fingerprint(version_dir)
     index_before = (out / "index.json").read_bytes()
     edit_descriptor(package_copy, lambda descriptor: descriptor.update(version="0.99.0"))
 
@@ -546,8 +551,8 @@ def test_a_failing_step_leaves_no_partial_version(package_copy, monkeypatch) -> 
     monkeypatch.setattr(build, "RELEASE_STEPS", [*build.RELEASE_STEPS, fail])
     with pytest.raises(OSError, match="injected"):
         build.build_release(package_copy, out)
-    assert sorted(p.name for p in out.iterdir()) == sorted([first.version, "index.json"])
-    assert fingerprint.release_fingerprint(first.path) == before
+    assert sorted(p.name for p in out.iterdir()) == sorted([version_dir.name, "index.json"])
+    assert fingerprint.release_fingerprint(version_dir) == before
     assert (out / "index.json").read_bytes() == index_before
 
 
