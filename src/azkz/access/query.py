@@ -28,6 +28,7 @@ import itertools
 import json
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -36,7 +37,7 @@ from azkz.access.remote import locate
 from azkz.core.cells import cell_text, json_value
 from azkz.core.layout import DESCRIPTOR, ReleaseError
 from azkz.core.markdown import md_table
-from azkz.core.sql import quote_ident
+from azkz.core.sql import quote_ident, scratch_cursor
 from azkz.derive import derive_tables
 from azkz.schema.package import Package, Table, read_package
 from azkz.tables.ddl import comment_statements
@@ -187,9 +188,7 @@ def check_query(sql: str) -> None:
     unparsable statement is refused at once, without validating and loading the working
     tree; `run` still checks again on the data's own connection.
     """
-    import duckdb
-
-    with duckdb.connect() as con:
+    with closing(scratch_cursor()) as con:
         read_only_statements(con, sql)
 
 

@@ -8,10 +8,11 @@ component, and so on).
 
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from azkz.core.sql import ident_list, quote_ident, quote_literal
+from azkz.core.sql import ident_list, quote_ident, quote_literal, scratch_cursor
 from azkz.schema.package import Field, Package, Table
 from azkz.tables.geojson import geojson_sql
 
@@ -176,9 +177,7 @@ def constant_sql(field: Field, value: Any) -> str:
 
 def constant_value(field: Field, value: Any) -> Any:
     """`constant_sql` evaluated: the Python value DuckDB gives (None when unreadable)."""
-    import duckdb
-
-    with duckdb.connect(":memory:") as con:
+    with closing(scratch_cursor()) as con:
         return con.execute(f"SELECT {constant_sql(field, value)}").fetchall()[0][0]
 
 
