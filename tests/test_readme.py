@@ -104,31 +104,10 @@ def environment(clone, tmp_path_factory):
         }
 
 
-@pytest.fixture(scope="module")
-def python_outcomes(clone, environment) -> dict[str, dict]:
-    """Each README Python block's outcome, all run by one interpreter in the clone."""
-    run = subprocess.run(
-        [sys.executable, "-c", PYTHON_RUNNER],
-        cwd=clone,
-        input=json.dumps(PYTHON_BLOCKS),
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=300,
-    )
-    outcomes = [json.loads(line) for line in run.stdout.splitlines()]
-    assert len(outcomes) == len(PYTHON_BLOCKS), f"the runner stopped:\n{run.stderr}"
-    return dict(zip(PYTHON_BLOCKS, outcomes, strict=True))
-
-
-def run_block(language: str, block: str, clone: Path, env: dict, python_outcomes) -> str:
+def run_block(language: str, block: str, clone: Path, env: dict) -> str:
     if language == "sql":
         with duckdb.connect() as con:
             return str(con.execute("SET file_search_path = ?", [str(clone)]).sql(block).fetchall())
-    if language == "python":
-        outcome = python_outcomes[block]
-        assert outcome["ok"], f"README block failed:\n{block}\n{outcome['out']}"
-        return outcome["out"]
     run = subprocess.run(
         ["bash", "-e", "-c", block],
         cwd=clone,
@@ -141,14 +120,38 @@ def run_block(language: str, block: str, clone: Path, env: dict, python_outcomes
     return run.stdout
 
 
+SHELL_AND_SQL = [b for b in BLOCKS if b[0] != "python" and is_run(b[1])]
+
+
 @pytest.mark.parametrize(
     "language,block",
-    [b for b in BLOCKS if is_run(b[1])],
-    ids=[f"{lang}:{first_line(b)[:50]}" for lang, b in BLOCKS if is_run(b)],
+    SHELL_AND_SQL,
+    ids=[f"{lang}:{first_line(b)[:50]}" for lang, b in SHELL_AND_SQL],
 )
-def test_readme_block_runs_as_written(language, block, clone, environment, python_outcomes):
-    output = run_block(language, block, clone, environment, python_outcomes)
-    assert output.strip(), f"no output from:\n{block}"
+def test_readme_block_runs_as_written(language, block, clone, environment):
+    assert run_block(language, block, clone, environment).strip(), f"no output from:\n{block}"
+
+
+def test_readme_python_blocks_run_as_written(clone, environment):
+    """Every Python block, run by one interpreter in the clone (so by one test: a test per
+    block would start the interpreter and import the engines once per xdist worker)."""
+    run = subprocess.run(
+        [sys.executable, "-c", PYTHON_RUNNER],
+        cwd=clone,
+        input=json.dumps(PYTHON_BLOCKS),
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=300,
+    )
+    outcomes = [json.loads(line) for line in run.stdout.splitlines()]
+    assert len(outcomes) == len(PYTHON_BLOCKS) > 0, f"the runner stopped:\n{run.stderr}"
+    failed = [
+        f"{block}\n{outcome['out']}"
+        for block, outcome in zip(PYTHON_BLOCKS, outcomes, strict=True)
+        if not outcome["ok"]
+    ]
+    assert not failed, "README blocks failed:\n\n" + "\n\n".join(failed)
 
 
 def test_the_blocks_not_run_are_the_listed_ones_and_what_they_need_holds(clone):
