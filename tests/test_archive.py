@@ -166,7 +166,7 @@ def test_a_zip_written_ahead_of_any_files_is_the_zip_written_at_once(
     try:
         for name in ahead:
             if (stage / name).exists():
-                zip_ahead.finished(name)
+                zip_ahead.finished(stage / name)
         path = zip_ahead.finish()
     finally:
         zip_ahead.stop()

@@ -3,8 +3,8 @@ fixed order, with fixed times and permissions, deflated by zlib at level 1 throu
 `zipfile`'s public API.
 
 The order (`member_order`): the data files (`data/`, sorted), then the `.duckdb` file,
-then the other files (sorted).  The build zips ahead (`ZipAhead` in
-`azkz.release.build`): the data files are deflated while the `.duckdb` file is still
+then the other files (sorted).  The build zips ahead (`ZipAhead`, which
+`azkz.release.build` tells of each file as it is finished): the data files are deflated while the `.duckdb` file is still
 being written, and that file as soon as it is finished, so these come first; the small
 files written last (the descriptor, the changelog, the citation files, SHA256SUMS)
 follow.  Releases before issue 22's second pass had every member in sorted order.
@@ -133,10 +133,10 @@ class ZipAhead:
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="azkz-zip")
         self.zipping = self.pool.submit(self.zip_ahead)
 
-    def finished(self, name: str) -> None:
-        """The file `name` (relative to the directory) is final: it may be zipped now."""
+    def finished(self, path: Path) -> None:
+        """The file at `path` (in the directory) is final: it may be zipped now."""
         with self.signal:
-            self.reported.add(name)
+            self.reported.add(path.relative_to(self.stage_dir).as_posix())
             self.signal.notify()
 
     def zip_ahead(self) -> None:

@@ -99,8 +99,10 @@ class RecordedLog(BuildLog):
     passed on to `forward` at once; either way `written` lists each file reported
     written, which its step has finished."""
 
-    def __init__(self, forward: BuildLog | None = None):
-        self.forward = forward
+    def __init__(
+        self, forward: BuildLog | None = None, on_written: Callable[[Path], None] | None = None
+    ):
+        self.forward, self.on_written = forward, on_written
         self.calls: list[tuple[str, tuple]] = []
         self.written: list[Path] = []
 
@@ -110,6 +112,8 @@ class RecordedLog(BuildLog):
     def wrote(self, path: Path, stage_dir: Path) -> None:
         self.written.append(path)
         self._keep("wrote", (path, stage_dir))
+        if self.on_written is not None:
+            self.on_written(path)
 
     def _keep(self, method: str, args: tuple) -> None:
         if self.forward is not None:
@@ -120,21 +124,6 @@ class RecordedLog(BuildLog):
     def replay(self, log: BuildLog) -> None:
         for method, args in self.calls:
             getattr(log, method)(*args)
-
-
-class ZippingLog(BuildLog):
-    """Progress passed on to `forward`; each file reported written (so final) is handed
-    to the zip written ahead (`archive.ZipAhead`)."""
-
-    def __init__(self, forward: BuildLog, zip_ahead: ZipAhead, stage_dir: Path):
-        self.forward, self.zip_ahead, self.stage_dir = forward, zip_ahead, stage_dir
-
-    def step(self, text: str) -> None:
-        self.forward.step(text)
-
-    def wrote(self, path: Path, stage_dir: Path) -> None:
-        self.forward.wrote(path, stage_dir)
-        self.zip_ahead.finished(path.relative_to(self.stage_dir).as_posix())
 
 
 class RichBuildLog(BuildLog):
@@ -357,8 +346,12 @@ RELEASE_STEPS: list[Callable[[ReleaseContext], None]] = [
 CONCURRENT_STEPS = (write_duckdb_file,)
 
 
-def write_release_files(ctx: ReleaseContext) -> None:
-    finished = RecordedLog(forward=ctx.log)  # lists each file once it is written
+def write_release_files(
+    ctx: ReleaseContext, on_finished: Callable[[Path], None] | None = None
+) -> None:
+    """Run the release steps; `on_finished` is told each file once it is final (its step
+    reported it written), as the zip written ahead needs."""
+    finished = RecordedLog(forward=ctx.log, on_written=on_finished)  # each file, once final
     ctx = replace(ctx, log=finished)
     with ThreadPoolExecutor(len(CONCURRENT_STEPS)) as pool:
         started = {
@@ -481,7 +474,7 @@ def _stage_release(
         )
         zip_ahead = zip_release_ahead(ctx)
         try:
-            write_release_files(replace(ctx, log=ZippingLog(log, zip_ahead, stage_dir)))
+            write_release_files(ctx, on_finished=zip_ahead.finished)
             log.step("checksums, zip and pandera contracts")
             with ThreadPoolExecutor(1) as background:
                 contracts = background.submit(contract_errors, package, con.cursor())
