@@ -77,11 +77,11 @@ def sha256_hex(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def invoke(*args: str):
-    """Run the `azkz` CLI in-process with `args`; the click result."""
+def invoke(*args: str, input: str | bytes | None = None):
+    """Run the `azkz` CLI in-process with `args` (and `input` on stdin); the click result."""
     from azkz.cli import main
 
-    return CliRunner().invoke(main, list(args))
+    return CliRunner().invoke(main, list(args), input=input)
 
 
 _TYPED = {

@@ -19,10 +19,9 @@ from pathlib import Path
 import click
 import duckdb
 import pytest
-from click.testing import CliRunner
 
-from azkz.cli import main, sources
 from azkz.cli import query as query_command
+from azkz.cli import sources
 from tests.helpers import invoke
 
 AZKZ = str(Path(sys.executable).with_name("azkz"))
@@ -295,18 +294,15 @@ def test_pragma_refusal_says_what_to_write_instead(tmp_path: Path) -> None:
 def test_sql_from_standard_input(built_release):
     """`azkz query -` and `azkz query` on a pipe read the statements from stdin."""
     package = ["--package", str(built_release), "--format", "csv"]
-    runner = CliRunner()
     for args in (["query", "-", *package], ["query", *package]):
-        result = runner.invoke(main, args, input="SELECT 1 AS a;\nSELECT 2 AS b\n")
+        result = invoke(*args, input="SELECT 1 AS a;\nSELECT 2 AS b\n")
         assert (result.exit_code, result.stdout) == (0, "b\n2\n"), result.output
-    refused = runner.invoke(main, ["query", "-", *package], input="DELETE FROM sources")
+    refused = invoke("query", "-", *package, input="DELETE FROM sources")
     assert refused.exit_code == 2 and "refused: DELETE FROM sources" in refused.stderr
 
 
 def test_sql_from_standard_input_that_is_not_utf8_is_named(built_release):
-    result = CliRunner().invoke(
-        main, ["query", "-", "--package", str(built_release)], input=b"SELECT 1;\n\xff"
-    )
+    result = invoke("query", "-", "--package", str(built_release), input=b"SELECT 1;\n\xff")
     assert result.exit_code == 2
     assert "standard input, line 2: the SQL is not UTF-8" in result.stderr
     assert "Traceback" not in result.output
