@@ -297,6 +297,8 @@ def test_sql_from_standard_input(built_release):
     for args in (["query", "-", *package], ["query", *package]):
         result = invoke(*args, input="SELECT 1 AS a;\nSELECT 2 AS b\n")
         assert (result.exit_code, result.stdout) == (0, "b\n2\n"), result.output
+    bom_and_names = invoke("query", "-", *package, input='\ufeffSELECT 1 AS "Қазақ ə"'.encode())
+    assert (bom_and_names.exit_code, bom_and_names.stdout) == (0, "Қазақ ə\n1\n")
     refused = invoke("query", "-", *package, input="DELETE FROM sources")
     assert refused.exit_code == 2 and "refused: DELETE FROM sources" in refused.stderr
 
